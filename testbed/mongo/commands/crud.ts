@@ -1,0 +1,111 @@
+// insert, update, delete and findAndModify.
+import type { Document } from 'bson';
+import type { CommandSpec, Context } from '../context.ts';
+import { ServerError, badValue, writeError } from '../errors.ts';
+import { select } from '../query.ts';
+import { runUpdate, type UpdateStatement } from '../update.ts';
+import { collectionName } from './names.ts';
+import { find as mingoFind } from 'mingo';
+
+function eachStatement<T>(items: T[], ordered: boolean, run: (item: T, index: number) => void): Document[] {
+  const errors: Document[] = [];
+  items.forEach((item, index) => {
+    if (ordered && errors.length) return;
+    try {
+      run(item, index);
+    } catch (err) {
+      if (!(err instanceof ServerError)) throw err;
+      errors.push(writeError(index, err));
+    }
+  });
+  return errors;
+}
+
+function withErrors(reply: Document, errors: Document[]): Document {
+  return errors.length ? { ...reply, writeErrors: errors } : reply;
+}
+
+export const insert: CommandSpec = {
+  access: 'write',
+  retryable: true,
+  handler(ctx: Context) {
+    const name = collectionName(ctx.command.insert);
+    const docs = ctx.command.documents;
+    if (!Array.isArray(docs)) throw badValue("BSON field 'insert.documents' is missing but a required field");
+    const coll = ctx.store.ensureCollection(ctx.db, name);
+    let n = 0;
+    const errors = eachStatement(docs as Document[], ctx.command.ordered !== false, (doc) => {
+      coll.insert(doc);
+      n += 1;
+    });
+    return withErrors({ n, ok: 1 }, errors);
+  },
+};
+
+export const update: CommandSpec = {
+  access: 'write',
+  retryable: true,
+  handler(ctx: Context) {
+    const name = collectionName(ctx.command.update);
+    const statements = ctx.command.updates;
+    if (!Array.isArray(statements)) throw badValue("BSON field 'update.updates' is missing but a required field");
+    const coll = ctx.store.ensureCollection(ctx.db, name);
+    let n = 0;
+    let nModified = 0;
+    const upserted: Document[] = [];
+    const errors = eachStatement(statements as UpdateStatement[], ctx.command.ordered !== false, (statement, index) => {
+      const result = runUpdate(coll, statement);
+      n += result.n;
+      nModified += result.nModified;
+      if (result.upsertedId !== undefined) upserted.push({ index, _id: result.upsertedId });
+    });
+    return withErrors({ n, nModified, ...(upserted.length ? { upserted } : {}), ok: 1 }, errors);
+  },
+};
+
+export const del: CommandSpec = {
+  access: 'write',
+  retryable: true,
+  handler(ctx: Context) {
+    const name = collectionName(ctx.command.delete);
+    const statements = ctx.command.deletes;
+    if (!Array.isArray(statements)) throw badValue("BSON field 'delete.deletes' is missing but a required field");
+    const coll = ctx.store.collection(ctx.db, name);
+    let n = 0;
+    const errors = eachStatement(statements as Document[], ctx.command.ordered !== false, (statement) => {
+      for (const doc of select(coll, statement.q, statement.limit === 1 ? 1 : 0)) {
+        coll!.remove(doc);
+        n += 1;
+      }
+    });
+    return withErrors({ n, ok: 1 }, errors);
+  },
+};
+
+export const findAndModify: CommandSpec = {
+  access: 'write',
+  retryable: true,
+  handler(ctx: Context) {
+    const cmd = ctx.command;
+    const name = collectionName(cmd.findAndModify ?? cmd.findandmodify);
+    if (!cmd.remove && cmd.update === undefined) throw badValue('Either an update or remove=true must be specified');
+    if (cmd.remove && cmd.upsert) throw badValue('Cannot specify both an upsert and remove=true');
+    const coll = ctx.store.ensureCollection(ctx.db, name);
+    let target = select(coll, cmd.query, cmd.sort ? 0 : 1);
+    if (cmd.sort) target = mingoFind(target, {}).sort(cmd.sort).limit(1).all() as Document[];
+    const project = (doc: Document | undefined) =>
+      doc && cmd.fields && Object.keys(cmd.fields).length ? (mingoFind([doc], {}, cmd.fields).all()[0] as Document) : doc ?? null;
+    if (cmd.remove) {
+      const doc = target[0];
+      if (doc) coll.remove(doc);
+      return { lastErrorObject: { n: doc ? 1 : 0 }, value: project(doc), ok: 1 };
+    }
+    const doc = target[0];
+    const q = doc ? { ...(cmd.query ?? {}), _id: doc._id } : cmd.query ?? {};
+    const result = runUpdate(coll, { q, u: cmd.update, upsert: !!cmd.upsert, arrayFilters: cmd.arrayFilters }, true);
+    const lastErrorObject: Document = { n: result.n, updatedExisting: result.upsertedId === undefined && result.n > 0 };
+    if (result.upsertedId !== undefined) lastErrorObject.upserted = result.upsertedId;
+    const value = cmd.new ? result.after : result.before;
+    return { lastErrorObject, value: project(value), ok: 1 };
+  },
+};

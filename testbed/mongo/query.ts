@@ -1,0 +1,62 @@
+// Selecting documents: the `_id` equality fast path, then mingo for the rest
+// of MongoDB's query language.
+import type { Document } from 'bson';
+import { Query } from 'mingo';
+import type { Collection } from './store.ts';
+import { badValue } from './errors.ts';
+
+function isOperatorObject(value: unknown): boolean {
+  return !!value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.startsWith('$'));
+}
+
+export function compile(filter: Document | undefined): Query {
+  try {
+    return new Query(filter ?? {});
+  } catch (err) {
+    throw badValue((err as Error).message);
+  }
+}
+
+/** Documents of `coll` matching `filter`, in natural order. */
+export function select(coll: Collection | undefined, filter: Document | undefined, limit = 0): Document[] {
+  if (!coll) return [];
+  const query = compile(filter);
+  if (filter && '_id' in filter && !isOperatorObject(filter._id)) {
+    const doc = coll.get(filter._id);
+    return doc && query.test(doc) ? [doc] : [];
+  }
+  const out: Document[] = [];
+  for (const doc of coll.docs.values()) {
+    if (query.test(doc)) {
+      out.push(doc);
+      if (limit && out.length >= limit) break;
+    }
+  }
+  return out;
+}
+
+/** The equality fields of a filter, as an upsert's new document starts from them. */
+export function equalityFields(filter: Document | undefined): Array<[string, unknown]> {
+  const out: Array<[string, unknown]> = [];
+  for (const [key, value] of Object.entries(filter ?? {})) {
+    if (key === '$and' && Array.isArray(value)) {
+      for (const part of value) out.push(...equalityFields(part));
+    } else if (!key.startsWith('$')) {
+      if (!isOperatorObject(value)) out.push([key, value]);
+      else if (value && typeof value === 'object' && '$eq' in value) out.push([key, (value as Document).$eq]);
+    }
+  }
+  return out;
+}
+
+/** A deep copy that keeps BSON values (ObjectId, Long, ...) as they are. */
+export function clone<T>(value: T): T {
+  if (Array.isArray(value)) return value.map(clone) as T;
+  if (value instanceof Date) return new Date(value.getTime()) as T;
+  if (value && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Document = {};
+    for (const [k, v] of Object.entries(value)) out[k] = clone(v);
+    return out as T;
+  }
+  return value;
+}

@@ -1,0 +1,115 @@
+// Applying one update statement (operator document, replacement or pipeline)
+// to a collection, including upserts and `$setOnInsert`.
+import { EJSON, ObjectId, type Document } from 'bson';
+import { aggregate } from 'mingo';
+import { update as applyOperators } from 'mingo/updater';
+import { Codes, ServerError, badValue } from './errors.ts';
+import { clone, equalityFields, select } from './query.ts';
+import { getPath, setPath } from './paths.ts';
+import type { Collection } from './store.ts';
+
+export interface UpdateStatement {
+  q: Document;
+  u: Document | Document[];
+  upsert?: boolean;
+  multi?: boolean;
+  arrayFilters?: Document[];
+}
+
+export interface UpdateResult {
+  n: number;
+  nModified: number;
+  upsertedId?: unknown;
+  /** The document before and after, for findAndModify. */
+  before?: Document;
+  after?: Document;
+}
+
+type Kind = 'operators' | 'replacement' | 'pipeline';
+
+function kindOf(u: Document | Document[]): Kind {
+  if (Array.isArray(u)) return 'pipeline';
+  const keys = Object.keys(u);
+  if (keys.length && keys.every((k) => k.startsWith('$'))) return 'operators';
+  if (keys.some((k) => k.startsWith('$'))) throw badValue('The dollar ($) prefixed field in an update must be an update operator');
+  return 'replacement';
+}
+
+const same = (a: unknown, b: unknown) => EJSON.stringify(a as Document, { relaxed: false }) === EJSON.stringify(b as Document, { relaxed: false });
+
+/** Applies the update to a copy of `doc`; returns the new document and the changed paths. */
+function transform(doc: Document, statement: UpdateStatement, inserting: boolean): { after: Document; paths: string[] } {
+  const kind = kindOf(statement.u);
+  if (kind === 'replacement') {
+    const after = { _id: doc._id, ...clone(statement.u as Document) };
+    if (!inserting && (statement.u as Document)._id !== undefined && !same((statement.u as Document)._id, doc._id)) {
+      throw new ServerError(Codes.ImmutableField, "After applying the update, the (immutable) field '_id' was found to have been altered");
+    }
+    return { after, paths: [] };
+  }
+  if (kind === 'pipeline') {
+    const [after] = aggregate([clone(doc)], statement.u as Document[]) as Document[];
+    return { after: { ...after, _id: doc._id }, paths: [] };
+  }
+  const { $setOnInsert, ...operators } = statement.u as Document;
+  const after = clone(doc);
+  const modifier = inserting && $setOnInsert ? { ...operators, $set: { ...(operators.$set ?? {}), ...$setOnInsert } } : operators;
+  let paths: string[] = [];
+  if (Object.keys(modifier).length) {
+    try {
+      paths = applyOperators(after, modifier, statement.arrayFilters, statement.q, { cloneMode: 'deep' });
+    } catch (err) {
+      throw badValue((err as Error).message);
+    }
+  }
+  if (!same(after._id, doc._id)) {
+    throw new ServerError(Codes.ImmutableField, "Performing an update on the path '_id' would modify the immutable field '_id'");
+  }
+  return { after, paths };
+}
+
+function describe(before: Document, after: Document, paths: string[], kind: Kind): Document {
+  if (kind === 'replacement') return { operationType: 'replace', fullDocument: after };
+  const updatedFields: Document = {};
+  const removedFields: string[] = [];
+  const fields = paths.length ? paths : [...new Set([...Object.keys(before), ...Object.keys(after)])];
+  for (const path of fields) {
+    const value = getPath(after, path);
+    if (value === undefined) removedFields.push(path);
+    else if (!same(value, getPath(before, path))) updatedFields[path] = value;
+  }
+  return { operationType: 'update', updateDescription: { updatedFields, removedFields, truncatedArrays: [] } };
+}
+
+/** Runs one update statement against `coll` (which the caller created if needed). */
+export function runUpdate(coll: Collection, statement: UpdateStatement, limitToOne = !statement.multi): UpdateResult {
+  const kind = kindOf(statement.u);
+  if (statement.multi && kind === 'replacement') throw badValue('multi update is not supported for replacement-style update');
+  const matches = select(coll, statement.q, limitToOne ? 1 : 0);
+  if (matches.length === 0) {
+    if (!statement.upsert) return { n: 0, nModified: 0 };
+    const base: Document = {};
+    for (const [path, value] of equalityFields(statement.q)) {
+      // A replacement upsert takes only `_id` from the filter.
+      if (kind === 'replacement' && path !== '_id') continue;
+      setPath(base, path, clone(value));
+    }
+    const { after } = transform(base, statement, true);
+    if (after._id === undefined) after._id = new ObjectId();
+    const doc = { _id: after._id, ...after };
+    coll.insert(doc);
+    return { n: 1, nModified: 0, upsertedId: doc._id, after: doc };
+  }
+  let nModified = 0;
+  let first: UpdateResult | undefined;
+  for (const before of matches) {
+    const { after, paths } = transform(before, statement, false);
+    const changed = !same(before, after);
+    if (changed) {
+      coll.replace(before, after, describe(before, after, paths, kind));
+      nModified += 1;
+    }
+    first ??= { n: 0, nModified: 0, before, after: changed ? after : before };
+  }
+  return { ...first, n: matches.length, nModified };
+}
