@@ -1,7 +1,7 @@
 // Change streams: an aggregate whose first stage is `$changeStream` becomes a
 // cursor over the store's change log, resumable by token or operation time.
 import { Timestamp, type Document } from 'bson';
-import { Aggregator } from 'mingo';
+import { Aggregator } from './mingo.ts';
 import type { CursorSource } from './cursors.ts';
 import { Codes, ServerError, badValue } from './errors.ts';
 import type { ChangeEvent, Store } from './store.ts';

@@ -7,6 +7,8 @@ export const Codes = {
   FailedToParse: 9,
   Unauthorized: 13,
   TypeMismatch: 14,
+  PathNotViable: 28,
+  ConflictingUpdateOperators: 40,
   InvalidLength: 16,
   IllegalOperation: 20,
   NamespaceNotFound: 26,
@@ -29,6 +31,7 @@ export const Codes = {
   InterruptedAtShutdown: 11600,
   Location40352: 40352,
   ChangeStreamHistoryLost: 286,
+  SwitchNoMatch: 40066,
 } as const;
 
 const names: Record<number, string> = Object.fromEntries(Object.entries(Codes).map(([k, v]) => [v, k]));

@@ -1,7 +1,8 @@
 // Selecting documents: the `_id` equality fast path, then mingo for the rest
 // of MongoDB's query language.
-import type { Document } from 'bson';
-import { Query } from 'mingo';
+import { EJSON, type Document } from 'bson';
+import { getPath } from './paths.ts';
+import { Query } from './mingo.ts';
 import type { Collection } from './store.ts';
 import { badValue } from './errors.ts';
 
@@ -9,12 +10,33 @@ function isOperatorObject(value: unknown): boolean {
   return !!value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.startsWith('$'));
 }
 
-export function compile(filter: Document | undefined): Query {
+export interface Matcher {
+  test(doc: Document): boolean;
+}
+
+const isPlainObject = (v: unknown): v is Document =>
+  !!v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype && !Object.keys(v).some((k) => k.startsWith('$'));
+
+const strictEqual = (a: unknown, b: unknown) => EJSON.stringify({ v: a } as Document, { relaxed: false }) === EJSON.stringify({ v: b } as Document, { relaxed: false });
+
+export function compile(filter: Document | undefined): Matcher {
+  let query: Query;
   try {
-    return new Query(filter ?? {});
+    query = new Query(filter ?? {});
   } catch (err) {
     throw badValue((err as Error).message);
   }
+  // mingo compares embedded documents ignoring field order; MongoDB compares them field by field, in order.
+  const exact = Object.entries(filter ?? {}).filter(([key, value]) => !key.startsWith('$') && isPlainObject(value));
+  if (exact.length === 0) return query;
+  return {
+    test: (doc) =>
+      query.test(doc) &&
+      exact.every(([path, value]) => {
+        const actual = getPath(doc, path);
+        return strictEqual(actual, value) || (Array.isArray(actual) && actual.some((item) => strictEqual(item, value)));
+      }),
+  };
 }
 
 /** Documents of `coll` matching `filter`, in natural order. */

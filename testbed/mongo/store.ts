@@ -3,7 +3,7 @@
 // (the stand-in's oplog), and the record of executed retryable writes.
 import { EventEmitter } from 'node:events';
 import { EJSON, ObjectId, Timestamp, UUID, type Document } from 'bson';
-import { Query } from 'mingo';
+import { Query } from './mingo.ts';
 import { Codes, DuplicateKeyError, ServerError } from './errors.ts';
 import { getPath } from './paths.ts';
 
@@ -25,7 +25,10 @@ export interface ChangeEvent {
   event: Document;
 }
 
-export const idKey = (id: unknown): string => EJSON.stringify({ v: id } as Document, { relaxed: false });
+export const idKey = (id: unknown): string => {
+  if (typeof id === 'string') return `s:${id}`;
+  return EJSON.stringify({ v: id } as Document, { relaxed: false });
+};
 
 /** A unique index's key tuple as a string, or undefined when the document is not indexed. */
 function uniqueKey(spec: IndexSpec, doc: Document, partial?: Query): string | undefined {
@@ -125,6 +128,10 @@ export class Collection {
     // MongoDB stores `_id` as the first field, generating it when missing.
     const { _id, ...rest } = doc;
     doc = { _id: _id === undefined ? new ObjectId() : _id, ...rest };
+    const timeField = this.options.timeseries?.timeField;
+    if (timeField && !(getPath(doc, timeField) instanceof Date)) {
+      throw new ServerError(Codes.BadValue, `'${timeField}' must be present and contain a valid BSON UTC datetime value`);
+    }
     const id = idKey(doc._id);
     const keys = this.checkUnique(doc);
     if (this.options.timeseries && this.docs.has(id)) doc = { ...doc, _id: new ObjectId() };

@@ -1,11 +1,11 @@
 // Applying one update statement (operator document, replacement or pipeline)
 // to a collection, including upserts and `$setOnInsert`.
 import { EJSON, ObjectId, type Document } from 'bson';
-import { aggregate } from 'mingo';
-import { update as applyOperators } from 'mingo/updater';
+import { aggregate, update as applyOperators } from './mingo.ts';
 import { Codes, ServerError, badValue } from './errors.ts';
 import { clone, equalityFields, select } from './query.ts';
 import { getPath, setPath } from './paths.ts';
+import { applySimple, checkConflicts } from './operators.ts';
 import type { Collection } from './store.ts';
 
 export interface UpdateStatement {
@@ -51,13 +51,15 @@ function transform(doc: Document, statement: UpdateStatement, inserting: boolean
     const [after] = aggregate([clone(doc)], statement.u as Document[]) as Document[];
     return { after: { ...after, _id: doc._id }, paths: [] };
   }
+  checkConflicts(statement.u as Document);
   const { $setOnInsert, ...operators } = statement.u as Document;
-  const after = clone(doc);
   const modifier = inserting && $setOnInsert ? { ...operators, $set: { ...(operators.$set ?? {}), ...$setOnInsert } } : operators;
-  let paths: string[] = [];
-  if (Object.keys(modifier).length) {
+  let after = clone(doc);
+  let paths = statement.arrayFilters ? undefined : applySimple(after, modifier);
+  if (paths === undefined) {
+    after = clone(doc);
     try {
-      paths = applyOperators(after, modifier, statement.arrayFilters, statement.q, { cloneMode: 'deep' });
+      paths = Object.keys(modifier).length ? applyOperators(after, modifier, statement.arrayFilters, statement.q, { cloneMode: 'deep' }) : [];
     } catch (err) {
       throw badValue((err as Error).message);
     }
@@ -73,7 +75,12 @@ function describe(before: Document, after: Document, paths: string[], kind: Kind
   const updatedFields: Document = {};
   const removedFields: string[] = [];
   const fields = paths.length ? paths : [...new Set([...Object.keys(before), ...Object.keys(after)])];
-  for (const path of fields) {
+  for (const changed of fields) {
+    // A path whose parent did not exist before is reported at its first new ancestor, as MongoDB does.
+    const parts = changed.split('.');
+    let depth = 1;
+    while (depth < parts.length && getPath(before, parts.slice(0, depth).join('.')) !== undefined) depth += 1;
+    const path = parts.slice(0, depth).join('.');
     const value = getPath(after, path);
     if (value === undefined) removedFields.push(path);
     else if (!same(value, getPath(before, path))) updatedFields[path] = value;

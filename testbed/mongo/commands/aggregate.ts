@@ -1,10 +1,10 @@
 // aggregate, count and distinct; `$changeStream` pipelines open change streams.
 import type { Document } from 'bson';
-import { aggregate as mingoAggregate } from 'mingo';
+import { aggregate as mingoAggregate } from '../mingo.ts';
 import type { CommandSpec, Context } from '../context.ts';
 import { ArraySource } from '../cursors.ts';
 import { ChangeStreamSource } from '../changestream.ts';
-import { badValue, ServerError } from '../errors.ts';
+import { Codes, badValue, ServerError } from '../errors.ts';
 import { clone, select } from '../query.ts';
 import { idKey } from '../store.ts';
 import { getPath } from '../paths.ts';
@@ -18,13 +18,21 @@ function expandBucket(spec: Document): Document[] {
     case: { $and: [{ $gte: [spec.groupBy, lower] }, { $lt: [spec.groupBy, bounds[i + 1]] }] },
     then: lower,
   }));
-  const group: Document = { _id: { $switch: { branches, ...(spec.default !== undefined ? { default: spec.default } : {}) } } };
+  const group: Document = { _id: { $switch: { branches, default: spec.default !== undefined ? spec.default : NO_BUCKET } } };
   Object.assign(group, spec.output ?? { count: { $sum: 1 } });
   return [{ $group: group }, { $sort: { _id: 1 } }];
 }
 
+/** Marks a value that fell outside every bucket while no default was given. */
+const NO_BUCKET = '\u0000parking-testbed:no-bucket';
+
 function rewrite(pipeline: Document[]): Document[] {
-  return pipeline.flatMap((stage) => ('$bucket' in stage ? expandBucket(stage.$bucket) : [stage]));
+  return pipeline.flatMap((stage) => {
+    if ('$bucket' in stage) return expandBucket(stage.$bucket);
+    // MongoDB defines $count as a $group with $sum and a $project that drops _id.
+    if ('$count' in stage) return [{ $group: { _id: null, [stage.$count]: { $sum: 1 } } }, { $project: { _id: 0 } }];
+    return [stage];
+  });
 }
 
 function resolver(ctx: Context) {
@@ -33,7 +41,11 @@ function resolver(ctx: Context) {
 
 export function runPipeline(ctx: Context, docs: Document[], pipeline: Document[]): Document[] {
   try {
-    return mingoAggregate(docs, rewrite(pipeline), { collectionResolver: resolver(ctx) }) as Document[];
+    const out = mingoAggregate(docs, rewrite(pipeline), { collectionResolver: resolver(ctx) }) as Document[];
+    if (out.some((d) => d._id === NO_BUCKET)) {
+      throw new ServerError(Codes.SwitchNoMatch, '$switch could not find a matching branch for an input, and no default was specified.');
+    }
+    return out;
   } catch (err) {
     if (err instanceof ServerError) throw err;
     throw badValue((err as Error).message);
@@ -63,12 +75,15 @@ export const aggregate: CommandSpec = {
       return ctx.member.cursors.create(ns, source, batchSize);
     }
     const name = cmd.aggregate === 1 ? undefined : collectionName(cmd.aggregate);
-    // Stages such as $set must never touch the stored documents.
-    const input = name ? select(ctx.store.collection(ctx.db, name), {}).map(clone) : [];
-    const last = pipeline[pipeline.length - 1];
+    // A leading $match selects like find does (same matching rules, and fast);
+    // copies keep stages such as $set away from the stored documents.
+    const leading = first && '$match' in first && name ? first.$match : undefined;
+    const input = name ? select(ctx.store.collection(ctx.db, name), leading ?? {}).map(clone) : [];
+    const stages = leading ? pipeline.slice(1) : pipeline;
+    const last = stages[stages.length - 1];
     const writes = last && '$out' in last;
-    if (writes && !ctx.member.isPrimary()) throw new ServerError(10107, 'not primary');
-    const docs = runPipeline(ctx, input, writes ? pipeline.slice(0, -1) : pipeline);
+    if (writes && !ctx.member.isPrimary()) throw new ServerError(Codes.NotWritablePrimary, 'not primary');
+    const docs = runPipeline(ctx, input, writes ? stages.slice(0, -1) : stages);
     if (writes) {
       writeOut(ctx, docs, last);
       return ctx.member.cursors.create(`${ctx.db}.${name}`, new ArraySource([]), batchSize);

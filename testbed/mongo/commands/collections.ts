@@ -1,6 +1,6 @@
 // create, drop, listCollections, dropDatabase and listDatabases.
 import type { Document } from 'bson';
-import { Query } from 'mingo';
+import { Query } from '../mingo.ts';
 import type { CommandSpec } from '../context.ts';
 import { ArraySource } from '../cursors.ts';
 import { Codes, ServerError } from '../errors.ts';

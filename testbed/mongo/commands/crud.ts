@@ -3,9 +3,10 @@ import type { Document } from 'bson';
 import type { CommandSpec, Context } from '../context.ts';
 import { ServerError, badValue, writeError } from '../errors.ts';
 import { select } from '../query.ts';
+import { sortDocuments } from '../order.ts';
 import { runUpdate, type UpdateStatement } from '../update.ts';
 import { collectionName } from './names.ts';
-import { find as mingoFind } from 'mingo';
+import { find as mingoFind } from '../mingo.ts';
 
 function eachStatement<T>(items: T[], ordered: boolean, run: (item: T, index: number) => void): Document[] {
   const errors: Document[] = [];
@@ -92,7 +93,7 @@ export const findAndModify: CommandSpec = {
     if (cmd.remove && cmd.upsert) throw badValue('Cannot specify both an upsert and remove=true');
     const coll = ctx.store.ensureCollection(ctx.db, name);
     let target = select(coll, cmd.query, cmd.sort ? 0 : 1);
-    if (cmd.sort) target = mingoFind(target, {}).sort(cmd.sort).limit(1).all() as Document[];
+    if (cmd.sort) target = sortDocuments(target, cmd.sort).slice(0, 1);
     const project = (doc: Document | undefined) =>
       doc && cmd.fields && Object.keys(cmd.fields).length ? (mingoFind([doc], {}, cmd.fields).all()[0] as Document) : doc ?? null;
     if (cmd.remove) {

@@ -1,10 +1,11 @@
 // find, getMore and killCursors.
 import { Long, type Document } from 'bson';
-import { find as mingoFind } from 'mingo';
+import { find as mingoFind } from '../mingo.ts';
 import type { CommandSpec, Context } from '../context.ts';
 import { ArraySource } from '../cursors.ts';
 import { badValue } from '../errors.ts';
 import { select } from '../query.ts';
+import { sortDocuments } from '../order.ts';
 import { collectionName } from './names.ts';
 
 const toBigInt = (v: unknown): bigint => (v instanceof Long ? v.toBigInt() : BigInt(v as number));
@@ -14,12 +15,11 @@ export function queryDocs(ctx: Context, name: string, cmd: Document): Document[]
   const limit = Math.abs(Number(cmd.limit ?? 0));
   const canStopEarly = !cmd.sort && !cmd.skip && limit > 0;
   let docs = select(coll, cmd.filter, canStopEarly ? limit : 0);
+  if (cmd.sort && Object.keys(cmd.sort).length) docs = sortDocuments(docs, cmd.sort);
+  const skip = Number(cmd.skip ?? 0);
+  if (skip || limit) docs = docs.slice(skip, limit ? skip + limit : undefined);
   try {
-    let cursor = mingoFind(docs, {}, cmd.projection && Object.keys(cmd.projection).length ? cmd.projection : undefined);
-    if (cmd.sort && Object.keys(cmd.sort).length) cursor = cursor.sort(cmd.sort);
-    if (cmd.skip) cursor = cursor.skip(Number(cmd.skip));
-    if (limit) cursor = cursor.limit(limit);
-    docs = cursor.all() as Document[];
+    if (cmd.projection && Object.keys(cmd.projection).length) docs = mingoFind(docs, {}, cmd.projection).all() as Document[];
   } catch (err) {
     throw badValue((err as Error).message);
   }
@@ -41,7 +41,8 @@ export const getMore: CommandSpec = {
   access: 'any',
   handler(ctx) {
     const cmd = ctx.command;
-    const name = collectionName(cmd.collection);
+    // Database-level change streams live on the `$cmd.aggregate` namespace.
+    const name = typeof cmd.collection === 'string' && cmd.collection.startsWith('$cmd.') ? cmd.collection : collectionName(cmd.collection);
     const batchSize = cmd.batchSize ? Number(cmd.batchSize) : undefined;
     return ctx.member.cursors.getMore(toBigInt(cmd.getMore), `${ctx.db}.${name}`, batchSize, Number(cmd.maxTimeMS ?? 1000));
   },
