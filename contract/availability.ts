@@ -1,0 +1,67 @@
+// The availability summary (FIWARE OffStreetParking field names) computed
+// from slot states: pure sums, no I/O.
+import type { SlotStatus } from './slot.ts';
+
+export type LotStatus = 'spacesAvailable' | 'almostFull' | 'full' | 'closed';
+
+export interface LevelAvailability {
+  availableSpotNumber: number;
+  occupiedSpotNumber: number;
+  closedSpotNumber: number;
+  unknownSpotNumber: number;
+  totalSpotNumber: number;
+}
+
+export interface AvailabilitySummary extends LevelAvailability {
+  lot: string;
+  status: LotStatus;
+  levels: Record<string, LevelAvailability>;
+  observedAt: string;
+}
+
+export interface SlotLike {
+  level: string;
+  status: SlotStatus;
+}
+
+/** Optional configured totals per level: slots never heard from count as unknown. */
+export type LevelTotals = Record<string, number>;
+
+const empty = (): LevelAvailability => ({ availableSpotNumber: 0, occupiedSpotNumber: 0, closedSpotNumber: 0, unknownSpotNumber: 0, totalSpotNumber: 0 });
+
+const FIELD: Record<SlotStatus, keyof LevelAvailability> = {
+  free: 'availableSpotNumber',
+  occupied: 'occupiedSpotNumber',
+  closed: 'closedSpotNumber',
+  unknown: 'unknownSpotNumber',
+};
+
+/** Below this share of free spots a lot is `almostFull`. */
+export const ALMOST_FULL_RATIO = 0.1;
+
+export function lotStatus(a: LevelAvailability): LotStatus {
+  if (a.totalSpotNumber > 0 && a.closedSpotNumber === a.totalSpotNumber) return 'closed';
+  if (a.availableSpotNumber === 0) return 'full';
+  if (a.availableSpotNumber / a.totalSpotNumber < ALMOST_FULL_RATIO) return 'almostFull';
+  return 'spacesAvailable';
+}
+
+export function summarise(lot: string, slots: Iterable<SlotLike>, observedAt: Date, totals: LevelTotals = {}): AvailabilitySummary {
+  const levels: Record<string, LevelAvailability> = {};
+  for (const slot of slots) {
+    const level = (levels[slot.level] ??= empty());
+    level[FIELD[slot.status]] += 1;
+    level.totalSpotNumber += 1;
+  }
+  for (const [name, total] of Object.entries(totals)) {
+    const level = (levels[name] ??= empty());
+    if (total > level.totalSpotNumber) {
+      level.unknownSpotNumber += total - level.totalSpotNumber;
+      level.totalSpotNumber = total;
+    }
+  }
+  const sum = empty();
+  for (const level of Object.values(levels)) for (const key of Object.keys(sum) as Array<keyof LevelAvailability>) sum[key] += level[key];
+  const sorted = Object.fromEntries(Object.keys(levels).sort().map((k) => [k, levels[k]]));
+  return { lot, ...sum, status: lotStatus(sum), levels: sorted, observedAt: observedAt.toISOString() };
+}
