@@ -1,0 +1,68 @@
+// The table of settings. Each entry: the command-line flag (commander syntax), the environment
+// variable(s) (first set one wins), the default, the parser/validator and a description for --help.
+// The config-file key is the entry's key. Adding a setting is adding one entry here.
+import { LOG_FORMATS, LOG_LEVELS } from '../log/index.ts';
+import * as p from './parsers.ts';
+
+export interface SettingDef<T> {
+  /** Commander flag syntax: `--http-port <port>`, or a switch: `--allow-anonymous`, `--no-sim`. */
+  flag?: string;
+  /** Environment variables, first set (non-empty) one wins. */
+  env?: readonly string[];
+  default: T;
+  /** How --help shows the default when `String(default)` would not say it well. */
+  defaultText?: string;
+  parse: p.Parser<T>;
+  description: string;
+}
+
+const setting = <T>(def: SettingDef<T>): SettingDef<T> => def;
+
+const MQTT = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
+
+/** Primary and standby broker ports: the `mqttPort` default for each `role`. */
+export const DEFAULT_MQTT_PORTS = { primary: 1883, standby: 1884 } as const;
+
+export const SETTINGS = {
+  mongodbUri: setting<string | undefined>({ flag: '--mongodb-uri <uri>', env: ['MONGODB_URI'], default: undefined, defaultText: 'unset: an embedded MongoDB', parse: p.mongodbUri, description: 'MongoDB connection string (a replica-set URI in production)' }),
+  mongodbDb: setting({ flag: '--mongodb-db <name>', env: ['PARKING_MONGODB_DB'], default: 'parking', parse: p.databaseName, description: 'MongoDB database name' }),
+  redisUrl: setting<string | undefined>({ flag: '--redis-url <url>', env: ['REDIS_URL'], default: undefined, defaultText: 'unset: no Redis', parse: p.url(['redis:', 'rediss:']), description: 'Redis URL (optional)' }),
+  mqttUrls: setting<readonly string[]>({ flag: '--servers <urls>', env: ['PARKING_MQTT_URLS'], default: Object.freeze(['mqtt://127.0.0.1:1883', 'mqtt://127.0.0.1:1884']), parse: p.urlList(MQTT), description: 'MQTT broker URLs, comma-separated, primary first (mqtt://, mqtts://, ws://, wss://)' }),
+  httpPort: setting({ flag: '--http-port <port>', env: ['PARKING_HTTP_PORT'], default: 1880, parse: p.port(), description: 'HTTP port: dashboard, editor, signage, /healthz, /metrics' }),
+  mqttPort: setting<number | undefined>({ flag: '--port <port>', env: ['PARKING_MQTT_PORT'], default: undefined, defaultText: '1883 primary, 1884 standby', parse: p.port(), description: 'MQTT port of this broker' }),
+  wsPort: setting({ flag: '--ws-port <port>', env: ['PARKING_WS_PORT'], default: 9001, parse: p.port(), description: 'MQTT over WebSocket port' }),
+  topicRoot: setting({ env: ['PARKING_TOPIC_ROOT'], default: 'parking', parse: p.topicLevel, description: 'first level of every MQTT topic' }),
+  logLevel: setting<(typeof LOG_LEVELS)[number]>({ flag: '--log-level <level>', env: ['PARKING_LOG_LEVEL', 'LOG_LEVEL'], default: 'info', parse: p.oneOf(LOG_LEVELS), description: `log level: ${LOG_LEVELS.join(', ')}` }),
+  logFormat: setting<(typeof LOG_FORMATS)[number]>({ flag: '--log-format <format>', env: ['PARKING_LOG_FORMAT'], default: 'auto', parse: p.oneOf(LOG_FORMATS), description: 'log lines on stderr: json, pretty, or auto (pretty on a terminal)' }),
+  allowAnonymous: setting({ flag: '--allow-anonymous', env: ['PARKING_ALLOW_ANONYMOUS'], default: false, parse: p.boolean, description: 'let MQTT clients connect without credentials' }),
+  sim: setting({ flag: '--no-sim', env: ['PARKING_SIM'], default: true, parse: p.boolean, description: 'do not run the simulated lot' }),
+  role: setting<'primary' | 'standby' | undefined>({ flag: '--role <role>', default: undefined, defaultText: 'none', parse: p.oneOf(['primary', 'standby'] as const), description: 'broker role: primary, or standby (bridged to the primary)' }),
+  primaryUrl: setting({ flag: '--primary <url>', env: ['PARKING_PRIMARY_URL'], default: 'mqtt://127.0.0.1:1883', parse: p.url(MQTT), description: 'URL of the primary broker (standby only)' }),
+  electionDelayMs: setting<p.DelayRange>({ flag: '--election-delay <ms>', env: ['PARKING_TESTBED_ELECTION_MS'], default: Object.freeze([10000, 12000] as const), defaultText: '10000-12000', parse: p.delayRange, description: 'delay before a new primary is elected, milliseconds or a range MIN-MAX' }),
+  testbedPort: setting({ flag: '--port <port>', default: 27017, parse: p.port({ allowZero: true, max: 65533 }), description: 'port of the first member; the 3 members use port, port+1, port+2; 0 = free ports' }),
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+/** Every setting, typed from the table. */
+export type Settings = { readonly [K in SettingKey]: (typeof SETTINGS)[K] extends SettingDef<infer T> ? T : never };
+
+export const SETTING_KEYS = Object.freeze(Object.keys(SETTINGS) as SettingKey[]);
+
+/** The table entry of `key`, typed loosely for generic code. */
+export function settingDef(key: SettingKey): SettingDef<unknown> {
+  return SETTINGS[key] as SettingDef<unknown>;
+}
+
+/** The long flag of a setting (`--http-port`), if it has one. */
+export function flagName(key: SettingKey): string | undefined {
+  return settingDef(key).flag?.split(/[ ,|]+/).find((part) => part.startsWith('--'));
+}
+
+/** The default as --help shows it. */
+export function defaultText(key: SettingKey): string {
+  const def = settingDef(key);
+  if (def.defaultText !== undefined) return def.defaultText;
+  const value = def.default;
+  return Array.isArray(value) ? value.join(',') : String(value);
+}
