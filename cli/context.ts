@@ -35,13 +35,8 @@ export interface Components {
   testbedMongo(): Promise<TestbedMongoModule>;
 }
 
-/** Imports a module by a path computed at run time, so a component not written yet does not fail the typecheck. */
-async function importLater(relativeUrl: string): Promise<unknown> {
-  return import(new URL(relativeUrl, import.meta.url).href);
-}
-
 export const defaultComponents: Components = {
-  testbedMongo: async () => (await importLater('../testbed/mongo/index.ts')) as TestbedMongoModule,
+  testbedMongo: () => import('../testbed/mongo/index.ts'),
 };
 
 export function processContext(): CliContext {

@@ -97,13 +97,6 @@ describe('parking command line (in process)', () => {
       ctx.signalSource.emit('SIGTERM');
       expect(await running).to.equal(0);
     });
-
-    it('exits 3 when the stand-in module is not there', async () => {
-      const missing = Object.assign(new Error("Cannot find module '/work/testbed/mongo/index.ts'"), { code: 'ERR_MODULE_NOT_FOUND' });
-      const ctx = testContext({}, { testbedMongo: async () => Promise.reject(missing) });
-      expect(await run(['testbed', 'mongo'], ctx)).to.equal(3);
-      expect(ctx.err.join('')).to.equal('parking testbed mongo: not available yet (the MongoDB replica-set stand-in)\n');
-    });
   });
 
   it('parseSensor reads sim, stdin and gpio:LINE', () => {

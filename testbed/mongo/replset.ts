@@ -306,9 +306,13 @@ export class ReplicaSet implements ReplicaSetView {
       case 'shutdown':
         await this.kill(member.index);
         break;
-      case 'kill':
-        await this.kill(target(this.primaryIndex));
+      case 'kill': {
+        const index = target(this.primaryIndex);
+        // A member killing itself answers first, so the caller learns the fault was injected.
+        if (index === member.index) setImmediate(() => void this.kill(index));
+        else await this.kill(index);
         break;
+      }
       case 'restart':
         await this.restart(target(undefined));
         break;
