@@ -152,7 +152,13 @@ export class ReplicaSet implements ReplicaSetView {
     }
     const now = Date.now();
     const eligible = healthy.filter((m) => (this.ineligibleUntil.get(m.index) ?? 0) <= now);
-    const chosen = (eligible.length ? eligible : healthy)[0];
+    if (eligible.length === 0) {
+      // Every healthy member stepped down recently: nobody stands until the first wait ends.
+      const next = Math.min(...healthy.map((m) => this.ineligibleUntil.get(m.index) ?? now));
+      this.scheduleElection(Math.max(0, next - now));
+      return;
+    }
+    const chosen = eligible[0];
     this.primaryIndex = chosen.index;
     this.term += 1;
     this.bump();
@@ -184,10 +190,11 @@ export class ReplicaSet implements ReplicaSetView {
     }
   }
 
-  async stepDown(opts: { handoff?: boolean } = {}): Promise<void> {
+  /** Steps the primary down; it cannot be re-elected for `stepDownSecs` (default 60, as replSetStepDown). */
+  async stepDown(opts: { handoff?: boolean; stepDownSecs?: number } = {}): Promise<void> {
     const old = this.primaryIndex;
     if (old === undefined) throw new ServerError(Codes.NotWritablePrimary, 'not primary so can\'t step down');
-    this.ineligibleUntil.set(old, Date.now() + STEPDOWN_INELIGIBLE_MS);
+    this.ineligibleUntil.set(old, Date.now() + (opts.stepDownSecs ?? STEPDOWN_INELIGIBLE_MS / 1000) * 1000);
     this.loseprimary(opts.handoff === false ? pick(this.electionDelay) : this.handoffMs, 'stepdown');
   }
 
@@ -300,9 +307,11 @@ export class ReplicaSet implements ReplicaSetView {
       return index;
     };
     switch (action) {
-      case 'stepDown':
-        await this.stepDown({ handoff: args.handoff !== false });
+      case 'stepDown': {
+        const secs = args.replSetStepDown ?? args.stepDownSecs;
+        await this.stepDown({ handoff: args.handoff !== false, ...(typeof secs === 'number' && secs > 0 ? { stepDownSecs: secs } : {}) });
         break;
+      }
       case 'shutdown':
         await this.kill(member.index);
         break;
