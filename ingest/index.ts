@@ -1,0 +1,146 @@
+// Ingest: slot topics from the brokers into MongoDB, availability back out.
+import type { Db } from 'mongodb';
+import type { Observable, Subscription } from 'rxjs';
+import type { Logger } from 'pino';
+import type { LevelTotals, Topics } from '../contract/index.ts';
+import { AvailabilityTracker } from './availability.ts';
+import { WriteBuffer } from './buffer.ts';
+import { slotId, type Inbound, type Rejected, type SlotUpdate } from './decode.ts';
+import { LatestStates } from './latest.ts';
+import { createMetrics, type IngestMetrics } from './metrics.ts';
+import { OfflineTracker } from './offline.ts';
+import { ingestPipeline } from './pipeline.ts';
+import { prepare, type SlotDoc } from './store.ts';
+import { Writer } from './writer.ts';
+
+export type { Inbound, SlotUpdate, IngestMetrics };
+export { classify } from './decode.ts';
+
+/** What ingest needs of MQTT: the slot and device-status messages, and a way to publish. */
+export interface MqttPort {
+  messages: Observable<Inbound>;
+  publish(topic: string, payload: string, options: { retain: boolean; qos: 0 | 1 }): Promise<void>;
+}
+
+export interface IngestOptions {
+  db: Db;
+  mqtt: MqttPort;
+  topics: Topics;
+  logger: Logger;
+  /** Offline devices' slots turn `unknown` after this long. Default 30 s. */
+  offlineGraceMs?: number;
+  /** Most updates held while MongoDB cannot take writes. Default 200,000. */
+  bufferBudget?: number;
+  maxBatch?: number;
+  /** Configured slot totals per lot and level. */
+  totals?: Record<string, LevelTotals>;
+}
+
+export interface Ingest {
+  metrics: IngestMetrics;
+  /** Resolves when everything received so far is durable and published. */
+  flush(): Promise<void>;
+  health(): { bufferDepth: number; lagMs: number; lastWriteAt?: number; offlineDevices: number; writeErrors: number };
+  close(): Promise<void>;
+}
+
+function fromDoc(d: SlotDoc): SlotUpdate {
+  return {
+    kind: 'slot', id: d._id, lot: d.lot, level: d.level, slot: d.slot, status: d.status as SlotUpdate['status'],
+    ts: d.ts, ...(d.seq != null ? { seq: d.seq } : {}), ...(d.device != null ? { device: d.device } : {}), receivedAt: d.ts,
+  };
+}
+
+export async function startIngest(options: IngestOptions): Promise<Ingest> {
+  const { db, mqtt, topics, logger } = options;
+  const collections = await prepare(db);
+  const metrics = createMetrics();
+  const latest = new LatestStates();
+  for (const doc of await collections.slots.find({}).toArray()) latest.seed(fromDoc(doc));
+  const availability = new AvailabilityTracker(topics, options.totals);
+  const buffer = new WriteBuffer(options.bufferBudget ?? 200_000);
+  const pending = new Set<Promise<void>>();
+  const track = (p: Promise<void>) => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p));
+  };
+
+  const publishLots = (lots: Iterable<string>) => {
+    const now = new Date();
+    for (const lot of lots) {
+      const effective = [...latest.ofLot(lot)].map((s) => ({ level: s.level, status: offline.isOffline(s.lot, s.device) ? ('unknown' as const) : s.status }));
+      for (const p of availability.changes(lot, effective, now)) {
+        metrics.availabilityPublished += 1;
+        track(mqtt.publish(p.topic, p.payload, { retain: true, qos: 1 }).catch((err) => logger.warn({ topic: p.topic, err: (err as Error).message }, 'ingest: availability publish failed')));
+      }
+    }
+  };
+
+  const deviceSlots = (lot: string, device: string) => [...latest.ofLot(lot)].filter((s) => s.device === device).map((s) => s.id);
+  const offline = new OfflineTracker(options.offlineGraceMs ?? 30_000, {
+    expired(lot, device) {
+      const ids = deviceSlots(lot, device);
+      logger.warn({ lot, device, slots: ids.length }, 'ingest: device offline past its grace time; its slots are unknown');
+      track(collections.slots.updateMany({ _id: { $in: ids } }, { $set: { status: 'unknown', offline: true, updatedAt: new Date() } }).then(() => publishLots([lot]), (err) => logger.error({ err: (err as Error).message }, 'ingest: marking slots unknown failed')));
+    },
+    returned(lot, device) {
+      const slots = [...latest.ofLot(lot)].filter((s) => s.device === device);
+      logger.info({ lot, device, slots: slots.length }, 'ingest: device back online; its slots return to their reported state');
+      const ops = slots.map((s) => ({ updateOne: { filter: { _id: s.id, offline: true }, update: { $set: { status: s.status, updatedAt: new Date() }, $unset: { offline: '' } } } }));
+      track((ops.length ? collections.slots.bulkWrite(ops as never) : Promise.resolve()).then(() => publishLots([lot]), (err) => logger.error({ err: (err as Error).message }, 'ingest: restoring slots failed')));
+    },
+  });
+
+  const writer = new Writer(buffer, collections, metrics, logger, (applied) => publishLots(new Set(applied.map((u) => u.lot))), {
+    maxBatch: options.maxBatch ?? 1000,
+    backoffMs: 50,
+    maxBackoffMs: 2000,
+  });
+
+  const loggedRejects = new Set<string>();
+  const onReject = (r: Rejected) => {
+    const key = `${r.cause}|${r.topic}`;
+    if (loggedRejects.has(key)) return;
+    if (loggedRejects.size < 10_000) loggedRejects.add(key);
+    logger.warn({ topic: r.topic, cause: r.cause }, `ingest: rejected: ${r.message}`);
+  };
+
+  const subscription: Subscription = ingestPipeline(mqtt.messages, { topics, latest, metrics, onReject }).subscribe({
+    next(update) {
+      if (update.kind === 'status') {
+        offline.status(update.lot, update.device, update.status);
+        return;
+      }
+      const dropped = buffer.push(update);
+      if (dropped) {
+        metrics.bufferDropped += dropped;
+        logger.error({ dropped, budget: options.bufferBudget ?? 200_000 }, 'ingest: write buffer over budget: dropped superseded updates, kept the newest state of every slot');
+      }
+      metrics.bufferDepth = buffer.depth;
+      void writer.kick();
+    },
+    error(err) {
+      logger.error({ err: (err as Error).message }, 'ingest: pipeline failed');
+    },
+  });
+
+  publishLots(new Set([...latest.slots.values()].map((s) => s.lot)));
+
+  return {
+    metrics,
+    async flush() {
+      await writer.flush();
+      while (pending.size) await Promise.all([...pending]);
+    },
+    health: () => ({ bufferDepth: buffer.depth, lagMs: metrics.lagMs, lastWriteAt: metrics.lastWriteAt, offlineDevices: offline.count, writeErrors: metrics.writeErrors }),
+    async close() {
+      subscription.unsubscribe();
+      offline.close();
+      await writer.flush();
+      writer.stop();
+      await Promise.all([...pending]);
+    },
+  };
+}
+
+export { slotId };

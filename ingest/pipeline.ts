@@ -1,0 +1,48 @@
+// The ingest pipeline, top to bottom: count, classify, set rejects aside,
+// drop duplicates and stale updates, and hand accepted updates to the sink.
+import { filter, map, tap, type Observable } from 'rxjs';
+import type { Topics } from '../contract/index.ts';
+import { classify, type Inbound, type Rejected, type SlotUpdate, type StatusUpdate } from './decode.ts';
+import type { LatestStates } from './latest.ts';
+import type { IngestMetrics } from './metrics.ts';
+
+export type Accepted = SlotUpdate | StatusUpdate;
+
+export interface PipelineDeps {
+  topics: Topics;
+  latest: LatestStates;
+  metrics: IngestMetrics;
+  onReject(rejected: Rejected): void;
+}
+
+const countIn = (m: IngestMetrics) => tap<Inbound>(() => void (m.messagesIn += 1));
+
+const setRejectsAside = (deps: PipelineDeps) =>
+  tap((c: ReturnType<typeof classify>) => {
+    if (c.kind !== 'rejected') return;
+    deps.metrics.rejected[c.cause] = (deps.metrics.rejected[c.cause] ?? 0) + 1;
+    deps.onReject(c);
+  });
+
+const isAcceptable = (c: ReturnType<typeof classify>): c is Accepted => c.kind === 'slot' || c.kind === 'status';
+
+/** Bridged copies and QoS 1 redelivery make duplicates normal; an older update is stale. */
+const dropDuplicatesAndStale = (deps: PipelineDeps) =>
+  filter((c: Accepted) => {
+    if (c.kind !== 'slot') return true;
+    const verdict = deps.latest.offer(c);
+    if (verdict === 'duplicate') deps.metrics.duplicates += 1;
+    else if (verdict === 'stale') deps.metrics.stale += 1;
+    else deps.metrics.accepted += 1;
+    return verdict === 'accepted';
+  });
+
+export function ingestPipeline(messages: Observable<Inbound>, deps: PipelineDeps): Observable<Accepted> {
+  return messages.pipe(
+    countIn(deps.metrics),
+    map((msg) => classify(msg, deps.topics)),
+    setRejectsAside(deps),
+    filter(isAcceptable),
+    dropDuplicatesAndStale(deps),
+  );
+}
