@@ -38,8 +38,19 @@ export const SETTINGS = {
   sim: setting({ flag: '--no-sim', env: ['PARKING_SIM'], default: true, parse: p.boolean, description: 'do not run the simulated lot' }),
   role: setting<'primary' | 'standby' | undefined>({ flag: '--role <role>', default: undefined, defaultText: 'none', parse: p.oneOf(['primary', 'standby'] as const), description: 'broker role: primary, or standby (bridged to the primary)' }),
   primaryUrl: setting({ flag: '--primary <url>', env: ['PARKING_PRIMARY_URL'], default: 'mqtt://127.0.0.1:1883', parse: p.url(MQTT), description: 'URL of the primary broker (standby only)' }),
+  heartbeatMs: setting({ flag: '--heartbeat-ms <ms>', env: ['PARKING_HEARTBEAT_MS'], default: 100, parse: p.integer(10, 60_000), description: 'interval of the broker heartbeat on $SYS/<broker id>/heartbeat, milliseconds' }),
+  brokerId: setting<string | undefined>({ env: ['PARKING_BROKER_ID'], default: undefined, defaultText: '<role>-<host name>-<port>', parse: p.topicLevel, description: 'broker id in $SYS/<broker id>/heartbeat; unique per broker sharing one Redis' }),
+  bindHost: setting({ flag: '--bind <host>', env: ['PARKING_BIND_HOST'], default: '0.0.0.0', parse: p.text, description: 'address the broker listens on (MQTT, WebSocket, MQTT over TLS)' }),
+  mqttsPort: setting({ flag: '--mqtts-port <port>', env: ['PARKING_MQTTS_PORT'], default: 8883, parse: p.port(), description: 'MQTT over TLS port (only with tlsCert and tlsKey)' }),
+  tlsCert: setting<string | undefined>({ env: ['PARKING_TLS_CERT'], default: undefined, defaultText: 'unset: no TLS', parse: p.text, description: 'PEM certificate (chain) file for MQTT over TLS' }),
+  tlsKey: setting<string | undefined>({ env: ['PARKING_TLS_KEY'], default: undefined, defaultText: 'unset: no TLS', parse: p.text, description: 'PEM private key file for MQTT over TLS' }),
+  mqttAuthFile: setting<string | undefined>({ flag: '--auth-file <file>', env: ['PARKING_MQTT_AUTH_FILE'], default: undefined, defaultText: 'unset: no accounts', parse: p.text, description: 'JSON file of MQTT accounts (scrypt password hashes, roles); see docs/broker.md' }),
   electionDelayMs: setting<p.DelayRange>({ flag: '--election-delay <ms>', env: ['PARKING_TESTBED_ELECTION_MS'], default: Object.freeze([10000, 12000] as const), defaultText: '10000-12000', parse: p.delayRange, description: 'delay before a new primary is elected, milliseconds or a range MIN-MAX' }),
   testbedPort: setting({ flag: '--port <port>', default: 27017, parse: p.port({ allowZero: true, max: 65533 }), description: 'port of the first member; the 3 members use port, port+1, port+2; 0 = free ports' }),
+  failoverMs: setting({ flag: '--failover-ms <ms>', env: ['PARKING_FAILOVER_MS'], default: 300, parse: p.integer(0, 600_000), description: 'declare the MQTT link dead after this long without a broker heartbeat, then switch broker; 0 = rely on TCP and MQTT keep-alive only' }),
+  primaryProbeMs: setting({ flag: '--primary-probe-ms <ms>', env: ['PARKING_PRIMARY_PROBE_MS'], default: 1000, parse: p.integer(0, 3_600_000), description: 'while on a standby, check the primary this often and move back once it is healthy; 0 = stay' }),
+  debounceMs: setting({ flag: '--debounce-ms <ms>', env: ['PARKING_DEBOUNCE_MS'], default: 500, parse: p.integer(0, 3_600_000), description: 'a sensor reading must hold this long before it is published' }),
+  stateDir: setting<string | undefined>({ flag: '--state-dir <dir>', env: ['PARKING_STATE_DIR'], default: undefined, defaultText: 'unset: seq starts from the clock', parse: p.text, description: 'directory where a device keeps its last seq across restarts' }),
 } as const;
 
 export type SettingKey = keyof typeof SETTINGS;

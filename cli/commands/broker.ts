@@ -1,14 +1,122 @@
-import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { Option, type Command } from 'commander';
+import { DEFAULT_MQTT_PORTS, SettingError, settingDef, flagName, type SettingKey } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
-import { examples, notAvailable } from '../command.ts';
+import { commandLogger, examples } from '../command.ts';
 import { useSettings } from '../settings.ts';
+import { createShutdown } from '../shutdown.ts';
+
+const KEYS = [
+  'role',
+  'mqttPort',
+  'primaryUrl',
+  'wsPort',
+  'allowAnonymous',
+  'mqttAuthFile',
+  'redisUrl',
+  'heartbeatMs',
+  'bindHost',
+  'mqttsPort',
+  'tlsCert',
+  'tlsKey',
+  'brokerId',
+  'topicRoot',
+  'logLevel',
+  'logFormat',
+] as const satisfies readonly SettingKey[];
+
+/** The setting as the user wrote it: the flag when given, else the environment variable when set, else the config-file key. */
+function writtenAs(cmd: Command, ctx: CliContext, key: SettingKey): string {
+  const flag = flagName(key);
+  const attribute = flag?.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (attribute && cmd.getOptionValueSource(attribute) === 'cli') return flag!;
+  return settingDef(key).env?.find((name) => ctx.env[name]?.trim()) ?? key;
+}
+
+function readSettingFile(cmd: Command, ctx: CliContext, key: SettingKey, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SettingError(writtenAs(cmd, ctx, key), path, code === 'ENOENT' ? 'no such file' : `cannot read: ${(error as Error).message}`);
+  }
+}
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}
 
 export function registerBroker(program: Command, ctx: CliContext): void {
-  const cmd = program.command('broker').description('Run one MQTT broker; a standby also bridges to the primary.');
-  const settings = useSettings(cmd, ['role', 'mqttPort', 'primaryUrl', 'wsPort', 'allowAnonymous', 'topicRoot', 'logLevel', 'logFormat'], { required: ['role'] });
-  examples(cmd, ['parking broker --role primary --port 1883', 'parking broker --role standby --port 1884 --primary mqtt://10.0.0.5:1883']);
-  cmd.action(() => {
-    settings(ctx);
-    notAvailable('broker', 'one MQTT broker, primary or standby bridged to the primary');
+  const cmd = program
+    .command('broker')
+    .description(
+      'Run one MQTT broker (MQTT, MQTT over WebSocket, MQTT over TLS with a certificate): a primary, or a standby that bridges every topic under the root to the primary both ways. Prints "broker <role> listening <urls>" when ready; publishes $SYS/<broker id>/heartbeat.',
+    );
+  const settings = useSettings(cmd, KEYS, { required: ['role'] });
+  cmd.addOption(new Option('--hash-password', 'read a password on stdin, print its hash for the auth file, and exit'));
+  examples(cmd, [
+    'parking broker --role primary --port 1883 --allow-anonymous',
+    'parking broker --role standby --port 1884 --ws-port 9002 --primary mqtt://bridge:secret@10.0.0.5:1883 --auth-file /etc/parking/mqtt-accounts.json',
+    "printf '%s' 's3cret' | parking broker --hash-password",
+  ]);
+  cmd.action(async () => {
+    const broker = await import('../../broker/index.ts');
+    if (cmd.opts<{ hashPassword?: boolean }>().hashPassword) {
+      const password = (await readStdin()).replace(/\r?\n$/, '');
+      if (password === '') throw new SettingError('--hash-password', '', 'give the password on stdin');
+      ctx.stdout.write(`${await broker.hashPassword(password)}\n`);
+      return;
+    }
+    const s = settings(ctx);
+    const role = s.role!;
+    const logger = commandLogger(ctx, `broker-${role}`, s);
+    if ((s.tlsCert === undefined) !== (s.tlsKey === undefined)) {
+      const missing: SettingKey = s.tlsCert === undefined ? 'tlsCert' : 'tlsKey';
+      throw new SettingError(settingDef(missing).env![0], '', `must be set too: MQTT over TLS needs both ${settingDef('tlsCert').env![0]} and ${settingDef('tlsKey').env![0]}`);
+    }
+    const tls = s.tlsCert && s.tlsKey ? { cert: readSettingFile(cmd, ctx, 'tlsCert', s.tlsCert), key: readSettingFile(cmd, ctx, 'tlsKey', s.tlsKey), port: s.mqttsPort } : undefined;
+    let accounts: Awaited<ReturnType<typeof broker.loadAccounts>> | undefined;
+    if (s.mqttAuthFile) {
+      try {
+        accounts = broker.loadAccounts(s.mqttAuthFile);
+      } catch (error) {
+        if (error instanceof broker.AuthFileError) throw new SettingError(writtenAs(cmd, ctx, 'mqttAuthFile'), s.mqttAuthFile, error.message);
+        throw error;
+      }
+    }
+    if (!accounts?.size && !s.allowAnonymous) logger.warn('no accounts and anonymous access is off: every client will be refused (see --auth-file, --allow-anonymous)');
+
+    const shutdown = createShutdown({ signals: ctx.signals, logger });
+    const starting = broker.startBroker({
+      role,
+      id: s.brokerId,
+      host: s.bindHost,
+      port: s.mqttPort ?? DEFAULT_MQTT_PORTS[role],
+      wsPort: s.wsPort,
+      tls,
+      heartbeatMs: s.heartbeatMs,
+      topicRoot: s.topicRoot,
+      allowAnonymous: s.allowAnonymous,
+      accounts,
+      redisUrl: s.redisUrl,
+      bridge: role === 'standby' ? { url: s.primaryUrl } : undefined,
+      logger,
+    });
+    shutdown.onShutdown(async () => {
+      const running = await starting.catch(() => undefined);
+      await running?.close();
+    });
+    let running: Awaited<typeof starting>;
+    try {
+      running = await starting;
+    } catch (error) {
+      await shutdown.shutdown('start failed');
+      throw error;
+    }
+    const urls = [running.url, running.wsUrl, running.mqttsUrl].filter(Boolean).join(' ');
+    ctx.stdout.write(`broker ${role} listening ${urls}\n`);
+    ctx.exitCode = await shutdown.done;
   });
 }

@@ -6,7 +6,7 @@ import { finish, lineMatching, parking, ROOT, start, type Result } from './parki
 const HELP: ReadonlyArray<[string[], string[]]> = [
   [['start'], ['--no-sim', '--allow-anonymous', '--http-port', '--ws-port', '--mongodb-uri', '--redis-url', '--config', 'PARKING_TOPIC_ROOT']],
   [['broker'], ['--role', '--port', '--primary', '--allow-anonymous', '--ws-port']],
-  [['ingest'], ['--servers', '--mongodb-uri', '--mongodb-db', '--redis-url']],
+  [['ingest'], ['--servers', '--mongodb-uri', '--mongodb-db', '--failover-ms']],
   [['flows'], ['--http-port', '--servers', '--mongodb-uri']],
   [['device'], ['--lot', '--level', '--slot', '--sensor', '--servers']],
   [['gate'], ['--lot', '--gate', '--stdin', '--servers']],
@@ -113,9 +113,15 @@ describe('parking command line (process)', function () {
   });
 
   it('a command whose component is not built yet exits 3 with one line', async () => {
-    const result = await parking(['ingest']);
+    const result = await parking(['drill']);
     expect(result.code).to.equal(3);
-    expect(oneLine(result)).to.match(/^parking ingest: not available yet \(.+\)$/);
+    expect(oneLine(result)).to.match(/^parking drill: not available yet \(.+\)$/);
+  });
+
+  it('ingest without MONGODB_URI is a usage error naming the setting', async () => {
+    const result = await parking(['ingest']);
+    expect(result.code).to.equal(2);
+    expect(oneLine(result)).to.match(/MONGODB_URI/);
   });
 
   it('testbed mongo prints its URI, runs until SIGTERM, then exits 0', async () => {

@@ -47,8 +47,19 @@ describe('loadSettings', () => {
         sim: true,
         role: undefined,
         primaryUrl: 'mqtt://127.0.0.1:1883',
+        heartbeatMs: 100,
+        brokerId: undefined,
+        bindHost: '0.0.0.0',
+        mqttsPort: 8883,
+        tlsCert: undefined,
+        tlsKey: undefined,
+        mqttAuthFile: undefined,
         electionDelayMs: [10000, 12000],
         testbedPort: 27017,
+        failoverMs: 300,
+        primaryProbeMs: 1000,
+        debounceMs: 500,
+        stateDir: undefined,
       });
     });
 

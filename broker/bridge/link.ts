@@ -1,0 +1,75 @@
+// The byte stream of the bridge link to the primary (TCP, TLS, WebSocket),
+// with the bridge bit set on its CONNECT. Used as MQTT.js's stream builder.
+import { connect as tcpConnect } from 'node:net';
+import { Duplex } from 'node:stream';
+import { connect as tlsConnect } from 'node:tls';
+import { WebSocket, createWebSocketStream } from 'ws';
+import { BridgeBitSetter } from './bridge-bit.ts';
+
+export interface LinkTls {
+  ca?: string | Buffer;
+  rejectUnauthorized?: boolean;
+}
+
+const DEFAULT_PORTS: Record<string, number> = { 'mqtt:': 1883, 'mqtts:': 8883, 'ws:': 80, 'wss:': 443 };
+
+function rawStream(url: URL, tls: LinkTls): Duplex {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  const port = Number(url.port) || DEFAULT_PORTS[url.protocol];
+  switch (url.protocol) {
+    case 'mqtt:':
+      return tcpConnect({ host, port, noDelay: true });
+    case 'mqtts:':
+      return tlsConnect({ host, port, servername: host, ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true });
+    case 'ws:':
+    case 'wss:': {
+      const target = new URL(url.href);
+      target.username = '';
+      target.password = '';
+      if (target.pathname === '/' || target.pathname === '') target.pathname = '/mqtt';
+      const ws = new WebSocket(target.href, 'mqtt', { ca: tls.ca, rejectUnauthorized: tls.rejectUnauthorized ?? true });
+      return createWebSocketStream(ws);
+    }
+    default:
+      throw new Error(`unsupported bridge URL scheme ${url.protocol}`);
+  }
+}
+
+/** Wraps a stream so the first CONNECT written to it carries the bridge bit. */
+class BridgeStream extends Duplex {
+  readonly #inner: Duplex;
+  readonly #bit = new BridgeBitSetter();
+
+  constructor(inner: Duplex) {
+    super();
+    this.#inner = inner;
+    inner.on('data', (chunk: Buffer) => {
+      if (!this.push(chunk)) inner.pause();
+    });
+    inner.on('end', () => this.push(null));
+    inner.on('error', (error) => this.destroy(error));
+    inner.on('close', () => this.destroy());
+  }
+
+  override _read(): void {
+    this.#inner.resume();
+  }
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    this.#inner.write(this.#bit.feed(chunk), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.#inner.end(() => callback());
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    this.#inner.destroy();
+    callback(error);
+  }
+}
+
+/** A new link stream to `url` for each (re)connection. */
+export function openLink(url: string, tls: LinkTls = {}): Duplex {
+  return new BridgeStream(rawStream(new URL(url), tls));
+}

@@ -1,0 +1,35 @@
+// Where the broker keeps retained messages, sessions and wills, and how it
+// routes messages: in memory (default), or in Redis (aedes-persistence-redis
+// and mqemitter-redis) so a restarted broker keeps its retained slot states
+// and several brokers can serve the same clients and topics.
+import { createRequire } from 'node:module';
+
+const require = createRequire(import.meta.url);
+
+export interface Backend {
+  kind: 'memory' | 'redis';
+  /** Aedes `persistence` option; undefined = Aedes' in-memory default. */
+  persistence?: unknown;
+  /** Aedes `mq` option; undefined = Aedes' in-process default. */
+  mq?: unknown;
+}
+
+interface RedisPersistenceFactory {
+  (options: Record<string, unknown>): unknown;
+}
+interface RedisEmitterFactory {
+  (options: Record<string, unknown>): { state: NodeJS.EventEmitter };
+}
+
+/** Message routing and storage for Aedes. `concurrency` as Aedes' option. */
+export function createBackend(redisUrl: string | undefined, options: { concurrency: number; onError?: (error: Error) => void }): Backend {
+  if (!redisUrl) return { kind: 'memory' };
+  const persistenceRedis = require('aedes-persistence-redis') as RedisPersistenceFactory;
+  const { Redis } = require('ioredis') as typeof import('ioredis');
+  const mqemitterRedis = require('mqemitter-redis') as RedisEmitterFactory;
+  const persistence = persistenceRedis({ conn: new Redis(redisUrl, { maxRetriesPerRequest: 2 }) });
+  // Aedes' default emitter matches `a/+` on `a/` too [MQTT-4.7.1-3]; keep that.
+  const mq = mqemitterRedis({ connectionString: redisUrl, concurrency: options.concurrency, matchEmptyLevels: true });
+  mq.state.on('error', (error: Error) => options.onError?.(error));
+  return { kind: 'redis', persistence, mq };
+}

@@ -1,0 +1,160 @@
+// Starts one broker: Aedes with the platform's hooks and publish pipeline,
+// its listeners, and for a standby the bridge to the primary.
+import type { EventEmitter } from 'node:events';
+import type { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
+import type { Duplex } from 'node:stream';
+import type { Aedes } from 'aedes';
+import { Topics } from '../contract/index.ts';
+import { ParkingAedes, persistenceOf } from './aedes.ts';
+import { createHooks, type RefusalCounters } from './auth/hooks.ts';
+import { startBridge, type Bridge } from './bridge/bridge.ts';
+import { listenMqtt, listenMqtts, listenWebSocket, type Listener } from './listeners.ts';
+import { warnOnce } from './log-once.ts';
+import { MAX_PACKET_BYTES, guardPackets } from './packet-guard.ts';
+import { createBackend } from './persistence.ts';
+import { publishPipeline } from './pipeline.ts';
+import { memoryGuard, sharedGuard } from './retained/guard.ts';
+import type { BrokerHealth, BrokerOptions, RunningBroker } from './types.ts';
+
+const CONCURRENCY = 1000;
+/** Aedes' clients may ask for long topic trees; ours are 5 levels deep. */
+const MAX_TOPIC_LEVELS = 32;
+
+/** `mqtt://127.0.0.1:1883` for a broker listening on all addresses; the address itself otherwise. */
+function urlHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::' || host === '') return '127.0.0.1';
+  return host.includes(':') ? `[${host}]` : host;
+}
+
+/** A broker id usable as one topic level. */
+export function defaultBrokerId(role: string, port: number): string {
+  const host = hostname().replace(/[^A-Za-z0-9_.-]/g, '-').slice(0, 64) || 'host';
+  return `${role}-${host}-${port}`;
+}
+
+function closeAedes(aedes: Aedes): Promise<void> {
+  return new Promise((resolve) => aedes.close(() => resolve()));
+}
+
+async function destroyPersistence(aedes: Aedes): Promise<void> {
+  // Without a callback the persistences return a promise (with one, they wait for a "ready" that Aedes 1.x never gives).
+  const persistence = persistenceOf(aedes) as { destroy?: () => unknown } | undefined;
+  await Promise.resolve(persistence?.destroy?.()).catch(() => {});
+}
+
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const started = Date.now();
+  const host = options.host ?? '127.0.0.1';
+  const topics = new Topics(options.topicRoot ?? 'parking');
+  const logger = options.logger;
+  const counters: RefusalCounters = { denied: 0, invalid: 0, stale: 0, duplicate: 0 };
+  const refused = new WeakSet<object>();
+  const warn = warnOnce(logger);
+
+  const backend = createBackend(options.redisUrl, { concurrency: CONCURRENCY, onError: (error) => warn(`redis\0${error.message}`, { err: error }, 'redis error') });
+  let aedesRef: Aedes | undefined;
+  const guard = backend.kind === 'memory' ? memoryGuard(topics) : sharedGuard(topics, () => persistenceOf(aedesRef!));
+  const hooks = createHooks({ topics, accounts: options.accounts ?? new Map(), allowAnonymous: options.allowAnonymous ?? false, refused, counters, warn, logger });
+
+  // The TCP port decides the default id, so listen first on a free port when asked for 0.
+  const listeners: Listener[] = [];
+  // A connection that arrives before Aedes is ready is turned away; clients retry.
+  // Every connection passes the packet size cap first.
+  const handle = (stream: Duplex, request?: IncomingMessage) => {
+    if (!aedesRef || aedesRef.closed) return stream.destroy();
+    const remote = (stream as { remoteAddress?: string }).remoteAddress;
+    const guarded = guardPackets(stream, () => warn(`big\0${remote}`, { remote, limit: MAX_PACKET_BYTES }, 'connection closed: packet over the size cap'));
+    aedesRef.handle(guarded, request);
+  };
+  const closeListeners = () => Promise.all(listeners.splice(0).map((l) => l.close()));
+  let bridge: Bridge | undefined;
+  try {
+    listeners.push(await listenMqtt(handle, host, options.port ?? 0));
+    const port = listeners[0].port;
+    const id = options.id ?? defaultBrokerId(options.role, port);
+    const aedes = new ParkingAedes(
+      {
+        id,
+        heartbeatInterval: options.heartbeatMs ?? 100,
+        concurrency: CONCURRENCY,
+        maxTopicLevels: MAX_TOPIC_LEVELS,
+        connectTimeout: 5_000,
+        drainTimeout: 30_000,
+        persistence: backend.persistence,
+        mq: backend.mq,
+        authenticate: hooks.authenticate,
+        authorizePublish: hooks.authorizePublish,
+        authorizeSubscribe: hooks.authorizeSubscribe,
+      },
+      publishPipeline({ root: topics.root, refused, guard, counters, logger }),
+    );
+    aedesRef = aedes;
+    aedes.on('clientError', (client, error) => logger?.debug({ clientId: client.id, err: error.message }, 'client error'));
+    aedes.on('connectionError', (_client, error) => logger?.debug({ err: error.message }, 'connection error'));
+    (aedes as EventEmitter).on('error', (error: Error) => logger?.error({ err: error }, 'broker error'));
+    await aedes.listen();
+
+    if (options.wsPort !== false) listeners.push(await listenWebSocket(handle, host, options.wsPort ?? 0));
+    if (options.tls) listeners.push(await listenMqtts(handle, host, options.tls.port, options.tls));
+    if (options.bridge) bridge = startBridge({ aedes, store: () => persistenceOf(aedes), root: topics.root, brokerId: id, options: options.bridge, logger });
+
+    const ws = listeners.find((l) => l.kind === 'ws');
+    const mqtts = listeners.find((l) => l.kind === 'mqtts');
+    const urls = {
+      mqtt: `mqtt://${urlHost(host)}:${port}`,
+      ...(ws ? { ws: `ws://${urlHost(host)}:${ws.port}` } : {}),
+      ...(mqtts ? { mqtts: `mqtts://${urlHost(host)}:${mqtts.port}` } : {}),
+    };
+    let closing: Promise<void> | undefined;
+
+    const running: RunningBroker = {
+      id,
+      role: options.role,
+      url: urls.mqtt,
+      port,
+      wsUrl: urls.ws,
+      wsPort: ws?.port,
+      mqttsUrl: urls.mqtts,
+      mqttsPort: mqtts?.port,
+      aedes,
+      async health(): Promise<BrokerHealth> {
+        const closed = aedes.closed;
+        return {
+          id,
+          role: options.role,
+          status: closed ? 'closed' : 'up',
+          clients: closed ? 0 : aedes.connectedClients,
+          retained: closed ? 0 : await guard.count(),
+          refused: { ...counters },
+          ...(bridge ? { bridge: bridge.health() } : {}),
+          persistence: backend.kind,
+          uptimeMs: Date.now() - started,
+          urls,
+        };
+      },
+      bridged: () => bridge?.synced() ?? Promise.resolve(),
+      close() {
+        closing ??= (async () => {
+          await bridge?.close();
+          await closeListeners();
+          await closeAedes(aedes);
+          await destroyPersistence(aedes);
+        })();
+        return closing;
+      },
+    };
+    logger?.info({ id, role: options.role, ...urls, persistence: backend.kind, bridge: options.bridge ? bridge?.health().url : undefined }, 'broker listening');
+    return running;
+  } catch (error) {
+    await bridge?.close().catch(() => {});
+    await closeListeners();
+    if (aedesRef) {
+      await closeAedes(aedesRef);
+      await destroyPersistence(aedesRef);
+    }
+    throw error;
+  }
+}
+
+export type { Bridge };
