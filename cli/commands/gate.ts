@@ -1,20 +1,93 @@
+import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { parsers } from '../../config/index.ts';
+import { encodeGateEvent } from '../../contract/index.ts';
+import { DeviceIdError, parseGateLine, simulateGate, startGateDevice, type DisplayMessage } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
-import { examples, notAvailable } from '../command.ts';
-import { requiredOption, useSettings } from '../settings.ts';
+import { commandLogger, examples } from '../command.ts';
+import { UsageError } from '../errors.ts';
+import { requiredOption, useSettings, validatedOption } from '../settings.ts';
+import { createShutdown } from '../shutdown.ts';
+
+interface GateFlags {
+  lot: string;
+  gate: string;
+  stdin: boolean;
+  device?: string;
+  rate: number;
+  stay: number;
+}
+
+function displayLine(message: DisplayMessage): string {
+  return message.kind === 'display' ? `display ${message.display.text}` : `display ${message.text}`;
+}
 
 export function registerGate(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('gate')
-    .description('Run one gate reader: publishes entry and exit events with car ids from a reader, stdin or a simulation.')
+    .description(
+      'Run one gate reader: publishes entry and exit events (QoS 1, a unique eventId each, never lost across a broker failover) with car ids from stdin or a simulation, and prints what the gate display receives.',
+    )
     .addOption(requiredOption('--lot <id>', 'lot id', parsers.id))
     .addOption(requiredOption('--gate <id>', 'gate id', parsers.id))
-    .option('--stdin', 'read events from stdin, one per line: `entry CARID` or `exit CARID`', false);
-  const settings = useSettings(cmd, ['mqttUrls', 'topicRoot', 'logLevel', 'logFormat']);
-  examples(cmd, ["printf 'entry B1234XYZ\\nexit B1234XYZ\\n' | parking gate --lot mall-1 --gate north --stdin --servers mqtt://127.0.0.1:1883"]);
-  cmd.action(() => {
-    settings(ctx);
-    notAvailable('gate', 'one gate reader publishing entry and exit events');
+    .option('--stdin', 'read events from stdin, one per line: `entry CARID` or `exit CARID`; ends after the last one is acknowledged', false)
+    .addOption(validatedOption('--device <id>', 'also say online/offline on the status topic of this device id (Last Will offline)', parsers.id))
+    .addOption(validatedOption('--rate <cars>', 'simulated: arrivals per minute', parsers.positiveNumber).default(6))
+    .addOption(validatedOption('--stay <seconds>', 'simulated: mean stay, seconds', parsers.positiveNumber).default(300));
+  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'topicRoot', 'logLevel', 'logFormat']);
+  examples(cmd, [
+    "printf 'entry B1234XYZ\\nexit B1234XYZ\\n' | parking gate --lot mall-1 --gate north --stdin --servers mqtt://127.0.0.1:1883",
+    'parking gate --lot mall-1 --gate north --rate 20 --stay 60',
+  ]);
+  cmd.action(async () => {
+    const s = settings(ctx);
+    const flags = cmd.opts<GateFlags>();
+    const logger = commandLogger(ctx, 'gate', s);
+    const shutdown = createShutdown({ signals: ctx.signals, logger });
+    let gate;
+    try {
+      gate = await startGateDevice({
+        servers: s.mqttUrls,
+        root: s.topicRoot,
+        lot: flags.lot,
+        gate: flags.gate,
+        device: flags.device,
+        link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs },
+        logger,
+        onDisplay: (message) => ctx.stdout.write(`${displayLine(message)}\n`),
+      });
+    } catch (error) {
+      if (error instanceof DeviceIdError) throw new UsageError(error.message);
+      throw error;
+    }
+    const device = gate;
+    shutdown.onShutdown(() => device.stop());
+    const printEvent = (text: string) => ctx.stdout.write(`event ${text}\n`);
+
+    if (flags.stdin) {
+      const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
+      shutdown.onShutdown(() => lines.close());
+      lines.on('line', (line) => {
+        try {
+          const parsed = parseGateLine(line);
+          if (!parsed) return;
+          printEvent(encodeGateEvent(device.reader.event(parsed.direction, parsed.carId).event));
+        } catch (error) {
+          logger.warn({ line: line.slice(0, 80) }, (error as Error).message);
+        }
+      });
+      lines.once('close', () => {
+        // Every event acknowledged by a broker, however long it takes, then stop.
+        device.link.flush(Infinity).then(() => void shutdown.shutdown('input ended'), () => {});
+      });
+    } else {
+      const traffic = simulateGate(device.reader, flags.lot, flags.gate, {
+        arrivalsPerMinute: flags.rate,
+        meanStayMs: flags.stay * 1000,
+        onEvent: (direction, carId) => printEvent(`${direction} ${carId}`),
+      });
+      shutdown.onShutdown(() => traffic.stop());
+    }
+    ctx.exitCode = await shutdown.done;
   });
 }

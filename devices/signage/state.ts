@@ -1,0 +1,100 @@
+// What a signage display knows about one lot, from the retained availability
+// topics: the summary (`<root>/<lot>/availability`, JSON) and the free spots
+// per level (`<root>/<lot>/availability/<level>`, a plain integer). Pure.
+import type { LotStatus, Topics } from '../../contract/index.ts';
+
+export interface LevelView {
+  level: string;
+  free: number | undefined;
+  total: number | undefined;
+}
+
+export interface SignageView {
+  lot: string;
+  levels: LevelView[];
+  free: number | undefined;
+  total: number | undefined;
+  status: LotStatus | undefined;
+  observedAt: string | undefined;
+}
+
+const STATUSES: readonly string[] = ['spacesAvailable', 'almostFull', 'full', 'closed'];
+
+const count = (value: unknown): number | undefined => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
+
+export class SignageState {
+  private summary: { free?: number; total?: number; status?: LotStatus; observedAt?: string; levels: Map<string, { free?: number; total?: number }> } = { levels: new Map() };
+  private readonly levelFree = new Map<string, number>();
+
+  constructor(
+    readonly lot: string,
+    private readonly topics: Topics,
+  ) {}
+
+  /** Takes one message; true when the view changed, false when it is not ours or not understood. */
+  apply(topic: string, payload: Buffer | string): boolean {
+    const t = this.topics.parse(topic);
+    if (!t || t.lot !== this.lot) return false;
+    const text = (typeof payload === 'string' ? payload : payload.toString('utf8')).trim();
+    const before = JSON.stringify(this.view());
+    if (t.kind === 'levelAvailability') {
+      if (text === '') this.levelFree.delete(t.level);
+      else {
+        if (!/^\d{1,9}$/.test(text)) return false;
+        this.levelFree.set(t.level, Number(text));
+      }
+    } else if (t.kind === 'availability') {
+      if (!this.applySummary(text)) return false;
+    } else {
+      return false;
+    }
+    return JSON.stringify(this.view()) !== before;
+  }
+
+  view(): SignageView {
+    const names = [...new Set([...this.summary.levels.keys(), ...this.levelFree.keys()])].sort();
+    const levels = names.map((level) => ({
+      level,
+      free: this.levelFree.get(level) ?? this.summary.levels.get(level)?.free,
+      total: this.summary.levels.get(level)?.total,
+    }));
+    const sumFree = levels.every((l) => l.free !== undefined) && levels.length ? levels.reduce((s, l) => s + (l.free ?? 0), 0) : undefined;
+    return {
+      lot: this.lot,
+      levels,
+      free: this.summary.free ?? sumFree,
+      total: this.summary.total,
+      status: this.summary.status,
+      observedAt: this.summary.observedAt,
+    };
+  }
+
+  private applySummary(text: string): boolean {
+    if (text === '') {
+      this.summary = { levels: new Map() };
+      return true;
+    }
+    let doc: Record<string, unknown>;
+    try {
+      const parsed = JSON.parse(text) as unknown;
+      if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return false;
+      doc = parsed as Record<string, unknown>;
+    } catch {
+      return false;
+    }
+    const levels = new Map<string, { free?: number; total?: number }>();
+    if (doc.levels && typeof doc.levels === 'object') {
+      for (const [level, value] of Object.entries(doc.levels as Record<string, Record<string, unknown>>)) {
+        levels.set(level, { free: count(value?.availableSpotNumber), total: count(value?.totalSpotNumber) });
+      }
+    }
+    this.summary = {
+      free: count(doc.availableSpotNumber),
+      total: count(doc.totalSpotNumber),
+      status: typeof doc.status === 'string' && STATUSES.includes(doc.status) ? (doc.status as LotStatus) : undefined,
+      observedAt: typeof doc.observedAt === 'string' ? doc.observedAt : undefined,
+      levels,
+    };
+    return true;
+  }
+}

@@ -1,0 +1,122 @@
+import { expect } from 'chai';
+import { Outbox, OutboxFullError, ServerRotation, Watchdog, clientIdFor, filterProblem, publishTopicProblem, topicMatches } from '../../link/index.ts';
+import { until } from './wait.ts';
+
+describe('link: pure parts', () => {
+  describe('topicMatches', () => {
+    it('follows MQTT wildcard rules', () => {
+      expect(topicMatches('parking/+/slot/+/+', 'parking/mall-1/slot/B1/07')).to.equal(true);
+      expect(topicMatches('parking/+/slot/+/+', 'parking/mall-1/slot/B1')).to.equal(false);
+      expect(topicMatches('parking/#', 'parking')).to.equal(true);
+      expect(topicMatches('parking/#', 'parking/a/b/c')).to.equal(true);
+      expect(topicMatches('parking/a', 'parking/b')).to.equal(false);
+      expect(topicMatches('$SYS/+/heartbeat', '$SYS/abc/heartbeat')).to.equal(true);
+      expect(topicMatches('#', '$SYS/abc/heartbeat')).to.equal(false);
+      expect(topicMatches('+/abc/heartbeat', '$SYS/abc/heartbeat')).to.equal(false);
+    });
+
+    it('rejects wildcards in publish topics and misplaced ones in filters', () => {
+      expect(publishTopicProblem('a/+/b')).to.match(/wildcards/);
+      expect(publishTopicProblem('')).to.match(/empty/);
+      expect(publishTopicProblem('a/b')).to.equal(undefined);
+      expect(filterProblem('a/#/b')).to.match(/last level/);
+      expect(filterProblem('a/b+')).to.match(/whole level/);
+      expect(filterProblem('a/+/#')).to.equal(undefined);
+    });
+  });
+
+  describe('ServerRotation', () => {
+    it('tries the next server at once after a link dies, and backs off only after a whole round failed', () => {
+      const rotation = new ServerRotation(3, { initialMs: 100, maxMs: 1000, jitter: 0 });
+      expect(rotation.first()).to.deep.equal({ index: 0, delayMs: 0 });
+      rotation.connected(0);
+      expect(rotation.linkDied(0)).to.deep.equal({ index: 1, delayMs: 0 });
+      expect(rotation.attemptFailed(1)).to.deep.equal({ index: 2, delayMs: 0 });
+      expect(rotation.attemptFailed(2)).to.deep.equal({ index: 0, delayMs: 100 });
+      expect(rotation.attemptFailed(0)).to.deep.equal({ index: 1, delayMs: 0 });
+      expect(rotation.attemptFailed(1)).to.deep.equal({ index: 2, delayMs: 0 });
+      expect(rotation.attemptFailed(2)).to.deep.equal({ index: 0, delayMs: 200 });
+      for (let i = 0; i < 10; i++) rotation.attemptFailed(i % 3);
+      expect(rotation.attemptFailed(0).delayMs).to.be.at.most(1000);
+      rotation.connected(2);
+      expect(rotation.linkDied(2)).to.deep.equal({ index: 0, delayMs: 0 });
+      expect(rotation.attemptFailed(0)).to.deep.equal({ index: 1, delayMs: 0 });
+      expect(rotation.attemptFailed(1)).to.deep.equal({ index: 0, delayMs: 100 });
+    });
+
+    it('with one server retries it once at once, then backs off', () => {
+      const rotation = new ServerRotation(1, { initialMs: 50, jitter: 0 });
+      rotation.connected(0);
+      expect(rotation.linkDied(0)).to.deep.equal({ index: 0, delayMs: 0 });
+      expect(rotation.attemptFailed(0)).to.deep.equal({ index: 0, delayMs: 50 });
+    });
+
+    it('spreads the backoff with jitter', () => {
+      const low = new ServerRotation(1, { initialMs: 1000, jitter: 0.5 }, () => 0);
+      const high = new ServerRotation(1, { initialMs: 1000, jitter: 0.5, maxMs: 5000 }, () => 1);
+      low.first();
+      high.first();
+      expect(low.attemptFailed(0).delayMs).to.equal(500);
+      expect(high.attemptFailed(0).delayMs).to.equal(1500);
+    });
+  });
+
+  describe('Outbox', () => {
+    it('keeps entries in order until acknowledged and makes a dead connection’s entries unsent again', () => {
+      const outbox = new Outbox(3);
+      const a = outbox.add('t/a', Buffer.from('a'), 1, false, 0);
+      const b = outbox.add('t/b', Buffer.from('b'), 1, true, 0);
+      outbox.markSent(a, 1);
+      outbox.markSent(b, 1);
+      expect(outbox.notOn(1)).to.deep.equal([]);
+      expect(outbox.connectionLost(1)).to.equal(2);
+      expect(outbox.notOn(2).map((e) => e.topic)).to.deep.equal(['t/a', 't/b']);
+      expect(outbox.ack(a.id)).to.equal(true);
+      expect(outbox.ack(a.id)).to.equal(false);
+      expect(outbox.all().map((e) => e.topic)).to.deep.equal(['t/b']);
+      outbox.add('t/c', Buffer.from('c'), 1, false, 0);
+      outbox.add('t/d', Buffer.from('d'), 1, false, 0);
+      expect(() => outbox.add('t/e', Buffer.from('e'), 1, false, 0)).to.throw(OutboxFullError);
+    });
+  });
+
+  describe('Watchdog', () => {
+    it('fires once nothing was heard for the timeout, and not while something arrives', async () => {
+      let heard = Date.now();
+      let deadAfter: number | undefined;
+      const dog = new Watchdog(80, () => heard, (silent) => (deadAfter = silent));
+      dog.start();
+      const feeding = setInterval(() => (heard = Date.now()), 10);
+      const started = Date.now();
+      await until(() => Date.now() - started > 300, { timeoutMs: 1000 });
+      expect(deadAfter, 'fed link declared dead').to.equal(undefined);
+      clearInterval(feeding);
+      await until(() => deadAfter !== undefined, { timeoutMs: 1000 });
+      expect(deadAfter).to.be.within(80, 400);
+      dog.stop();
+    });
+
+    it('counts bytes that arrived during an event-loop stall before judging', async () => {
+      let heard = Date.now();
+      let dead = false;
+      const dog = new Watchdog(50, () => heard, () => (dead = true));
+      dog.start();
+      // Block the loop past the timeout; a packet "arrives" in the I/O phase right after.
+      const end = Date.now() + 120;
+      while (Date.now() < end);
+      setImmediate(() => (heard = Date.now()));
+      await new Promise((resolve) => setTimeout(resolve, 0));
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(dead).to.equal(false);
+      dog.stop();
+    });
+  });
+
+  it('clientIdFor fits the 23-character limit and is stable', () => {
+    expect(clientIdFor('mall-1-B1-07')).to.equal('mall-1-B1-07');
+    const long = clientIdFor('a-very-long-device-identifier-123');
+    expect(long).to.have.length(23);
+    expect(long).to.equal(clientIdFor('a-very-long-device-identifier-123'));
+    expect(long).to.not.equal(clientIdFor('a-very-long-device-identifier-124'));
+  });
+});
