@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { examples, notAvailable } from '../command.ts';
+import { commandLogger, examples } from '../command.ts';
 import { useSettings } from '../settings.ts';
+import { createShutdown } from '../shutdown.ts';
 
 export function registerStart(program: Command, ctx: CliContext): void {
   const cmd = program
@@ -9,10 +10,49 @@ export function registerStart(program: Command, ctx: CliContext): void {
     .description(
       'Run the whole platform on one machine: primary and standby brokers, bridge, ingest, Node-RED with charging flows and dashboard, and a simulated lot. Prints every URL it serves, the MQTT URLs and the MongoDB URI it uses.',
     );
-  const settings = useSettings(cmd, ['mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'wsPort', 'topicRoot', 'allowAnonymous', 'sim', 'logLevel', 'logFormat']);
+  const settings = useSettings(cmd, [
+    'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
+    'allowAnonymous', 'mqttAuthFile', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'logLevel', 'logFormat',
+  ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
-  cmd.action(() => {
-    settings(ctx);
-    notAvailable('start', 'brokers, bridge, ingest, Node-RED and a simulated lot on one machine');
+  cmd.action(async () => {
+    const s = settings(ctx);
+    const logger = commandLogger(ctx, 'parking', s);
+    const [{ startPlatform }, { loadAccounts }] = await Promise.all([import('../../platform/index.ts'), import('../../broker/index.ts')]);
+    const shutdown = createShutdown({ signals: ctx.signals, logger, timeoutMs: 20_000 });
+    const platform = await startPlatform({
+      mongodbUri: s.mongodbUri,
+      mongodbDb: s.mongodbDb,
+      redisUrl: s.redisUrl,
+      bindHost: s.bindHost,
+      primaryPort: s.mqttPort ?? 1883,
+      standbyPort: s.standbyPort,
+      wsPort: s.wsPort,
+      standbyWsPort: s.standbyWsPort,
+      httpPort: s.httpPort,
+      topicRoot: s.topicRoot,
+      allowAnonymous: s.allowAnonymous,
+      accounts: s.mqttAuthFile ? loadAccounts(s.mqttAuthFile) : undefined,
+      heartbeatMs: s.heartbeatMs,
+      failoverMs: s.failoverMs,
+      offlineGraceMs: s.offlineGraceMs,
+      electionDelayMs: s.electionDelayMs,
+      sim: s.sim,
+      logger,
+    });
+    shutdown.onShutdown(() => platform.close());
+    const u = platform.urls;
+    const lines = [
+      'parking platform running',
+      `  MQTT primary    ${u.mqtt[0]}`,
+      `  MQTT standby    ${u.mqtt[1]}  (bridged to the primary)`,
+      ...u.ws.map((url, i) => `  MQTT WebSocket  ${url}  (${i === 0 ? 'primary' : 'standby'})`),
+      `  MongoDB         ${u.mongodb.replace(/\/\/[^@/]*@/, '//***@')}  (${u.mongodbKind === 'stand-in' ? 'stand-in: development only' : u.mongodbKind})`,
+      ...Object.entries(u.http ?? {}).map(([name, url]) => `  ${name.padEnd(15)} ${url}`),
+      `  signage login   ${platform.signage.username} / ${platform.signage.password}  (read-only)`,
+      platform.simulation ? `  simulated lots  ${platform.simulation.plans.map((p) => p.lot).join(', ')}` : '  simulation      off (--no-sim)',
+    ];
+    ctx.stdout.write(`${lines.join('\n')}\n`);
+    ctx.exitCode = await shutdown.done;
   });
 }

@@ -1,0 +1,136 @@
+// The whole platform in one process (`parking start`): MongoDB (given,
+// a local mongod, or the stand-in), primary and standby brokers with the
+// bridge, ingest, Node-RED with charging and dashboards, signage, and a
+// simulated lot.
+import type { MongoClient } from 'mongodb';
+import type { Logger } from 'pino';
+import { Topics } from '../contract/index.ts';
+import { startBroker, type Accounts, type RunningBroker } from '../broker/index.ts';
+import { connectLink, type FailoverLink } from '../link/index.ts';
+import { startIngest, type Ingest } from '../ingest/index.ts';
+import { linkPort } from '../ingest/link.ts';
+import { connectMongo, primaryOf } from '../mongo/index.ts';
+import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
+import { startSimulation, type Simulation } from '../devices/index.ts';
+import { platformAccounts, type Credentials } from './accounts.ts';
+
+export interface PlatformOptions {
+  mongodbUri?: string;
+  mongodbDb: string;
+  redisUrl?: string;
+  /** Where the brokers and HTTP listen; URLs are printed for 127.0.0.1 when this is a wildcard. */
+  bindHost: string;
+  primaryPort: number;
+  standbyPort: number;
+  wsPort: number;
+  standbyWsPort: number;
+  httpPort: number;
+  topicRoot: string;
+  allowAnonymous: boolean;
+  accounts?: Accounts;
+  heartbeatMs: number;
+  failoverMs: number;
+  offlineGraceMs: number;
+  electionDelayMs?: readonly [number, number];
+  sim: boolean;
+  logger: Logger;
+}
+
+export interface PlatformUrls {
+  mqtt: string[];
+  ws: string[];
+  mongodb: string;
+  mongodbKind: ProvisionedMongo['kind'];
+  http?: Record<string, string>;
+}
+
+export interface Platform {
+  urls: PlatformUrls;
+  primary: RunningBroker;
+  standby: RunningBroker;
+  ingest: Ingest;
+  mongo: MongoClient;
+  simulation?: Simulation;
+  signage: Credentials;
+  health(): Promise<PlatformHealth>;
+  close(): Promise<void>;
+}
+
+export interface PlatformHealth {
+  brokers: Array<Awaited<ReturnType<RunningBroker['health']>>>;
+  mongodb: { primary: string | null; kind: ProvisionedMongo['kind'] };
+  ingest: ReturnType<Ingest['health']>;
+}
+
+const withCredentials = (url: string, c: Credentials) => {
+  const u = new URL(url);
+  u.username = c.username;
+  u.password = c.password;
+  return u.toString().replace(/\/$/, '');
+};
+
+export async function startPlatform(o: PlatformOptions): Promise<Platform> {
+  const logger = o.logger;
+  const closers: Array<() => Promise<unknown>> = [];
+  const close = async () => {
+    for (const c of closers.reverse()) await c().catch((err) => logger.warn({ err: (err as Error).message }, 'platform: stopping a part failed'));
+  };
+  try {
+    const provisioned = await provisionMongo({ uri: o.mongodbUri, logger: logger.child({ part: 'mongodb' }), port: 0, electionDelayMs: o.electionDelayMs ? [...o.electionDelayMs] : undefined });
+    closers.push(() => provisioned.close());
+
+    const creds = await platformAccounts(o.accounts);
+    const common = { host: o.bindHost, topicRoot: o.topicRoot, allowAnonymous: o.allowAnonymous, accounts: creds.accounts, heartbeatMs: o.heartbeatMs, redisUrl: o.redisUrl };
+    const primary = await startBroker({ ...common, role: 'primary', port: o.primaryPort, wsPort: o.wsPort, logger: logger.child({ part: 'broker-primary' }) });
+    closers.push(() => primary.close());
+    const standby = await startBroker({
+      ...common,
+      role: 'standby',
+      port: o.standbyPort,
+      wsPort: o.standbyWsPort,
+      bridge: { url: withCredentials(primary.url, creds.bridge) },
+      logger: logger.child({ part: 'broker-standby' }),
+    });
+    closers.push(() => standby.close());
+    const servers = [primary.url, standby.url];
+
+    const mongo = await connectMongo(provisioned.uri);
+    closers.push(() => mongo.close());
+    const topics = new Topics(o.topicRoot);
+    const serviceLink = (name: string): FailoverLink => {
+      const link = connectLink({ servers, clientId: `${name}-${process.pid}`, failoverMs: o.failoverMs, mqtt: { ...creds.service }, logger: logger.child({ part: name }) });
+      closers.push(() => link.close());
+      return link;
+    };
+    const ingest = await startIngest({ db: mongo.db(o.mongodbDb), mqtt: linkPort(serviceLink('ingest'), topics), topics, logger: logger.child({ part: 'ingest' }), offlineGraceMs: o.offlineGraceMs });
+    closers.push(() => ingest.close());
+
+    let simulation: Simulation | undefined;
+    if (o.sim) {
+      simulation = await startSimulation({ servers, root: o.topicRoot, link: { failoverMs: o.failoverMs, mqtt: { ...creds.simulator } }, logger: logger.child({ part: 'simulator' }) });
+      closers.push(() => simulation!.stop());
+    }
+
+    const urls: PlatformUrls = { mqtt: servers, ws: [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u), mongodb: provisioned.uri, mongodbKind: provisioned.kind };
+    return {
+      urls,
+      primary,
+      standby,
+      ingest,
+      mongo,
+      simulation,
+      signage: creds.signage,
+      async health() {
+        return {
+          brokers: await Promise.all([primary.health(), standby.health()]),
+          mongodb: { primary: primaryOf(mongo) ?? null, kind: provisioned.kind },
+          ingest: ingest.health(),
+        };
+      },
+      close,
+    };
+  } catch (err) {
+    await close();
+    throw err;
+  }
+}

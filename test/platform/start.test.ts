@@ -1,0 +1,72 @@
+// `parking start` as a user runs it: one process, every part, URLs printed.
+import { expect } from 'chai';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import mqtt from 'mqtt';
+import { freePort } from '../../testbed/services/index.ts';
+
+const BIN = new URL('../../bin/parking.js', import.meta.url).pathname;
+
+describe('parking start (process)', function () {
+  this.timeout(60_000);
+  let child: ChildProcess;
+  let out = '';
+  const ports: Record<string, number> = {};
+
+  before(async function () {
+    for (const name of ['PARKING_MQTT_PORT', 'PARKING_STANDBY_PORT', 'PARKING_WS_PORT', 'PARKING_STANDBY_WS_PORT', 'PARKING_HTTP_PORT']) ports[name] = await freePort();
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PARKING_|MONGODB_URI$|REDIS_URL$)/.test(k)));
+    child = spawn(process.execPath, [BIN, 'start', '--allow-anonymous', '--log-level', 'warn', '--offline-grace-ms', '60000'], {
+      env: { ...env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    await new Promise<void>((resolve, reject) => {
+      child.stdout!.on('data', (chunk: Buffer) => {
+        out += chunk.toString();
+        if (/simulated lots/.test(out)) resolve();
+      });
+      child.once('exit', (code) => reject(new Error(`parking start exited with ${code}: ${out}`)));
+    });
+  });
+
+  after(async function () {
+    if (child?.exitCode === null) {
+      child.kill('SIGTERM');
+      const [code] = await once(child, 'exit');
+      expect(code, 'exit code after SIGTERM').to.equal(0);
+    }
+  });
+
+  it('prints the MQTT URLs, the WebSocket URLs and the MongoDB URI it uses', function () {
+    expect(out).to.include(`mqtt://127.0.0.1:${ports.PARKING_MQTT_PORT}`);
+    expect(out).to.include(`mqtt://127.0.0.1:${ports.PARKING_STANDBY_PORT}`);
+    expect(out).to.include(`ws://127.0.0.1:${ports.PARKING_WS_PORT}`);
+    expect(out).to.match(/MongoDB\s+mongodb:\/\/\S+replicaSet=rs0/);
+  });
+
+  it('runs the simulated lot: its availability is published retained on both brokers', async function () {
+    for (const port of [ports.PARKING_MQTT_PORT, ports.PARKING_STANDBY_PORT]) {
+      const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
+      const summary = await new Promise<any>((resolve) => {
+        client.on('message', (_t, payload) => resolve(JSON.parse(payload.toString())));
+        client.subscribe('parking/mall-1/availability');
+      });
+      expect(summary).to.include({ lot: 'mall-1', totalSpotNumber: 52 });
+      await client.endAsync();
+    }
+  });
+
+  it('ingests a slot published on the standby and republishes availability', async function () {
+    const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.PARKING_STANDBY_PORT}`);
+    const seen = new Promise<any>((resolve) => {
+      client.on('message', (_t, payload) => {
+        const s = JSON.parse(payload.toString());
+        if (s.totalSpotNumber === 1) resolve(s);
+      });
+    });
+    await client.subscribeAsync('parking/test-lot/availability');
+    await client.publishAsync('parking/test-lot/slot/L1/1', 'true', { qos: 1, retain: true });
+    expect(await seen).to.include({ occupiedSpotNumber: 1, availableSpotNumber: 0, status: 'full' });
+    await client.endAsync();
+  });
+});
