@@ -12,9 +12,11 @@ import { OfflineTracker } from './offline.ts';
 import { ingestPipeline } from './pipeline.ts';
 import { prepare, type SlotDoc } from './store.ts';
 import { Writer } from './writer.ts';
+import type { LiveState } from './live.ts';
 
 export type { Inbound, SlotUpdate, IngestMetrics };
 export { classify } from './decode.ts';
+export { redisLiveState, liveKeys, type LiveState } from './live.ts';
 
 /** What ingest needs of MQTT: the slot and device-status messages, and a way to publish. */
 export interface MqttPort {
@@ -34,6 +36,8 @@ export interface IngestOptions {
   maxBatch?: number;
   /** Configured slot totals per lot and level. */
   totals?: Record<string, LevelTotals>;
+  /** Live slot state for dashboards and signage (Redis), written after MongoDB. */
+  live?: LiveState;
 }
 
 export interface Ingest {
@@ -71,27 +75,41 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       const effective = [...latest.ofLot(lot)].map((s) => ({ level: s.level, status: offline.isOffline(s.lot, s.device) ? ('unknown' as const) : s.status }));
       for (const p of availability.changes(lot, effective, now)) {
         metrics.availabilityPublished += 1;
+        if (options.live && p.topic === topics.availability(lot)) track(options.live.availability(lot, p.payload));
         track(mqtt.publish(p.topic, p.payload, { retain: true, qos: 1 }).catch((err) => logger.warn({ topic: p.topic, err: (err as Error).message }, 'ingest: availability publish failed')));
       }
     }
   };
 
+  const effectiveStatus = (u: SlotUpdate) => (offline.isOffline(u.lot, u.device) ? 'unknown' : u.status);
+  const goLive = (updates: SlotUpdate[]) => {
+    if (options.live && updates.length) track(options.live.slots(updates, effectiveStatus));
+  };
   const deviceSlots = (lot: string, device: string) => [...latest.ofLot(lot)].filter((s) => s.device === device).map((s) => s.id);
   const offline = new OfflineTracker(options.offlineGraceMs ?? 30_000, {
     expired(lot, device) {
       const ids = deviceSlots(lot, device);
       logger.warn({ lot, device, slots: ids.length }, 'ingest: device offline past its grace time; its slots are unknown');
-      track(collections.slots.updateMany({ _id: { $in: ids } }, { $set: { status: 'unknown', offline: true, updatedAt: new Date() } }).then(() => publishLots([lot]), (err) => logger.error({ err: (err as Error).message }, 'ingest: marking slots unknown failed')));
+      track(collections.slots.updateMany({ _id: { $in: ids } }, { $set: { status: 'unknown', offline: true, updatedAt: new Date() } }).then(() => {
+        goLive([...latest.ofLot(lot)].filter((s) => s.device === device));
+        publishLots([lot]);
+      }, (err) => logger.error({ err: (err as Error).message }, 'ingest: marking slots unknown failed')));
     },
     returned(lot, device) {
       const slots = [...latest.ofLot(lot)].filter((s) => s.device === device);
       logger.info({ lot, device, slots: slots.length }, 'ingest: device back online; its slots return to their reported state');
       const ops = slots.map((s) => ({ updateOne: { filter: { _id: s.id, offline: true }, update: { $set: { status: s.status, updatedAt: new Date() }, $unset: { offline: '' } } } }));
-      track((ops.length ? collections.slots.bulkWrite(ops as never) : Promise.resolve()).then(() => publishLots([lot]), (err) => logger.error({ err: (err as Error).message }, 'ingest: restoring slots failed')));
+      track((ops.length ? collections.slots.bulkWrite(ops as never) : Promise.resolve()).then(() => {
+        goLive(slots);
+        publishLots([lot]);
+      }, (err) => logger.error({ err: (err as Error).message }, 'ingest: restoring slots failed')));
     },
   });
 
-  const writer = new Writer(buffer, collections, metrics, logger, (applied) => publishLots(new Set(applied.map((u) => u.lot))), {
+  const writer = new Writer(buffer, collections, metrics, logger, (applied) => {
+    goLive(applied);
+    publishLots(new Set(applied.map((u) => u.lot)));
+  }, {
     maxBatch: options.maxBatch ?? 1000,
     backoffMs: 50,
     maxBackoffMs: 2000,
@@ -139,6 +157,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       await writer.flush();
       writer.stop();
       await Promise.all([...pending]);
+      await options.live?.close();
     },
   };
 }

@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import { Topics } from '../contract/index.ts';
 import { startBroker, type Accounts, type RunningBroker } from '../broker/index.ts';
 import { connectLink, type FailoverLink } from '../link/index.ts';
-import { startIngest, type Ingest } from '../ingest/index.ts';
+import { redisLiveState, startIngest, type Ingest } from '../ingest/index.ts';
 import { linkPort } from '../ingest/link.ts';
 import { connectMongo, primaryOf } from '../mongo/index.ts';
 import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
@@ -102,7 +102,8 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       closers.push(() => link.close());
       return link;
     };
-    const ingest = await startIngest({ db: mongo.db(o.mongodbDb), mqtt: linkPort(serviceLink('ingest'), topics), topics, logger: logger.child({ part: 'ingest' }), offlineGraceMs: o.offlineGraceMs });
+    const live = o.redisUrl ? redisLiveState(o.redisUrl, o.topicRoot, logger.child({ part: 'live' })) : undefined;
+    const ingest = await startIngest({ db: mongo.db(o.mongodbDb), mqtt: linkPort(serviceLink('ingest'), topics), topics, logger: logger.child({ part: 'ingest' }), offlineGraceMs: o.offlineGraceMs, live });
     closers.push(() => ingest.close());
 
     let simulation: Simulation | undefined;

@@ -6,7 +6,7 @@ import { finish, lineMatching, parking, ROOT, start, type Result } from './parki
 const HELP: ReadonlyArray<[string[], string[]]> = [
   [['start'], ['--no-sim', '--allow-anonymous', '--http-port', '--ws-port', '--mongodb-uri', '--redis-url', '--config', 'PARKING_TOPIC_ROOT']],
   [['broker'], ['--role', '--port', '--primary', '--allow-anonymous', '--ws-port']],
-  [['ingest'], ['--servers', '--mongodb-uri', '--mongodb-db', '--failover-ms']],
+  [['ingest'], ['--servers', '--mongodb-uri', '--mongodb-db', '--failover-ms', '--redis-url']],
   [['flows'], ['--http-port', '--servers', '--mongodb-uri']],
   [['device'], ['--lot', '--level', '--slot', '--sensor', '--servers']],
   [['gate'], ['--lot', '--gate', '--stdin', '--servers']],
