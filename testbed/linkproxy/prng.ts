@@ -1,14 +1,5 @@
-/** mulberry32: a tiny seeded PRNG, uniform in [0, 1). Same seed, same sequence. */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The proxy's seeded randomness: the same PRNG the simulations use.
+export { mulberry32 } from '../../devices/random.ts';
 
 /** A fresh random 32-bit seed. */
 export function randomSeed(): number {
