@@ -9,10 +9,12 @@ import { startBroker, type Accounts, type RunningBroker } from '../broker/index.
 import { connectLink, type FailoverLink } from '../link/index.ts';
 import { redisLiveState, startIngest, type Ingest } from '../ingest/index.ts';
 import { linkPort } from '../ingest/link.ts';
-import { connectMongo, primaryOf } from '../mongo/index.ts';
+import { connectMongo } from '../mongo/index.ts';
 import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
 import { startSimulation, type Simulation } from '../devices/index.ts';
 import { platformAccounts, type Credentials } from './accounts.ts';
+import { startFlows, type RunningFlows } from '../flows/index.ts';
+import { createWebRouter, healthCollector, metricsCollector, type HealthReport } from '../web/index.ts';
 
 export interface PlatformOptions {
   mongodbUri?: string;
@@ -33,6 +35,11 @@ export interface PlatformOptions {
   offlineGraceMs: number;
   electionDelayMs?: readonly [number, number];
   sim: boolean;
+  /** Node-RED's data (user directory); default `.parking`. */
+  dataDir?: string;
+  /** Node-RED editor login; none = editor open (development). */
+  adminAuth?: { user: string; passwordHash: string };
+  credentialSecret?: string;
   logger: Logger;
 }
 
@@ -51,15 +58,10 @@ export interface Platform {
   ingest: Ingest;
   mongo: MongoClient;
   simulation?: Simulation;
+  flows: RunningFlows;
   signage: Credentials;
-  health(): Promise<PlatformHealth>;
+  health(): Promise<HealthReport>;
   close(): Promise<void>;
-}
-
-export interface PlatformHealth {
-  brokers: Array<Awaited<ReturnType<RunningBroker['health']>>>;
-  mongodb: { primary: string | null; kind: ProvisionedMongo['kind'] };
-  ingest: ReturnType<Ingest['health']>;
 }
 
 const withCredentials = (url: string, c: Credentials) => {
@@ -112,7 +114,54 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       closers.push(() => simulation!.stop());
     }
 
-    const urls: PlatformUrls = { mqtt: servers, ws: [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u), mongodb: provisioned.uri, mongodbKind: provisioned.kind };
+    const flows = await startFlows({
+      httpPort: o.httpPort,
+      httpHost: o.bindHost,
+      mongodbUri: provisioned.uri,
+      mongodbDb: o.mongodbDb,
+      mqttUrls: servers,
+      topicRoot: o.topicRoot,
+      mqttCredentials: creds.service,
+      dataDir: o.dataDir,
+      adminAuth: o.adminAuth,
+      credentialSecret: o.credentialSecret,
+      logger: logger.child({ part: 'flows' }),
+    });
+    closers.push(() => flows.close());
+    const health = healthCollector({
+      brokers: [
+        { role: 'primary', url: primary.url, health: () => primary.health() },
+        { role: 'standby', url: standby.url, health: () => standby.health() },
+      ],
+      mongo,
+      ingest,
+    });
+    const wsUrls = [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u);
+    flows.app.use(
+      createWebRouter({
+        mqttWsUrls: wsUrls.map((u) => withCredentials(u, creds.signage)),
+        topicRoot: o.topicRoot,
+        failoverMs: o.failoverMs,
+        health,
+        metrics: metricsCollector({ health, ingest }),
+      }),
+    );
+
+    const firstLot = simulation?.plans[0]?.lot ?? 'mall-1';
+    const urls: PlatformUrls = {
+      mqtt: servers,
+      ws: wsUrls,
+      mongodb: provisioned.uri,
+      mongodbKind: provisioned.kind,
+      http: {
+        dashboard: flows.urls.dashboard,
+        editor: flows.urls.editor,
+        signage: `${flows.url}/signage/${firstLot}`,
+        reports: flows.urls.reports,
+        healthz: `${flows.url}/healthz`,
+        metrics: `${flows.url}/metrics`,
+      },
+    };
     return {
       urls,
       primary,
@@ -120,14 +169,9 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       ingest,
       mongo,
       simulation,
+      flows,
       signage: creds.signage,
-      async health() {
-        return {
-          brokers: await Promise.all([primary.health(), standby.health()]),
-          mongodb: { primary: primaryOf(mongo) ?? null, kind: provisioned.kind },
-          ingest: ingest.health(),
-        };
-      },
+      health,
       close,
     };
   } catch (err) {

@@ -12,7 +12,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
     );
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
-    'allowAnonymous', 'mqttAuthFile', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'logLevel', 'logFormat',
+    'allowAnonymous', 'mqttAuthFile', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
+    'redCredentialSecret', 'logLevel', 'logFormat',
   ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
   cmd.action(async () => {
@@ -38,6 +39,9 @@ export function registerStart(program: Command, ctx: CliContext): void {
       offlineGraceMs: s.offlineGraceMs,
       electionDelayMs: s.electionDelayMs,
       sim: s.sim,
+      dataDir: s.dataDir,
+      adminAuth: s.redUser && s.redPasswordHash ? { user: s.redUser, passwordHash: s.redPasswordHash } : undefined,
+      credentialSecret: s.redCredentialSecret,
       logger,
     });
     shutdown.onShutdown(() => platform.close());

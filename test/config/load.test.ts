@@ -63,6 +63,11 @@ describe('loadSettings', () => {
         primaryProbeMs: 1000,
         debounceMs: 500,
         stateDir: undefined,
+        dataDir: '.parking',
+        flowsFile: undefined,
+        redUser: undefined,
+        redPasswordHash: undefined,
+        redCredentialSecret: undefined,
       });
     });
 

@@ -3,6 +3,9 @@ import { expect } from 'chai';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import mqtt from 'mqtt';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { freePort } from '../../testbed/services/index.ts';
 
 const BIN = new URL('../../bin/parking.js', import.meta.url).pathname;
@@ -17,7 +20,7 @@ describe('parking start (process)', function () {
     for (const name of ['PARKING_MQTT_PORT', 'PARKING_STANDBY_PORT', 'PARKING_WS_PORT', 'PARKING_STANDBY_WS_PORT', 'PARKING_HTTP_PORT']) ports[name] = await freePort();
     const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PARKING_|MONGODB_URI$|REDIS_URL$)/.test(k)));
     child = spawn(process.execPath, [BIN, 'start', '--allow-anonymous', '--log-level', 'warn', '--offline-grace-ms', '60000'], {
-      env: { ...env, ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+      env: { ...env, PARKING_DATA_DIR: mkdtempSync(join(tmpdir(), 'parking-start-')), ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     await new Promise<void>((resolve, reject) => {
@@ -54,6 +57,20 @@ describe('parking start (process)', function () {
       expect(summary).to.include({ lot: 'mall-1', totalSpotNumber: 52 });
       await client.endAsync();
     }
+  });
+
+  it('serves the dashboard, the editor, signage, /healthz and /metrics on one HTTP port', async function () {
+    const base = `http://127.0.0.1:${ports.PARKING_HTTP_PORT}`;
+    for (const path of ['/dashboard', '/red', '/signage/mall-1', '/healthz', '/metrics']) expect(out, path).to.include(`${base}${path}`);
+    const health = await fetch(`${base}/healthz`);
+    expect(health.status).to.equal(200);
+    const report = (await health.json()) as { status: string; brokers: Array<{ reachable: boolean }> };
+    expect(report.status).to.equal('ok');
+    expect(report.brokers.map((b) => b.reachable)).to.deep.equal([true, true]);
+    const metrics = await (await fetch(`${base}/metrics`)).text();
+    expect(metrics).to.match(/^# TYPE \S+ /m);
+    expect((await fetch(`${base}/signage/mall-1`)).status).to.equal(200);
+    expect((await fetch(`${base}/red/`)).status).to.equal(200);
   });
 
   it('ingests a slot published on the standby and republishes availability', async function () {

@@ -1,0 +1,245 @@
+// Sessions in MongoDB: every gate event is recorded once in `gateEvents` (unique eventId),
+// then applied to `sessions`. Each step is idempotent by event id, so the whole of
+// `apply` can be retried after any failure (a failover mid-write included) without
+// charging twice or losing the event.
+import type { Collection, Db, MongoServerError, ObjectId } from 'mongodb';
+import type { Logger } from '../log/index.ts';
+import { withRetry, type RetryOptions } from './retry.ts';
+import {
+  closingFields,
+  gateDisplay,
+  openedSession,
+  supersededFields,
+  unmatchedSession,
+  type LotGateEvent,
+  type Outcome,
+  type SessionDoc,
+  type SessionStatus,
+} from './session.ts';
+import type { Tariff } from './tariff.ts';
+import type { Direction, GateDisplay } from '../contract/index.ts';
+
+/** A document of the `gateEvents` collection. */
+export interface GateEventDoc {
+  _id?: ObjectId;
+  eventId: string;
+  lot: string;
+  gate: string;
+  direction: Direction;
+  carId: string;
+  /** The event's time, epoch ms (as in the payload). */
+  ts: number;
+  /** `ts` as a date. */
+  at: Date;
+  receivedAt: Date;
+  /** Set once the event changed `sessions`; null while only recorded. */
+  appliedAt: Date | null;
+  sessionId: string | null;
+  outcome: Outcome | null;
+}
+
+export interface BillingCollections {
+  sessions: Collection<SessionDoc>;
+  gateEvents: Collection<GateEventDoc>;
+}
+
+export interface ApplyResult {
+  session: SessionDoc;
+  outcome: Outcome;
+  /** The event had been applied before (a repeat); nothing changed now. */
+  duplicate: boolean;
+  /** Sessions closed as `superseded` by this entry. */
+  superseded: string[];
+  /** What the gate shows. */
+  display: GateDisplay & { status: SessionStatus };
+  /** Attempts it took (more than 1 through a failover). */
+  attempts: number;
+}
+
+const DUPLICATE_KEY = 11000;
+const MAX_RACES = 5;
+
+export const isDuplicateKey = (err: unknown): boolean => (err as MongoServerError)?.code === DUPLICATE_KEY;
+
+/** Creates the indexes billing relies on (idempotent); call at start. */
+export async function prepareBilling(db: Db): Promise<BillingCollections> {
+  const sessions = db.collection<SessionDoc>('sessions');
+  const gateEvents = db.collection<GateEventDoc>('gateEvents');
+  await gateEvents.createIndexes([
+    { key: { eventId: 1 }, name: 'eventId_unique', unique: true },
+    { key: { lot: 1, at: 1 }, name: 'lot_at' },
+    { key: { carId: 1, at: 1 }, name: 'carId_at' },
+  ]);
+  await sessions.createIndexes([
+    // At most one open session per car and lot: a second concurrent entry fails instead of hiding one.
+    { key: { carId: 1, lot: 1 }, name: 'one_open_per_car_lot', unique: true, partialFilterExpression: { status: 'open' } },
+    // An exit closes at most one session.
+    { key: { exitEventId: 1 }, name: 'exitEventId_unique', unique: true, partialFilterExpression: { exitEventId: { $type: 'string' } } },
+    { key: { carId: 1, lot: 1, entryAt: -1 }, name: 'car_lot_entryAt' },
+    { key: { lot: 1, exitAt: 1 }, name: 'lot_exitAt' },
+    { key: { status: 1, lot: 1 }, name: 'status_lot' },
+    { key: { entryEventId: 1 }, name: 'entryEventId' },
+  ]);
+  return { sessions, gateEvents };
+}
+
+export interface BillingOptions {
+  retry?: Partial<RetryOptions>;
+  logger?: Pick<Logger, 'warn' | 'info' | 'debug'>;
+  /** Called before each retry of an event (MongoDB not writable). */
+  onRetry?: (info: { eventId: string; attempt: number; delayMs: number; error: unknown }) => void;
+  now?: () => Date;
+}
+
+interface Applied {
+  session: SessionDoc;
+  outcome: Outcome;
+}
+
+/** Applies gate events to sessions, exactly once each. */
+export class Billing {
+  private readonly now: () => Date;
+
+  constructor(
+    readonly collections: BillingCollections,
+    private readonly options: BillingOptions = {},
+  ) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /**
+   * Records `ev` and applies it under `tariff`, retrying transient MongoDB errors with
+   * backoff (until `signal` aborts or the retry deadline passes). A repeated event id
+   * changes nothing and comes back with `duplicate: true` and the same session.
+   */
+  async apply(ev: LotGateEvent, tariff: Tariff, signal?: AbortSignal): Promise<ApplyResult> {
+    let attempts = 0;
+    return withRetry(
+      async (attempt) => {
+        attempts = attempt;
+        return { ...(await this.applyOnce(ev, tariff)), attempts };
+      },
+      {
+        ...this.options.retry,
+        signal,
+        onRetry: ({ attempt, delayMs, error }) => {
+          this.options.onRetry?.({ eventId: ev.eventId, attempt, delayMs, error });
+          const log = attempt === 1 ? 'warn' : 'debug';
+          this.options.logger?.[log]({ eventId: ev.eventId, attempt, retryInMs: delayMs, err: (error as Error).message }, 'billing: MongoDB not writable; retrying the gate event');
+        },
+      },
+    );
+  }
+
+  private async applyOnce(input: LotGateEvent, tariff: Tariff): Promise<Omit<ApplyResult, 'attempts'>> {
+    const { sessions, gateEvents } = this.collections;
+    const record: GateEventDoc = {
+      eventId: input.eventId,
+      lot: input.lot,
+      gate: input.gate,
+      direction: input.direction,
+      carId: input.carId,
+      ts: input.ts,
+      at: new Date(input.ts),
+      receivedAt: new Date(input.receivedAt),
+      appliedAt: null,
+      sessionId: null,
+      outcome: null,
+    };
+    let ev = input;
+    try {
+      await gateEvents.insertOne({ ...record });
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const stored = await gateEvents.findOne({ eventId: input.eventId });
+      if (!stored) throw err;
+      // The first copy of an event id is the event; a repeat with other content changes nothing.
+      ev = { eventId: stored.eventId, lot: stored.lot, gate: stored.gate, direction: stored.direction, carId: stored.carId, ts: stored.ts, receivedAt: stored.receivedAt.getTime() };
+      if (stored.appliedAt && stored.sessionId && stored.outcome) {
+        const session = await sessions.findOne({ _id: stored.sessionId });
+        if (session) return this.result(session, stored.outcome, ev.direction, true, tariff);
+      }
+    }
+    const { session, outcome } = ev.direction === 'entry' ? await this.applyEntry(ev, tariff) : await this.applyExit(ev, tariff);
+    await gateEvents.updateOne({ eventId: ev.eventId }, { $set: { appliedAt: this.now(), sessionId: session._id, outcome } });
+    return this.result(session, outcome, ev.direction, false, tariff);
+  }
+
+  private async result(session: SessionDoc, outcome: Outcome, direction: Direction, duplicate: boolean, tariff: Tariff): Promise<Omit<ApplyResult, 'attempts'>> {
+    const superseded = direction === 'entry' ? (await this.collections.sessions.find({ supersededBy: session._id }, { projection: { _id: 1 } }).toArray()).map((s) => s._id) : [];
+    return { session, outcome, duplicate, superseded, display: gateDisplay(session, direction, tariff.minorDigits) };
+  }
+
+  private async applyEntry(ev: LotGateEvent, tariff: Tariff): Promise<Applied> {
+    const { sessions } = this.collections;
+    const done = await sessions.findOne({ _id: ev.eventId });
+    if (done) return { session: done, outcome: 'opened' };
+    for (let race = 0; race < MAX_RACES; race += 1) {
+      // Not our own session: a concurrent copy of this event may have opened it a moment ago.
+      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open', _id: { $ne: ev.eventId } }).toArray();
+      for (const older of open) {
+        await sessions.updateOne({ _id: older._id, status: 'open' }, { $set: supersededFields(older, ev, this.now()) });
+        this.options.logger?.info({ sessionId: older._id, carId: ev.carId, lot: ev.lot, by: ev.eventId }, 'billing: car entered again while its session was open; older session superseded');
+      }
+      const session = openedSession(ev, tariff, this.now());
+      try {
+        await sessions.insertOne(session);
+        return { session, outcome: 'opened' };
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        const mine = await sessions.findOne({ _id: ev.eventId });
+        if (mine) return { session: mine, outcome: 'opened' };
+        // Another entry of the same car opened a session meanwhile: supersede it too.
+      }
+    }
+    throw new Error(`entry ${ev.eventId}: another open session of ${ev.carId} at ${ev.lot} kept appearing`);
+  }
+
+  private async applyExit(ev: LotGateEvent, tariff: Tariff): Promise<Applied> {
+    const { sessions } = this.collections;
+    for (let race = 0; race < MAX_RACES; race += 1) {
+      const done = await sessions.findOne({ exitEventId: ev.eventId });
+      if (done) return { session: done, outcome: exitOutcome(done.status) };
+      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open' }).sort({ entryAt: -1 }).limit(1).next();
+      if (!open) {
+        try {
+          const session = unmatchedSession(ev, tariff, this.now());
+          await sessions.insertOne(session);
+          return { session, outcome: 'unmatched' };
+        } catch (err) {
+          if (!isDuplicateKey(err)) throw err;
+          continue;
+        }
+      }
+      const target = open.entryAt && ev.ts < open.entryAt.getTime() ? ((await this.lateExitTarget(open, ev)) ?? open) : open;
+      const { fields, outcome } = closingFields(target, ev, tariff, this.now());
+      if (target !== open) fields.reason = lateExitReason(open, ev);
+      const guard = target === open ? { _id: open._id, status: 'open' as const } : { _id: target._id, status: 'superseded' as const, exitEventId: null };
+      try {
+        const closed = await sessions.findOneAndUpdate(guard, { $set: fields }, { returnDocument: 'after' });
+        if (closed) return { session: closed, outcome };
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+      }
+      // Changed meanwhile (closed by a repeat of this event elsewhere, or by another exit): look again.
+    }
+    throw new Error(`exit ${ev.eventId}: the open session of ${ev.carId} at ${ev.lot} kept changing`);
+  }
+
+  /**
+   * An exit timed before the open session's entry may be the exit of the visit before it,
+   * delivered late (after the next entry superseded that visit): that superseded session
+   * then takes the exit, instead of the open one being flagged for clock skew.
+   */
+  private async lateExitTarget(open: SessionDoc, ev: LotGateEvent): Promise<SessionDoc | null> {
+    return this.collections.sessions.findOne({ supersededBy: open._id, status: 'superseded', exitEventId: null, entryAt: { $lte: new Date(ev.ts) } });
+  }
+}
+
+function exitOutcome(status: SessionStatus): Outcome {
+  return status === 'unmatched' || status === 'clockSkew' ? status : 'closed';
+}
+
+function lateExitReason(open: SessionDoc, ev: LotGateEvent): string {
+  return `exit (event ${ev.eventId}, timed ${new Date(ev.ts).toISOString()}) arrived after the next entry (session ${open._id}); closed with its own exit time`;
+}

@@ -1,0 +1,70 @@
+// The values the shipped flows read as `${PARKING_FLOWS_*}` environment variables (Node-RED
+// substitutes them into node properties when the flows start). Pure.
+import { hostname } from 'node:os';
+import { Topics } from '../contract/index.ts';
+
+export interface FlowsEnvOptions {
+  mqttUrls: readonly string[];
+  topicRoot: string;
+  mongodbUri: string;
+  mongodbDb: string;
+  /** Milliseconds without an MQTT connection before the flow switches broker. */
+  mqttFailoverMs: number;
+  /** MQTT client id of the flows' connection (a persistent session: queued events survive a restart). */
+  mqttClientId: string;
+  /** The flows' MQTT account, put into each URL that names none. */
+  mqttCredentials?: { username: string; password: string };
+}
+
+export const FLOWS_ENV_NAMES = [
+  'PARKING_FLOWS_MQTT_URL',
+  'PARKING_FLOWS_MQTT_URLS',
+  'PARKING_FLOWS_MQTT_CLIENT_ID',
+  'PARKING_FLOWS_MQTT_FAILOVER_MS',
+  'PARKING_FLOWS_TOPIC_ROOT',
+  'PARKING_FLOWS_GATE_EVENTS',
+  'PARKING_FLOWS_MONGODB_URI',
+  'PARKING_FLOWS_MONGODB_DB',
+] as const;
+
+export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string>;
+
+/** A default MQTT client id: one per host and HTTP port. */
+export function defaultClientId(httpPort: number): string {
+  return `parking-flows-${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${httpPort}`;
+}
+
+/** `url` with `user:password@` when it names no user (mqtt.js reads them from the URL). */
+export function withUserInfo(url: string, credentials?: { username: string; password: string }): string {
+  if (!credentials) return url;
+  const m = /^([a-z]+:\/\/)(.*)$/i.exec(url);
+  if (!m || m[2].split('/')[0].includes('@')) return url;
+  return `${m[1]}${encodeURIComponent(credentials.username)}:${encodeURIComponent(credentials.password)}@${m[2]}`;
+}
+
+export function flowsEnv(o: FlowsEnvOptions): FlowsEnv {
+  if (o.mqttUrls.length === 0) throw new Error('no MQTT broker URLs');
+  const urls = o.mqttUrls.map((u) => withUserInfo(u, o.mqttCredentials));
+  return {
+    PARKING_FLOWS_MQTT_URL: urls[0],
+    PARKING_FLOWS_MQTT_URLS: urls.join(','),
+    PARKING_FLOWS_MQTT_CLIENT_ID: o.mqttClientId,
+    PARKING_FLOWS_MQTT_FAILOVER_MS: String(o.mqttFailoverMs),
+    PARKING_FLOWS_TOPIC_ROOT: o.topicRoot,
+    PARKING_FLOWS_GATE_EVENTS: new Topics(o.topicRoot).filters.gateEvents,
+    PARKING_FLOWS_MONGODB_URI: o.mongodbUri,
+    PARKING_FLOWS_MONGODB_DB: o.mongodbDb,
+  };
+}
+
+/** Sets `values` in `env`; the returned function puts the previous values back. */
+export function applyEnv(values: Record<string, string>, env: NodeJS.ProcessEnv = process.env): () => void {
+  const previous = Object.fromEntries(Object.keys(values).map((k) => [k, env[k]]));
+  Object.assign(env, values);
+  return () => {
+    for (const [k, v] of Object.entries(previous)) {
+      if (v === undefined) delete env[k];
+      else env[k] = v;
+    }
+  };
+}

@@ -1,0 +1,10 @@
+// The parking nodes for Node-RED, registered by their node files (parking-*.cjs).
+export { registerMongodb, connectionString, type MongodbDef, type MongodbNode } from './mongodb.ts';
+export { registerTariff, tariffFromDef, deployedTariff, type TariffDef, type TariffNode } from './tariff.ts';
+export { registerCharging, type ChargingDef } from './charging.ts';
+export { registerReport, reportParameters, type ReportDef } from './report.ts';
+export { registerMqttFailover, parseUrls, DEFAULT_AFTER_MS, type FailoverDef } from './failover.ts';
+export { FailoverPolicy, linkState, type LinkState } from './failover-policy.ts';
+export { gateEventFromMessage, displayMessage, sessionMessage, GateMessageError } from './gate-message.ts';
+export { KeyedQueue } from './keyed-queue.ts';
+export type { NodeAPI, Node, NodeDef, NodeMessage } from './red.ts';

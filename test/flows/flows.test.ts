@@ -1,0 +1,397 @@
+// The shipped charging flow in embedded Node-RED (startFlows), end to end: gate events
+// published over MQTT, gate displays read back over MQTT, sessions read from MongoDB.
+import { expect } from 'chai';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import mqtt, { type MqttClient } from 'mqtt';
+import type { Db } from 'mongodb';
+import { startFlows, type FlowsOptions, type RunningFlows } from '../../flows/index.ts';
+import { createLogger, type LogLevel } from '../../log/index.ts';
+import { startBroker, type RunningBroker } from '../helpers/brokers.ts';
+import { requireStandIn, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+
+const MIN = 60_000;
+// In the past whatever the clock says, so open sessions have a fee so far.
+const T0 = Date.parse('2025-06-02T03:00:00.000Z');
+const logger = createLogger('flows-test', (process.env.PARKING_TEST_LOG_LEVEL as LogLevel | undefined) ?? 'silent', { format: 'json' });
+
+interface Display {
+  topic: string;
+  carId: string;
+  sessionId: string;
+  direction: 'entry' | 'exit';
+  status: string;
+  durationMinutes?: number;
+  fee?: number;
+  currency?: string;
+  text: string;
+}
+
+/** Resolves when a client whose id starts `parking-flows` subscribes to `filter` on `broker`. */
+function flowsSubscribed(broker: RunningBroker, filter: string): Promise<void> {
+  return new Promise((resolve) => {
+    const onSubscribe = (subs: Array<{ topic: string }>, client: { id: string } | null) => {
+      if (client?.id.startsWith('parking-flows') && subs.some((s) => s.topic === filter)) {
+        broker.aedes.off('subscribe', onSubscribe);
+        resolve();
+      }
+    };
+    broker.aedes.on('subscribe', onSubscribe);
+  });
+}
+
+/** A gate-side MQTT client: publishes events, collects displays, waits for them. */
+class Gates {
+  readonly displays: Display[] = [];
+  private waiters: Array<() => void> = [];
+  private n = 0;
+
+  private constructor(readonly client: MqttClient) {
+    client.on('message', (topic, payload) => {
+      this.displays.push({ topic, ...(JSON.parse(payload.toString()) as Omit<Display, 'topic'>) });
+      for (const w of [...this.waiters]) w();
+    });
+  }
+
+  static async connect(url: string): Promise<Gates> {
+    const client = await mqtt.connectAsync(url, { clientId: `test-gates-${process.pid}-${Date.now()}`, reconnectPeriod: 200 });
+    await client.subscribeAsync('parking/+/gate/+/display', { qos: 1 });
+    return new Gates(client);
+  }
+
+  event(lot: string, direction: 'entry' | 'exit', carId: string, ts: number, eventId = `it-${process.pid}-${++this.n}`) {
+    return { lot, gate: direction === 'entry' ? 'in-1' : 'out-1', body: { eventId, direction, carId, ts } };
+  }
+
+  async publish(e: { lot: string; gate: string; body: object }): Promise<void> {
+    await this.client.publishAsync(`parking/${e.lot}/gate/${e.gate}/event`, JSON.stringify(e.body), { qos: 1 });
+  }
+
+  /** Resolves with the displays once `count` of them satisfy `match`. */
+  waitFor(what: string, match: (d: Display) => boolean, count = 1, ms = 60_000): Promise<Display[]> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const found = this.displays.filter(match);
+        if (found.length < count) return false;
+        clearTimeout(timer);
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        resolve(found);
+        return true;
+      };
+      const waiter = () => void check();
+      const timer = setTimeout(() => {
+        this.waiters = this.waiters.filter((w) => w !== waiter);
+        reject(new Error(`timed out after ${ms} ms waiting for ${what}; displays so far: ${JSON.stringify(this.displays.slice(-5))}`));
+      }, ms);
+      if (!check()) this.waiters.push(waiter);
+    });
+  }
+
+  close(): Promise<void> {
+    return this.client.endAsync();
+  }
+}
+
+async function start(options: Partial<FlowsOptions> & Pick<FlowsOptions, 'mongodbUri' | 'mongodbDb' | 'mqttUrls'>, dataDir: string): Promise<RunningFlows> {
+  return startFlows({ httpPort: 0, httpHost: '127.0.0.1', topicRoot: 'parking', dataDir, logger, mqttReconnectMs: 200, ...options });
+}
+
+describe('flows: the charging flow in embedded Node-RED', function () {
+  this.timeout(120_000);
+  let dataDir: string;
+
+  before(async function () {
+    dataDir = await mkdtemp(join(tmpdir(), 'parking-flows-'));
+  });
+  after(async function () {
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  describe('one broker, one replica set', function () {
+    let broker: RunningBroker;
+    let m: TestMongo;
+    let db: Db;
+    let flows: RunningFlows;
+    let gates: Gates;
+
+    before(async function () {
+      broker = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: false });
+      m = await startTestMongo({ electionDelayMs: [1000, 1500] });
+      db = m.client().db(m.dbName);
+      const subscribed = flowsSubscribed(broker, 'parking/+/gate/+/event');
+      flows = await start({ mongodbUri: m.uri, mongodbDb: m.dbName, mqttUrls: [broker.url] }, dataDir);
+      await subscribed;
+      gates = await Gates.connect(broker.url);
+    });
+    after(async function () {
+      await gates?.close();
+      await flows?.close();
+      await broker?.close();
+      await m?.close();
+    });
+
+    it('serves the editor at /red and the reports at /api/reports on one HTTP server', async function () {
+      expect(flows.url).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(flows.urls).to.deep.equal({ editor: `${flows.url}/red`, dashboard: `${flows.url}/dashboard`, reports: `${flows.url}/api/reports` });
+      const editor = await fetch(`${flows.url}/red/`);
+      expect(editor.status).to.equal(200);
+      expect(await editor.text()).to.match(/Smart parking/);
+      const login = (await (await fetch(`${flows.url}/red/auth/login`)).json()) as Record<string, unknown>;
+      expect(login, 'no login without credentials').to.deep.equal({});
+      const nodes = await (await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json' } })).json();
+      const types = (nodes as Array<{ types: string[] }>).flatMap((set) => set.types);
+      expect(types).to.include.members(['parking-charging', 'parking-tariff', 'parking-mongodb', 'parking-report', 'parking-mqtt-failover']);
+    });
+
+    it('an entry gets a welcome, the exit its fee, and the session document holds the contract fields', async function () {
+      const entry = gates.event('mall-1', 'entry', 'B1234XYZ', T0);
+      const welcome = gates.waitFor('the welcome', (d) => d.carId === 'B1234XYZ' && d.direction === 'entry');
+      await gates.publish(entry);
+      const [w] = await welcome;
+      expect(w).to.deep.equal({ topic: 'parking/mall-1/gate/in-1/display', carId: 'B1234XYZ', sessionId: entry.body.eventId, direction: 'entry', status: 'open', text: 'Welcome B1234XYZ' });
+
+      const exit = gates.event('mall-1', 'exit', 'B1234XYZ', T0 + 125 * MIN);
+      const charged = gates.waitFor('the fee', (d) => d.carId === 'B1234XYZ' && d.direction === 'exit');
+      await gates.publish(exit);
+      const [c] = await charged;
+      expect(c).to.deep.equal({
+        topic: 'parking/mall-1/gate/out-1/display',
+        carId: 'B1234XYZ',
+        sessionId: entry.body.eventId,
+        direction: 'exit',
+        status: 'closed',
+        durationMinutes: 125,
+        fee: 13000,
+        currency: 'IDR',
+        text: 'B1234XYZ  2h05m  Rp13.000',
+      });
+      const session = await db.collection('sessions').findOne({ _id: entry.body.eventId as never });
+      expect(session).to.include.keys('carId', 'lot', 'entryAt', 'exitAt', 'durationMinutes', 'fee', 'currency', 'tariff', 'status');
+      expect(session).to.deep.include({ carId: 'B1234XYZ', lot: 'mall-1', durationMinutes: 125, fee: 13000, currency: 'IDR', tariff: 'default', status: 'closed', entryGate: 'in-1', exitGate: 'out-1' });
+      expect(session!.entryAt).to.deep.equal(new Date(T0));
+      expect(session!.exitAt).to.deep.equal(new Date(T0 + 125 * MIN));
+      expect(await db.collection('gateEvents').countDocuments({ carId: 'B1234XYZ' })).to.equal(2);
+    });
+
+    it('repeated events over MQTT: one display each, one charge, every event recorded once', async function () {
+      const entry = gates.event('mall-dup', 'entry', 'DUP1', T0);
+      const exit = gates.event('mall-dup', 'exit', 'DUP1', T0 + 61 * MIN);
+      for (const e of [entry, entry, entry, exit, exit]) await gates.publish(e);
+      // A later event of the same car is applied after the repeats: its display closes the count.
+      const sentinel = gates.event('mall-dup', 'entry', 'DUP1', T0 + 120 * MIN);
+      await gates.publish(sentinel);
+      await gates.waitFor('the sentinel', (d) => d.sessionId === sentinel.body.eventId);
+      const shown = gates.displays.filter((d) => d.carId === 'DUP1');
+      expect(shown.map((d) => [d.direction, d.status, d.fee ?? null])).to.deep.equal([
+        ['entry', 'open', null],
+        ['exit', 'closed', 9000],
+        ['entry', 'open', null],
+      ]);
+      expect(await db.collection('sessions').countDocuments({ carId: 'DUP1', status: 'closed', fee: 9000 })).to.equal(1);
+      expect(await db.collection('gateEvents').countDocuments({ carId: 'DUP1' })).to.equal(3);
+    });
+
+    it('an exit without an entry, a double entry and an exit before its entry: explicit statuses, no crash', async function () {
+      const lost = gates.event('mall-x', 'exit', 'LOST1', T0);
+      await gates.publish(lost);
+      const [l] = await gates.waitFor('the unmatched exit', (d) => d.carId === 'LOST1');
+      expect(l).to.deep.include({ status: 'unmatched', fee: 50000, text: 'LOST1  no entry record  Rp50.000' });
+      expect(await db.collection('sessions').findOne({ carId: 'LOST1' })).to.deep.include({ status: 'unmatched', fee: 50000 });
+
+      const first = gates.event('mall-x', 'entry', 'TWICE1', T0);
+      const second = gates.event('mall-x', 'entry', 'TWICE1', T0 + 60 * MIN);
+      await gates.publish(first);
+      await gates.publish(second);
+      await gates.waitFor('both welcomes', (d) => d.carId === 'TWICE1', 2);
+      const older = await db.collection('sessions').findOne({ _id: first.body.eventId as never });
+      expect(older).to.deep.include({ status: 'superseded', supersededBy: second.body.eventId, fee: null });
+      expect(older!.reason).to.match(/entered again/);
+
+      await gates.publish(gates.event('mall-x', 'entry', 'SKEW1', T0));
+      await gates.publish(gates.event('mall-x', 'exit', 'SKEW1', T0 - 10 * MIN));
+      const [, s] = await gates.waitFor('the clock-skew exit', (d) => d.carId === 'SKEW1', 2);
+      expect(s).to.deep.include({ direction: 'exit', status: 'clockSkew', durationMinutes: 0, text: 'SKEW1  please see the operator' });
+      expect(s).to.not.have.property('fee');
+    });
+
+    it('a malformed event is dropped without disturbing the next one', async function () {
+      await gates.client.publishAsync('parking/mall-x/gate/in-1/event', '{"eventId": broken', { qos: 1 });
+      await gates.client.publishAsync('parking/mall-x/gate/in-1/event', JSON.stringify({ eventId: 'no car', direction: 'entry' }), { qos: 1 });
+      const good = gates.event('mall-x', 'entry', 'AFTERBAD', T0);
+      await gates.publish(good);
+      await gates.waitFor('the display after the bad events', (d) => d.carId === 'AFTERBAD');
+      expect(await db.collection('gateEvents').countDocuments({ lot: 'mall-x', carId: { $exists: false } })).to.equal(0);
+    });
+
+    it('reports over HTTP: JSON rows, CSV downloads, errors that name the parameter', async function () {
+      const revenue = await fetch(`${flows.url}/api/reports/revenue?from=2025-06-02&to=2025-06-03&lot=mall-1`);
+      expect(revenue.status).to.equal(200);
+      const body = (await revenue.json()) as { report: { kind: string; count: number }; rows: unknown[] };
+      expect(body.report).to.deep.include({ kind: 'revenue', count: 1 });
+      expect(body.rows).to.deep.equal([{ day: '2025-06-02', lot: 'mall-1', currency: 'IDR', sessions: 1, closed: 1, unmatched: 0, revenue: 13000 }]);
+
+      const csv = await fetch(`${flows.url}/api/reports/sessions.csv?from=2025-06-02&to=2025-06-03&lot=mall-1`);
+      expect(csv.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
+      expect(csv.headers.get('content-disposition')).to.equal('attachment; filename="sessions-mall-1-2025-06-02-2025-06-03.csv"');
+      const lines = (await csv.text()).trim().split('\r\n');
+      expect(lines[0]).to.match(/^sessionId,carId,lot,status,entryAt,exitAt,durationMinutes,fee,currency,tariff/);
+      expect(lines.slice(1).some((l) => l.includes(',B1234XYZ,mall-1,closed,') && l.includes(',125,13000,IDR,default,'))).to.equal(true);
+
+      const open = (await (await fetch(`${flows.url}/api/reports/open?lot=mall-dup`)).json()) as { rows: Array<Record<string, unknown>> };
+      expect(open.rows.map((r) => r.carId)).to.deep.equal(['DUP1']);
+      expect(open.rows[0].feeSoFar, 'priced with the deployed tariff').to.be.a('number');
+
+      const bad = await fetch(`${flows.url}/api/reports/revenue?from=yesterday`);
+      expect(bad.status).to.equal(400);
+      expect(await bad.json()).to.deep.include({ parameter: 'from' });
+      expect((await fetch(`${flows.url}/api/reports/profit`)).status).to.equal(404);
+    });
+
+    describe('through a MongoDB failover mid-stream', function () {
+      const CARS = 8;
+
+      /** Entries then exits of CARS cars at `lot`, each event twice, `fault` after `at` events; then one sentinel per car. */
+      async function stream(lot: string, at: number, fault: () => Promise<void>) {
+        const events = [
+          ...Array.from({ length: CARS }, (_, i) => gates.event(lot, 'entry', `${lot.toUpperCase()}-${i}`, T0 + i * MIN)),
+          ...Array.from({ length: CARS }, (_, i) => gates.event(lot, 'exit', `${lot.toUpperCase()}-${i}`, T0 + i * MIN + (61 + i) * MIN)),
+        ];
+        let faulted: Promise<void> | undefined;
+        for (const [i, e] of events.entries()) {
+          if (i === at) faulted = fault();
+          await gates.publish(e);
+          await gates.publish(e);
+        }
+        await faulted;
+        const sentinels = Array.from({ length: CARS }, (_, i) => gates.event(lot, 'entry', `${lot.toUpperCase()}-${i}`, T0 + 5 * 60 * MIN));
+        for (const e of sentinels) await gates.publish(e);
+        const ids = new Set(sentinels.map((e) => e.body.eventId));
+        await gates.waitFor(`the ${CARS} sentinels at ${lot}`, (d) => ids.has(d.sessionId), CARS);
+        return events;
+      }
+
+      async function expectExactlyOnce(lot: string, events: Array<{ body: { eventId: string } }>) {
+        const shown = gates.displays.filter((d) => d.topic.startsWith(`parking/${lot}/`));
+        expect(shown, 'one display per event: entry, exit, sentinel per car').to.have.length(3 * CARS);
+        for (let i = 0; i < CARS; i += 1) {
+          const car = `${lot.toUpperCase()}-${i}`;
+          const mine = shown.filter((d) => d.carId === car);
+          expect(mine.map((d) => [d.direction, d.status, d.fee ?? null]), car).to.deep.equal([
+            ['entry', 'open', null],
+            ['exit', 'closed', 9000],
+            ['entry', 'open', null],
+          ]);
+        }
+        const closed = await db.collection('sessions').find({ lot, status: 'closed' }).toArray();
+        expect(closed, 'one charged session per car').to.have.length(CARS);
+        for (const s of closed) expect(s.fee).to.equal(9000);
+        expect(await db.collection('sessions').countDocuments({ lot, status: { $nin: ['closed', 'open'] } }), 'nothing unmatched or superseded').to.equal(0);
+        expect(await db.collection('gateEvents').countDocuments({ lot }), 'every event recorded once').to.equal(events.length + CARS);
+        expect(await db.collection('gateEvents').countDocuments({ lot, appliedAt: null }), 'every event applied').to.equal(0);
+      }
+
+      it('a stepdown: no event lost, none charged twice', async function () {
+        const events = await stream('fo-step', 5, async () => {
+          if (m.rs) await m.rs.stepDown();
+          else await m.client().db('admin').command({ replSetStepDown: 5, secondaryCatchUpPeriodSecs: 2 });
+        });
+        await expectExactlyOnce('fo-step', events);
+      });
+
+      it('a primary crash (stand-in kill): no event lost, none charged twice', async function () {
+        const rs = requireStandIn(this, m, 'killing the primary');
+        let killed: number | undefined;
+        const events = await stream('fo-kill', 6, async () => {
+          killed = await rs.waitForPrimary();
+          await rs.kill(killed);
+        });
+        await expectExactlyOnce('fo-kill', events);
+        expect(rs.primary()).to.be.a('number').and.not.equal(killed);
+        await rs.restart(killed!);
+      });
+    });
+  });
+
+  describe('with editor credentials', function () {
+    let broker: RunningBroker;
+    let m: TestMongo;
+    let flows: RunningFlows;
+
+    before(async function () {
+      broker = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: false });
+      m = await startTestMongo();
+      flows = await start({ mongodbUri: m.uri, mongodbDb: m.dbName, mqttUrls: [broker.url], adminAuth: { user: 'operator', passwordHash: bcrypt.hashSync('s3cret', 4) } }, dataDir);
+    });
+    after(async function () {
+      await flows?.close();
+      await broker?.close();
+      await m?.close();
+    });
+
+    it('the editor asks for a login and accepts the configured one', async function () {
+      const login = (await (await fetch(`${flows.url}/red/auth/login`)).json()) as { type?: string };
+      expect(login.type).to.equal('credentials');
+      const flowsDenied = await fetch(`${flows.url}/red/flows`);
+      expect(flowsDenied.status).to.equal(401);
+      const token = await fetch(`${flows.url}/red/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'operator', password: 's3cret' }),
+      });
+      expect(token.status).to.equal(200);
+      const { access_token: accessToken } = (await token.json()) as { access_token: string };
+      expect((await fetch(`${flows.url}/red/flows`, { headers: { authorization: `Bearer ${accessToken}` } })).status).to.equal(200);
+    });
+
+    it('the reports need the same credentials', async function () {
+      expect((await fetch(`${flows.url}/api/reports/open`)).status).to.equal(401);
+      const wrong = Buffer.from('operator:nope').toString('base64');
+      expect((await fetch(`${flows.url}/api/reports/open`, { headers: { authorization: `Basic ${wrong}` } })).status).to.equal(401);
+      const right = Buffer.from('operator:s3cret').toString('base64');
+      expect((await fetch(`${flows.url}/api/reports/open`, { headers: { authorization: `Basic ${right}` } })).status).to.equal(200);
+    });
+  });
+
+  describe('MQTT broker failover', function () {
+    let primary: RunningBroker;
+    let standby: RunningBroker;
+    let m: TestMongo;
+    let flows: RunningFlows;
+    let gates: Gates;
+
+    before(async function () {
+      primary = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: false });
+      standby = await startBroker({ role: 'standby', allowAnonymous: true, wsPort: false, bridge: { url: primary.url } });
+      await standby.bridged();
+      m = await startTestMongo();
+      const subscribed = flowsSubscribed(primary, 'parking/+/gate/+/event');
+      flows = await start({ mongodbUri: m.uri, mongodbDb: m.dbName, mqttUrls: [primary.url, standby.url], mqttFailoverMs: 300 }, dataDir);
+      await subscribed;
+      gates = await Gates.connect(standby.url);
+    });
+    after(async function () {
+      await gates?.close();
+      await flows?.close();
+      await standby?.close();
+      await primary?.close();
+      await m?.close();
+    });
+
+    it('charges through the primary, and through the standby once the primary is gone', async function () {
+      // Gate on the standby, flows on the primary: the bridge carries both ways.
+      const before = gates.event('mall-1', 'entry', 'FAIL1', T0);
+      await gates.publish(before);
+      await gates.waitFor('the welcome through the bridge', (d) => d.sessionId === before.body.eventId);
+
+      const onStandby = flowsSubscribed(standby, 'parking/+/gate/+/event');
+      await primary.close();
+      await onStandby;
+      const after = gates.event('mall-1', 'exit', 'FAIL1', T0 + 30 * MIN);
+      await gates.publish(after);
+      const [d] = await gates.waitFor('the fee through the standby', (x) => x.carId === 'FAIL1' && x.direction === 'exit');
+      expect(d).to.deep.include({ status: 'closed', fee: 5000, sessionId: before.body.eventId });
+    });
+  });
+});

@@ -1,0 +1,77 @@
+import { expect } from 'chai';
+import { flowsEnv, redLogHandler, redSettings } from '../../flows/index.ts';
+import { withUserInfo } from '../../flows/env.ts';
+import { KeyedQueue } from '../../flows/nodes/index.ts';
+import type { Logger } from '../../log/index.ts';
+
+describe('flows: settings for Node-RED', function () {
+  it('derives the flow variables from the platform settings, the account put into each URL', function () {
+    const env = flowsEnv({
+      mqttUrls: ['mqtt://10.0.0.5:1883', 'mqtt://other:pw@10.0.0.6:1884'],
+      topicRoot: 'city/parking',
+      mongodbUri: 'mongodb://db1,db2/?replicaSet=rs0',
+      mongodbDb: 'parking',
+      mqttFailoverMs: 3000,
+      mqttClientId: 'parking-flows-a',
+      mqttCredentials: { username: 'parking-service', password: 'p@ss' },
+    });
+    expect(env).to.deep.equal({
+      PARKING_FLOWS_MQTT_URL: 'mqtt://parking-service:p%40ss@10.0.0.5:1883',
+      PARKING_FLOWS_MQTT_URLS: 'mqtt://parking-service:p%40ss@10.0.0.5:1883,mqtt://other:pw@10.0.0.6:1884',
+      PARKING_FLOWS_MQTT_CLIENT_ID: 'parking-flows-a',
+      PARKING_FLOWS_MQTT_FAILOVER_MS: '3000',
+      PARKING_FLOWS_TOPIC_ROOT: 'city/parking',
+      PARKING_FLOWS_GATE_EVENTS: 'city/parking/+/gate/+/event',
+      PARKING_FLOWS_MONGODB_URI: 'mongodb://db1,db2/?replicaSet=rs0',
+      PARKING_FLOWS_MONGODB_DB: 'parking',
+    });
+    expect(withUserInfo('ws://h:9001/mqtt')).to.equal('ws://h:9001/mqtt');
+  });
+
+  it('asks for the editor login only with credentials, and never calls home', function () {
+    const base = { userDir: '/d/node-red', flowFile: '/f.json', nodesDir: '/n', logging: {}, mqttReconnectMs: 1000 };
+    expect(redSettings(base)).to.not.have.property('adminAuth');
+    expect(redSettings({ ...base, adminAuth: { user: 'op', passwordHash: 'h' } }).adminAuth).to.deep.equal({ type: 'credentials', users: [{ username: 'op', password: 'h', permissions: '*' }] });
+    expect(redSettings(base)).to.deep.include({ httpAdminRoot: '/red', httpNodeRoot: '/', nodesDir: ['/n'], telemetry: { enabled: false, updateNotification: false } });
+  });
+
+  it("maps Node-RED's log levels onto the logger, quieting routine start-up warnings", function () {
+    const lines: Array<[string, Record<string, unknown>, string]> = [];
+    const logger = Object.fromEntries(['fatal', 'error', 'warn', 'info', 'debug', 'trace'].map((level) => [level, (fields: Record<string, unknown>, msg: string) => lines.push([level, fields, msg])])) as unknown as Logger;
+    const handle = redLogHandler(logger);
+    handle({ level: 20, msg: 'boom', type: 'parking-charging', id: 'c1', name: 'charging' });
+    handle({ level: 30, msg: 'Projects disabled : editorTheme.projects.enabled=false' });
+    handle({ level: 40, msg: '\n\nWelcome to Node-RED\n===================\n' });
+    handle({ level: 99, msg: 'metric' });
+    expect(lines).to.deep.equal([
+      ['error', { node: 'parking-charging', nodeId: 'c1', nodeName: 'charging' }, 'boom'],
+      ['debug', {}, 'Projects disabled : editorTheme.projects.enabled=false'],
+      ['info', {}, 'Welcome to Node-RED ==================='],
+    ]);
+  });
+});
+
+describe('flows: keyed queue', function () {
+  it('runs the tasks of one key in order, other keys alongside, and goes on after a failure', async function () {
+    const q = new KeyedQueue();
+    const log: string[] = [];
+    let releaseA!: () => void;
+    const gate = new Promise<void>((resolve) => (releaseA = resolve));
+    const a1 = q.run('a', async () => {
+      await gate;
+      log.push('a1');
+      throw new Error('a1 failed');
+    });
+    const a2 = q.run('a', async () => void log.push('a2'));
+    const b1 = q.run('b', async () => void log.push('b1'));
+    await b1;
+    expect(log, 'b does not wait for a').to.deep.equal(['b1']);
+    expect(q.size).to.equal(2);
+    releaseA();
+    await a1.catch(() => undefined);
+    await a2;
+    await q.idle();
+    expect(log).to.deep.equal(['b1', 'a1', 'a2']);
+    expect(q.size).to.equal(0);
+  });
+});
