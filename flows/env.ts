@@ -14,6 +14,8 @@ export interface FlowsEnvOptions {
   mqttClientId: string;
   /** The flows' MQTT account, put into each URL that names none. */
   mqttCredentials?: { username: string; password: string };
+  /** The platform's `/healthz` URL (the dashboard's System page polls it): `PARKING_FLOWS_HEALTH_URL`. */
+  healthUrl?: string;
 }
 
 export const FLOWS_ENV_NAMES = [
@@ -27,7 +29,7 @@ export const FLOWS_ENV_NAMES = [
   'PARKING_FLOWS_MONGODB_DB',
 ] as const;
 
-export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string>;
+export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string> & { PARKING_FLOWS_HEALTH_URL?: string };
 
 /** A default MQTT client id: one per host and HTTP port. */
 export function defaultClientId(httpPort: number): string {
@@ -54,6 +56,7 @@ export function flowsEnv(o: FlowsEnvOptions): FlowsEnv {
     PARKING_FLOWS_GATE_EVENTS: new Topics(o.topicRoot).filters.gateEvents,
     PARKING_FLOWS_MONGODB_URI: o.mongodbUri,
     PARKING_FLOWS_MONGODB_DB: o.mongodbDb,
+    ...(o.healthUrl ? { PARKING_FLOWS_HEALTH_URL: o.healthUrl } : {}),
   };
 }
 

@@ -146,7 +146,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
     const url = `http://${shownHost}:${address.port}`;
 
-    cleanups.push(applyEnv(flowsEnv({ mqttUrls: o.mqttUrls, topicRoot: o.topicRoot, mongodbUri: o.mongodbUri, mongodbDb: o.mongodbDb, mqttFailoverMs: o.mqttFailoverMs ?? 3000, mqttClientId: o.mqttClientId ?? defaultClientId(address.port), mqttCredentials: o.mqttCredentials })));
+    cleanups.push(applyEnv(flowsEnv({ mqttUrls: o.mqttUrls, topicRoot: o.topicRoot, mongodbUri: o.mongodbUri, mongodbDb: o.mongodbDb, mqttFailoverMs: o.mqttFailoverMs ?? 3000, mqttClientId: o.mqttClientId ?? defaultClientId(address.port), mqttCredentials: o.mqttCredentials, healthUrl: `${url}/healthz` })));
 
     // The reports API has its own MongoDB client: it answers whatever the flows are doing.
     const client = new MongoClient(o.mongodbUri, { appName: 'parking-reports', serverSelectionTimeoutMS: 10_000 });

@@ -1,0 +1,62 @@
+// The dashboard's part of the shipped flows file is what flows/dashboard/ builds, and its
+// function nodes do what the pages need (run here without Node-RED).
+import { expect } from 'chai';
+import { readFileSync } from 'node:fs';
+import { dashboardNodes, FLOWS_FILE, renderFlows, withDashboard } from '../../flows/dashboard/build.ts';
+import { AVAILABILITY_STATE } from '../../flows/dashboard/functions.ts';
+
+type Msg = { topic?: unknown; payload?: unknown };
+
+/** A function node body with a flow context of its own. */
+function functionNode(body: string, env: Record<string, string> = {}) {
+  const store: Record<string, unknown> = {};
+  const flow = { get: (k: string) => store[k], set: (k: string, v: unknown) => void (store[k] = v) };
+  const run = new Function('msg', 'flow', 'env', body) as (msg: Msg, flow: unknown, env: unknown) => Msg | null;
+  return (msg: Msg) => run(msg, flow, { get: (k: string) => env[k] });
+}
+
+describe('dashboard: the shipped flows', function () {
+  it('flows/parking.json holds the dashboard as flows/dashboard/ builds it (npx tsx flows/dashboard/build.ts)', function () {
+    const text = readFileSync(FLOWS_FILE, 'utf8');
+    const flows = JSON.parse(text) as Array<{ id: string; type: string; [k: string]: unknown }>;
+    expect(renderFlows(withDashboard(flows))).to.equal(text);
+    const base = flows.filter((n) => n.type === 'ui-base');
+    expect(base).to.have.length(1);
+    expect(base[0].path).to.equal('/dashboard');
+    expect(flows.find((n) => n.id === 'parking-sessions')?.links).to.include('dash-sessions-in');
+    const ids = new Set(flows.map((n) => n.id));
+    for (const n of dashboardNodes()) {
+      for (const out of (n.wires as string[][] | undefined) ?? []) for (const target of out) expect(ids.has(target), `${n.id} -> ${target}`).to.equal(true);
+    }
+    expect(flows.filter((n) => n.type === 'ui-page').map((n) => n.path)).to.deep.equal(['/availability', '/charging', '/system']);
+  });
+});
+
+describe('dashboard: slot map state', function () {
+  const slot = (level: string, s: string, payload: unknown) => ({ topic: `parking/mall-1/slot/${level}/${s}`, payload: typeof payload === 'string' ? payload : JSON.stringify(payload) });
+  type View = { lots: Array<{ lot: string; free: number; total: number; levels: Array<{ level: string; free: number; slots: Array<{ slot: string; status: string }> }> }> };
+
+  it('keeps the newest state of each slot, accepts the short forms, sorts slots naturally', function () {
+    const node = functionNode(AVAILABILITY_STATE);
+    node(slot('B1', '10', { status: 'occupied', ts: 2000 }));
+    node(slot('B1', '2', 'true'));
+    node(slot('B1', '10', { status: 'free', ts: 1000 })); // older: ignored
+    const view = node(slot('B2', '1', '0'))!.payload as View;
+    expect(view.lots).to.have.length(1);
+    expect(view.lots[0].levels.map((l) => [l.level, l.slots.map((s) => `${s.slot}:${s.status}`)])).to.deep.equal([
+      ['B1', ['2:occupied', '10:occupied']],
+      ['B2', ['1:free']],
+    ]);
+    expect([view.lots[0].free, view.lots[0].total]).to.deep.equal([1, 3]);
+  });
+
+  it('ignores other topics, unknown statuses and broken JSON; an empty retained message removes the slot', function () {
+    const node = functionNode(AVAILABILITY_STATE, { PARKING_FLOWS_TOPIC_ROOT: 'parking' });
+    expect(node(slot('B1', '01', { status: 'parked' }))).to.equal(null);
+    expect(node(slot('B1', '01', '{oops'))).to.equal(null);
+    expect(node({ topic: 'other/mall-1/slot/B1/01', payload: 'true' })).to.equal(null);
+    node(slot('B1', '01', 'free'));
+    const view = node(slot('B1', '01', ''))!.payload as View;
+    expect(view.lots).to.deep.equal([]);
+  });
+});
