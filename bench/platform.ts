@@ -1,0 +1,181 @@
+// Starts the measured systems as separate processes on loopback: the
+// platform's pipeline (MongoDB stand-in or MONGODB_URI, primary broker, the
+// bridged standby, ingest), a lone platform broker, a plain Aedes broker and
+// Mosquitto.
+import { MongoClient } from 'mongodb';
+import { freePort, startMosquitto } from '../testbed/services/index.ts';
+import { spawnParking, spawnScript, type ChildService } from './procs.ts';
+
+export interface Endpoint {
+  host: string;
+  port: number;
+  url: string;
+}
+
+export interface RunningSystem {
+  /** name -> pid of every process to meter. */
+  processes: Record<string, number>;
+  stop(): Promise<void>;
+}
+
+export interface Pipeline extends RunningSystem {
+  primary: Endpoint;
+  standby?: Endpoint;
+  mongoUri: string;
+  db: string;
+  mongoKind: 'stand-in' | 'uri' | 'sink';
+  ingest: ChildService;
+  /** Times the ingest's MQTT link was lost (it then fails over). */
+  linkLosses(): number;
+}
+
+export interface PipelineOptions {
+  /** A real MongoDB (replica set) instead of the stand-in. */
+  mongodbUri?: string;
+  /** The acknowledge-only sink instead of any MongoDB (brokers and ingest alone). */
+  sink?: boolean;
+  db: string;
+  /** Run the bridged standby as `parking start` does (default true). */
+  standby?: boolean;
+}
+
+const BROKER_READY = /broker (?:primary|standby) listening (mqtt:\/\/\S+)/;
+const LINK_LOST = /"link lost"/;
+
+const endpoint = (url: string): Endpoint => {
+  const parsed = new URL(url);
+  return { host: parsed.hostname, port: Number(parsed.port), url };
+};
+
+async function stopAll(services: ChildService[]): Promise<void> {
+  await Promise.all(services.map((s) => s.stop()));
+}
+
+/** One `parking broker` process (anonymous clients allowed). */
+export async function startBrokerProcess(role: 'primary' | 'standby', options: { primaryUrl?: string; openFiles?: number; name?: string } = {}): Promise<{ service: ChildService; endpoint: Endpoint }> {
+  const [port, wsPort] = [await freePort(), await freePort()];
+  const args = ['broker', '--role', role, '--port', String(port), '--ws-port', String(wsPort), '--bind', '127.0.0.1', '--allow-anonymous'];
+  if (options.primaryUrl) args.push('--primary', options.primaryUrl);
+  const service = spawnParking(options.name ?? role, args, { openFiles: options.openFiles, counted: [LINK_LOST] });
+  try {
+    const ready = await service.waitFor(BROKER_READY);
+    return { service, endpoint: endpoint(ready[1]) };
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+}
+
+async function startStandIn(sink = false): Promise<{ service: ChildService; uri: string }> {
+  const service = sink ? spawnScript('mongo', './mongo-sink.ts', [String(await freePort())]) : spawnParking('mongo', ['testbed', 'mongo', '--port', '0']);
+  try {
+    const ready = await service.waitFor(/(mongodb:\/\/\S+)/);
+    return { service, uri: ready[1] };
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+}
+
+/** Drops the benchmark's database on a real server so every run starts empty. */
+export async function dropDatabase(uri: string, db: string): Promise<void> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
+  try {
+    await client.connect();
+    await client.db(db).dropDatabase();
+  } finally {
+    await client.close();
+  }
+}
+
+export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
+  const services: ChildService[] = [];
+  try {
+    const mongoStart = options.mongodbUri && !options.sink ? Promise.resolve(undefined) : startStandIn(options.sink);
+    const [mongo, primary] = await Promise.all([mongoStart, startBrokerProcess('primary')]);
+    if (mongo) services.push(mongo.service);
+    services.push(primary.service);
+    const mongoUri = mongo?.uri ?? options.mongodbUri!;
+    if (options.mongodbUri && !options.sink) await dropDatabase(mongoUri, options.db);
+    let standby: Awaited<ReturnType<typeof startBrokerProcess>> | undefined;
+    if (options.standby ?? true) {
+      standby = await startBrokerProcess('standby', { primaryUrl: primary.endpoint.url });
+      services.push(standby.service);
+    }
+    const servers = [primary.endpoint.url, ...(standby ? [standby.endpoint.url] : [])].join(',');
+    const ingest = spawnParking('ingest', ['ingest', '--servers', servers, '--mongodb-uri', mongoUri, '--mongodb-db', options.db], { counted: [LINK_LOST] });
+    services.push(ingest);
+    await ingest.waitFor(/ingest running/);
+    const processes: Record<string, number> = { primary: primary.service.pid };
+    if (standby) processes.standby = standby.service.pid;
+    processes.ingest = ingest.pid;
+    if (mongo) processes.mongo = mongo.service.pid;
+    return {
+      primary: primary.endpoint,
+      standby: standby?.endpoint,
+      mongoUri,
+      db: options.db,
+      mongoKind: options.sink ? 'sink' : mongo ? 'stand-in' : 'uri',
+      ingest,
+      processes,
+      linkLosses: () => ingest.count(LINK_LOST),
+      stop: () => stopAll(services),
+    };
+  } catch (error) {
+    await stopAll(services);
+    throw error;
+  }
+}
+
+export interface LoneBroker extends RunningSystem {
+  endpoint: Endpoint;
+  pid: number;
+}
+
+/** A platform broker alone (no standby, no ingest). */
+export async function startLonePlatformBroker(openFiles?: number): Promise<LoneBroker> {
+  const { service, endpoint } = await startBrokerProcess('primary', { openFiles });
+  return { endpoint, pid: service.pid, processes: { broker: service.pid }, stop: () => service.stop() };
+}
+
+/** Plain Aedes with no platform hooks. */
+export async function startPlainAedes(): Promise<LoneBroker> {
+  const service = spawnScript('aedes', './peer-aedes.ts', [String(await freePort())]);
+  try {
+    const ready = await service.waitFor(/aedes listening (mqtt:\/\/\S+)/);
+    return { endpoint: endpoint(ready[1]), pid: service.pid, processes: { broker: service.pid }, stop: () => service.stop() };
+  } catch (error) {
+    await service.stop();
+    throw error;
+  }
+}
+
+/** Mosquitto with the project's base configuration (testbed/services). */
+export async function startMosquittoPeer(): Promise<LoneBroker> {
+  const handle = await startMosquitto();
+  return {
+    endpoint: { host: handle.host, port: handle.port, url: handle.url },
+    pid: handle.pid,
+    processes: { broker: handle.pid },
+    stop: async () => {
+      await handle.stop();
+    },
+  };
+}
+
+/** A platform primary with a bridged standby (no ingest). */
+export async function startBridgedPair(): Promise<RunningSystem & { primary: Endpoint; standby: Endpoint }> {
+  const primary = await startBrokerProcess('primary');
+  try {
+    const standby = await startBrokerProcess('standby', { primaryUrl: primary.endpoint.url });
+    return {
+      primary: primary.endpoint,
+      standby: standby.endpoint,
+      processes: { primary: primary.service.pid, standby: standby.service.pid },
+      stop: () => stopAll([standby.service, primary.service]),
+    };
+  } catch (error) {
+    await primary.service.stop();
+    throw error;
+  }
+}

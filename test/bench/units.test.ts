@@ -1,0 +1,329 @@
+import { expect } from 'chai';
+import mqttPacket from 'mqtt-packet';
+import {
+  FULL, Pacer, QUICK, TARGETS, capacityEstimates, checkTargets, cpuPer1000, defaultOut, findBottleneck, judgeStep, parseCount, parseCounts, parseDuration,
+  parseSections, peerRatios, percentile, probeRateFor, renderSvg, renderTable, resolveOptions, summarize, validateReport,
+  type BenchReport, type PeerRun, type PipelineRun,
+} from '../../bench/index.ts';
+import { ProbeBook, occupiedOf, probeIndexOf } from '../../bench/probes.ts';
+import { cpuPercent, othersOf, parseMachineTicks, parseOpenFilesLimit, parseRss, parseStat, type ProcessUsage } from '../../bench/procstat.ts';
+import { SlotFleet, scatterStep, shapeFor } from '../../bench/slots.ts';
+import { seqOf } from '../../bench/scenarios/peers.ts';
+import { escapeXml, scaleY, ticks } from '../../bench/svg.ts';
+import { columns, ms } from '../../bench/table.ts';
+import { publishPacket } from '../../bench/wire.ts';
+import { withOpenFiles } from '../../bench/procs.ts';
+import { cpuModelOf } from '../../bench/machine.ts';
+import { decodeSlotState } from '../../contract/index.ts';
+
+const usage = (cpuPct: number, cpuMs = cpuPct * 10): ProcessUsage => ({ cpuPct, cpuPeakPct: cpuPct, cpuMs, rssBytes: 100 * 1024 ** 2, rssPeakBytes: 100 * 1024 ** 2 });
+
+const summary = (p50: number | null, p99: number | null) => ({ count: p50 === null ? 0 : 100, p50, p95: p99, p99, max: p99, mean: p50 });
+
+function run(overrides: Partial<PipelineRun> = {}): PipelineRun {
+  return {
+    rate: 1000, durationMs: 10_000, sent: 10_000, achievedRate: 1000,
+    probes: { sent: 2000, visible: 2000, durable: 2000 },
+    availability: summary(2, 9), durable: summary(1.5, 8),
+    processes: { primary: usage(30), ingest: usage(40), mongo: usage(50), bench: usage(10) },
+    othersCpuPct: 0, linkLosses: 0, unacked: 0,
+    ...overrides,
+  };
+}
+
+function peer(target: PeerRun['target'], rate: number, p50: number, p99: number, cpuMsPer1000: number): PeerRun {
+  return { target, rate, sent: 1000, received: 1000, latency: summary(p50, p99), brokerCpuPct: 10, cpuMsPer1000, brokerRssBytes: 1, othersCpuPct: 0 };
+}
+
+function report(): BenchReport {
+  return {
+    version: 1, startedAt: '2026-11-22T10:00:00.000Z', finishedAt: '2026-11-22T10:05:00.000Z', durationMs: 300_000, quick: false,
+    machine: { nproc: 2, cpuModel: 'Test CPU', memTotalBytes: 8 * 1024 ** 3, node: 'v20.20.2', platform: 'Linux', openFiles: { soft: 1024, hard: 4096 }, loadAvg: [0.5, 0.4, 0.3] },
+    options: {}, mongo: { kind: 'stand-in', db: 'parking_bench' },
+    latency: { method: 'probes', runs: [run({ rate: 100 }), run()] },
+    throughput: {
+      criterion: 'p99 < 100 ms', steps: [{ ...run({ rate: 500 }), pass: true, reason: 'ok' }, { ...run({ rate: 1000, availability: summary(50, 300) }), pass: false, reason: 'p99 300 ms' }],
+      maxSustainedRate: 500, cpuMsPer1000: { primary: 10 }, estimates: { perProcess: { primary: 100_000 }, withoutMongoRate: 100_000, note: '' },
+      bottleneck: { process: 'mongo', cpuPct: 99, machineCpuPct: 90, note: 'mongo saturates a core' },
+    },
+    scale: { brokerOpenFiles: { soft: 11_024, hard: 11_024 }, fleetOpenFiles: { soft: 11_024, hard: 11_024 }, baselineRssBytes: 90 * 1024 ** 2, holdMs: 5000, steps: [
+      { devices: 10_000, connectMs: 20_000, connectPerSec: 500, rssBytes: 600 * 1024 ** 2, rssPerDeviceBytes: 50_000, cpuPct: 2, subscribeMs: 3000, heartbeatCpuPct: 100, heartbeatsPerSec: 90_000, heartbeatsExpectedPerSec: 100_000, heartbeatRssBytes: 700 * 1024 ** 2, lost: 0 },
+    ] },
+    peers: { runs: [peer('platform', 1000, 1, 5, 30), peer('aedes', 1000, 0.5, 2, 20), peer('mosquitto', 1000, 0.25, 1, 5)], ratios: [], skipped: [] },
+    targets: [], errors: [],
+  };
+}
+
+describe('bench: statistics and rate control', () => {
+  it('percentiles are nearest-rank over sorted samples', () => {
+    const sorted = Float64Array.from({ length: 100 }, (_, i) => i + 1);
+    expect(percentile(sorted, 50)).to.equal(50);
+    expect(percentile(sorted, 99)).to.equal(99);
+    expect(percentile(sorted, 100)).to.equal(100);
+    expect(percentile([7], 99)).to.equal(7);
+    expect(percentile([], 50)).to.equal(undefined);
+  });
+
+  it('a summary ignores missing samples (NaN) and has nulls when empty', () => {
+    const s = summarize([3, NaN, 1, 2]);
+    expect(s).to.deep.equal({ count: 3, p50: 2, p95: 3, p99: 3, max: 3, mean: 2 });
+    expect(summarize([NaN])).to.deep.equal({ count: 0, p50: null, p95: null, p99: null, max: null, mean: null });
+    expect(summarize([1.23456789]).p50).to.equal(1.235);
+  });
+
+  it('the pacer keeps the average rate and catches up in bounded bursts', () => {
+    const pacer = new Pacer(1000, 0, 10);
+    expect(pacer.due(0)).to.equal(0);
+    expect(pacer.due(5)).to.equal(5);
+    pacer.commit(5);
+    expect(pacer.due(5)).to.equal(0);
+    // A 100 ms stall: 100 owed, sent 10 at a time.
+    expect(pacer.behind(105)).to.equal(100);
+    expect(pacer.due(105)).to.equal(10);
+    pacer.commit(10);
+    expect(pacer.behind(105)).to.equal(90);
+    expect(() => new Pacer(0, 0)).to.throw(RangeError);
+  });
+
+  it('probe rates: half the load at low rates, at most 200/s', () => {
+    expect(probeRateFor(100)).to.equal(50);
+    expect(probeRateFor(1000)).to.equal(200);
+    expect(probeRateFor(1)).to.equal(1);
+  });
+});
+
+describe('bench: the simulated slots', () => {
+  it('visits every slot once per round in a scattered order, flipping its status, with canonical payloads', () => {
+    const fleet = new SlotFleet({ lots: 2, levels: 2, slotsPerLevel: 5 });
+    expect(fleet.size).to.equal(20);
+    const seen = new Set<number>();
+    for (let i = 0; i < 20; i += 1) seen.add(fleet.next(i + 1, 1000 + i, 'gw0').index);
+    expect(seen.size).to.equal(20);
+    const again = fleet.next(21, 2000, 'gw1');
+    const state = decodeSlotState(again.payload, 0);
+    expect(state).to.deep.equal({ status: 'free', ts: 2000, seq: 21, device: 'gw1' });
+    expect(again.topic).to.match(/^parking\/lot0[12]\/slot\/L[12]\/s00[1-5]$/);
+  });
+
+  it('the scatter step is coprime with the size; shapes cover the asked slots', () => {
+    for (const size of [1, 2, 10, 97, 1000, 10_000]) {
+      const step = scatterStep(size);
+      let a = step;
+      let b = size;
+      while (b) [a, b] = [b, a % b];
+      expect(a, `size ${size}`).to.equal(1);
+    }
+    const shape = shapeFor(10_000);
+    expect(shape.lots * shape.levels * shape.slotsPerLevel).to.equal(10_000);
+    expect(shapeFor(400)).to.deep.equal({ lots: 10, levels: 4, slotsPerLevel: 10 });
+  });
+});
+
+describe('bench: probes', () => {
+  it('an availability count makes every probe below it visible; durable ids count once', () => {
+    const book = new ProbeBook();
+    for (let i = 0; i < 4; i += 1) book.markSent(i * 10);
+    book.markVisibleUpTo(2, 25);
+    book.markVisibleUpTo(1, 30); // an older summary changes nothing
+    book.markVisibleUpTo(4, 50);
+    book.markDurable(3, 40);
+    book.markDurable(3, 45);
+    expect(book.complete).to.equal(false);
+    for (const i of [0, 1, 2]) book.markDurable(i, 40);
+    expect(book.complete).to.equal(true);
+    const r = book.results();
+    expect(r.visible).to.equal(4);
+    expect(r.durable).to.equal(4);
+    expect(r.availability.max).to.equal(30); // probe 2: sent 20, seen 50
+    expect(r.availability.p50).to.equal(20); // delays 25, 15, 30, 20
+    expect(r.durableLatency.max).to.equal(40);
+  });
+
+  it('settles when everything arrived, or says false at the timeout', async () => {
+    const book = new ProbeBook(false);
+    book.markSent(0);
+    const waiting = book.settled(5000);
+    book.markVisibleUpTo(1, 3);
+    expect(await waiting).to.equal(true);
+    book.markSent(4);
+    expect(await book.settled(1)).to.equal(false);
+    expect(book.results().durable).to.equal(null);
+  });
+
+  it('recognises probe documents and availability payloads', () => {
+    expect(probeIndexOf('probe-lat-1', 'probe-lat-1/P/p17')).to.equal(17);
+    expect(probeIndexOf('probe-lat-1', 'probe-lat-10/P/p17')).to.equal(undefined);
+    expect(probeIndexOf('probe-lat-1', 'lot01/L1/s001')).to.equal(undefined);
+    expect(occupiedOf(Buffer.from('{"lot":"x","occupiedSpotNumber":12}'))).to.equal(12);
+    expect(occupiedOf('12')).to.equal(undefined);
+    expect(occupiedOf('{broken')).to.equal(undefined);
+  });
+});
+
+describe('bench: /proc parsing', () => {
+  it('reads utime+stime even when the command name has spaces and parentheses', () => {
+    const line = '1234 (node (x) y) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 11 0 100 1000 100';
+    expect(parseStat(line).ticks).to.equal(300);
+    expect(() => parseStat('garbage')).to.throw();
+  });
+
+  it('reads RSS, the open-files limits and the machine ticks', () => {
+    expect(parseRss('Name:\tnode\nVmRSS:\t  123456 kB\n')).to.equal(123456 * 1024);
+    expect(parseOpenFilesLimit('Max open files            20000                20000                files\n')).to.deep.equal({ soft: 20000, hard: 20000 });
+    expect(parseOpenFilesLimit('Max open files            unlimited            unlimited            files\n').soft).to.equal(Infinity);
+    expect(parseMachineTicks('cpu  100 0 50 800 50 0 0 0 0 0\ncpu0 1 2 3\n')).to.deep.equal({ busy: 150, total: 1000 });
+    expect(cpuPercent(0, 50, 1000, 100)).to.equal(50);
+    expect(othersOf(150, { a: usage(40), b: usage(30) })).to.equal(80);
+    expect(othersOf(10, { a: usage(40) })).to.equal(0);
+    expect(cpuModelOf('processor\t: 0\nmodel name\t: AMD EPYC 7B13\n')).to.equal('AMD EPYC 7B13');
+  });
+
+  it('raises the open-files limit of a child through sh, which execs the command', () => {
+    expect(withOpenFiles(undefined, 'node', ['x'])).to.deep.equal(['node', ['x']]);
+    const [file, args] = withOpenFiles(11_024, 'node', ['a b']);
+    expect(file).to.equal('sh');
+    expect(args[1]).to.match(/^ulimit -n 11024 .*exec "\$@"$/);
+    expect(args.slice(2)).to.deep.equal(['sh', 'node', 'a b']);
+  });
+});
+
+describe('bench: judgements', () => {
+  it('a throughput step passes only with both p99 under 100 ms, the rate reached and every probe in', () => {
+    expect(judgeStep(run()).pass).to.equal(true);
+    expect(judgeStep(run({ durable: summary(50, 150) }))).to.deep.include({ pass: false });
+    expect(judgeStep(run({ achievedRate: 900 })).reason).to.match(/reached 900\/s of 1000\/s/);
+    expect(judgeStep(run({ probes: { sent: 2000, visible: 1990, durable: 2000 } })).reason).to.match(/10 not in availability/);
+    // Without a durable measurement (the sink) only availability counts.
+    expect(judgeStep(run({ probes: { sent: 2000, visible: 2000, durable: null }, durable: summary(null, null) })).pass).to.equal(true);
+  });
+
+  it('names the saturated process, or the saturated machine, or neither', () => {
+    expect(findBottleneck({ primary: usage(30), mongo: usage(97) }, 2).note).to.match(/^mongo saturates a core/);
+    expect(findBottleneck({ primary: usage(85), ingest: usage(88) }, 2).note).to.match(/cores are saturated together/);
+    expect(findBottleneck({ primary: usage(30) }, 2, 150).note).to.match(/cores are saturated together.*other processes 150%/);
+    expect(findBottleneck({ primary: usage(30) }, 2).note).to.match(/not saturated/);
+    expect(findBottleneck({}, 2).process).to.equal(null);
+  });
+
+  it('CPU per 1,000 updates and the rates it allows, with and without MongoDB', () => {
+    const cost = cpuPer1000({ primary: usage(50, 500), ingest: usage(50, 250), mongo: usage(100, 1000), bench: usage(10, 100) }, 10_000);
+    expect(cost).to.deep.equal({ primary: 50, ingest: 25, mongo: 100, bench: 10 });
+    const est = capacityEstimates(cost, 2);
+    expect(est.perProcess).to.deep.equal({ primary: 20_000, ingest: 40_000, mongo: 10_000, bench: 100_000 });
+    // Broker and ingest: each under its own core (20,000/s for the broker) and both on 2 cores (2,000 ms / 75 ms per 1,000).
+    expect(est.withoutMongoRate).to.equal(20_000);
+    expect(capacityEstimates({}, 2).withoutMongoRate).to.equal(null);
+  });
+
+  it('peer ratios compare the platform with each peer and the bridge with direct, per rate', () => {
+    const [r] = peerRatios([peer('platform', 1000, 1, 5, 30), peer('aedes', 1000, 0.5, 2, 20), peer('mosquitto', 1000, 0.25, 1, 5), peer('bridge-direct', 1000, 1, 4, 60), peer('bridge-standby', 1000, 2, 8, 60)]);
+    expect(r).to.deep.equal({ rate: 1000, cpuVsAedes: 1.5, cpuVsMosquitto: 6, p50VsAedes: 2, p50VsMosquitto: 4, p99VsAedes: 2.5, p99VsMosquitto: 5, bridgeP50VsDirect: 2, bridgeP99VsDirect: 2 });
+    expect(peerRatios([peer('platform', 500, 1, 5, 30)])[0].cpuVsAedes).to.equal(null);
+  });
+
+  it('checks the issue targets against the runs', () => {
+    const targets = checkTargets(report());
+    const byName = Object.fromEntries(targets.map((t) => [t.name, t]));
+    expect(byName['availability p50 at 1000/s'].met).to.equal(true);
+    expect(byName['durable p99 at 1000/s'].met).to.equal(true);
+    expect(byName['sustained updates/s with p99 < 100 ms'].met).to.equal(false);
+    expect(byName['broker RSS with 10,000 devices'].met).to.equal(true);
+    expect(byName['slot change to display vs prior work (mean)'].value).to.match(/x faster/);
+    expect(TARGETS.priorMeanMs).to.equal(733);
+    const none = checkTargets({});
+    expect(none.every((t) => t.met === null)).to.equal(true);
+  });
+});
+
+describe('bench: options', () => {
+  it('parses counts, lists, durations and sections, refusing the rest', () => {
+    expect(parseCount('5k')).to.equal(5000);
+    expect(parseCount('1.5k')).to.equal(1500);
+    expect(parseCounts('5000,100, 1k,100')).to.deep.equal([100, 1000, 5000]);
+    expect(() => parseCounts('')).to.throw(RangeError);
+    expect(() => parseCount('-1')).to.throw(RangeError);
+    expect(() => parseCount('0')).to.throw(RangeError);
+    expect(parseDuration('10')).to.equal(10_000);
+    expect(parseDuration('500ms')).to.equal(500);
+    expect(() => parseDuration('0.1')).to.throw(RangeError);
+    expect(parseSections('peers,latency')).to.deep.equal(['latency', 'peers']);
+    expect(() => parseSections('latency,bogus')).to.throw(/unknown section bogus/);
+  });
+
+  it('the quick run is smaller than the full one; given values win', () => {
+    expect(QUICK.durationMs).to.be.below(FULL.durationMs);
+    expect(Math.max(...QUICK.devices)).to.be.below(Math.max(...FULL.devices));
+    const o = resolveOptions({ out: 'x', quick: true, rates: [300], durationMs: undefined });
+    expect(o.rates).to.deep.equal([300]);
+    expect(o.durationMs).to.equal(QUICK.durationMs);
+    expect(defaultOut(new Date(2026, 10, 22, 9, 5, 7))).to.equal('reports/bench-20261122-090507');
+  });
+});
+
+describe('bench: rendering', () => {
+  it('the table has a line per run and the targets', () => {
+    const r = report();
+    r.targets = checkTargets(r);
+    const table = renderTable(r);
+    expect(table).to.match(/^parking bench {2}2026-11-22T10:00:00.000Z {2}full run/);
+    expect(table).to.match(/machine: 2 x Test CPU/);
+    expect(table).to.match(/LATENCY[^\n]*\n[^\n]*rate\/s[^\n]*\n\s+100 /);
+    expect(table).to.match(/highest steady rate with both p99 < 100 ms: 500\/s/);
+    expect(table).to.match(/first failure at 1,000\/s: p99 300 ms/);
+    expect(table).to.match(/\n\s+10,000 /);
+    expect(table).to.match(/platform broker \/ peer/);
+    expect(table).to.match(/\[MISSED\]\s+sustained updates/);
+    expect(ms(null)).to.equal('-');
+    expect(ms(1.234)).to.equal('1.23');
+    expect(ms(123.4)).to.equal('123');
+    expect(columns(['a', 'name'], [['1', 'x'], ['100', 'long']], '')).to.equal('  a  name\n  1  x\n100  long');
+  });
+
+  it('the SVG is one well-formed document with a panel per section and escaped text', () => {
+    const r = report();
+    r.machine.cpuModel = 'CPU <fast> & "new"';
+    const svg = renderSvg(r);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).to.equal(true);
+    expect(svg.trimEnd().endsWith('</svg>')).to.equal(true);
+    expect(svg).to.include('CPU &lt;fast&gt; &amp; &quot;new&quot;');
+    expect(svg.match(/<g class="panel">/g)).to.have.length(5);
+    expect(svg).to.include('target p99 25 ms');
+    const opened = (svg.match(/<(rect|line|text|g|title|style)\b/g) ?? []).length;
+    const closed = (svg.match(/<\/(rect|text|g|title|style)>|\/>/g) ?? []).length;
+    expect(opened).to.equal(closed);
+    expect(escapeXml(`<a href="x">'&'</a>`)).to.equal('&lt;a href=&quot;x&quot;&gt;&apos;&amp;&apos;&lt;/a&gt;');
+  });
+
+  it('axes: log scales map decades evenly, linear ticks are round', () => {
+    expect(scaleY(1, 100, 1, true, 200)).to.equal(200);
+    expect(scaleY(10, 100, 1, true, 200)).to.equal(100);
+    expect(scaleY(100, 100, 1, true, 200)).to.equal(0);
+    expect(scaleY(50, 100, 0, false, 200)).to.equal(100);
+    expect(ticks(1000, 0.1, true)).to.deep.equal([0.1, 1, 10, 100, 1000]);
+    expect(ticks(100, 0, false)).to.deep.equal([0, 20, 40, 60, 80, 100]);
+  });
+
+  it('validates the report structure', () => {
+    expect(validateReport(report())).to.deep.equal([]);
+    expect(validateReport(JSON.parse(JSON.stringify(report())))).to.deep.equal([]);
+    expect(validateReport(null)).to.deep.equal(['not a JSON object']);
+    const broken = report() as unknown as Record<string, unknown>;
+    (broken.latency as { runs: unknown[] }).runs = [{ rate: 'fast' }];
+    delete broken.targets;
+    expect(validateReport(broken)).to.include.members(['targets: not an array', 'latency.runs[0].rate: not a number', 'latency.runs[0].availability: not an object']);
+  });
+});
+
+describe('bench: the lean MQTT client', () => {
+  it('builds the same PUBLISH bytes as mqtt-packet, for QoS 0 and 1 and long payloads', () => {
+    for (const [qos, retain, payload] of [[0, false, 'x'], [1, true, '{"status":"free","ts":1,"seq":2}'], [1, false, 'y'.repeat(200)], [1, true, 'z'.repeat(20_000)]] as const) {
+      const expected = mqttPacket.generate({ cmd: 'publish', topic: 'parking/l/slot/L1/s1', payload: Buffer.from(payload), qos, retain, dup: false, messageId: qos ? 513 : undefined });
+      expect(publishPacket('parking/l/slot/L1/s1', payload, qos, retain, 513).equals(expected), `${qos} ${retain} ${payload.length}`).to.equal(true);
+    }
+  });
+
+  it('reads the seq of a canonical slot payload without parsing it', () => {
+    expect(seqOf(Buffer.from('{"status":"free","ts":1795307315123,"seq":42,"device":"gw1"}'))).to.equal(42);
+    expect(seqOf(Buffer.from('{"status":"free"}'))).to.equal(-1);
+  });
+});
