@@ -142,7 +142,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     },
   });
 
-  publishLots(new Set([...latest.slots.values()].map((s) => s.lot)));
+  publishLots([...latest.lotNames]);
 
   return {
     metrics,

@@ -184,6 +184,7 @@ class Clock {
 }
 
 const MAX_CHANGES = 200_000;
+const TRIM_CHUNK = 20_000;
 const MAX_RETRY_RECORDS = 100_000;
 
 export class Store extends EventEmitter {
@@ -243,7 +244,8 @@ export class Store extends EventEmitter {
     const entry: ChangeEvent = { seq: this.seq, clusterTime, db, coll, event: { ...event, ns: { db, coll } } };
     if (postImage) this.postImages.set(entry.event, postImage);
     this.changes.push(entry);
-    if (this.changes.length > MAX_CHANGES) this.changes.splice(0, this.changes.length - MAX_CHANGES);
+    // Trim in chunks: one splice per write at the cap would shift the whole log every time.
+    if (this.changes.length > MAX_CHANGES + TRIM_CHUNK) this.changes.splice(0, this.changes.length - MAX_CHANGES);
     this.emit('change', entry);
   }
 

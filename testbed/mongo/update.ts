@@ -6,6 +6,7 @@ import { Codes, ServerError, badValue } from './errors.ts';
 import { clone, equalityFields, select } from './query.ts';
 import { getPath, setPath } from './paths.ts';
 import { applySimple, checkConflicts } from './operators.ts';
+import { applySimplePipeline } from './pipeline-set.ts';
 import type { Collection } from './store.ts';
 
 export interface UpdateStatement {
@@ -48,6 +49,8 @@ function transform(doc: Document, statement: UpdateStatement, inserting: boolean
     return { after, paths: [] };
   }
   if (kind === 'pipeline') {
+    const simple = applySimplePipeline(clone(doc), statement.u as Document[]);
+    if (simple) return { after: { ...simple, _id: doc._id }, paths: [] };
     const [after] = aggregate([clone(doc)], statement.u as Document[]) as Document[];
     return { after: { ...after, _id: doc._id }, paths: [] };
   }
