@@ -37,6 +37,40 @@ function closeAedes(aedes: Aedes): Promise<void> {
   return new Promise((resolve) => aedes.close(() => resolve()));
 }
 
+type ClientStream = {
+  pause?: () => void;
+  end?: () => void;
+  writableLength?: number;
+  destroyed?: boolean;
+  once?: (event: 'close', listener: () => void) => void;
+};
+
+/**
+ * A graceful stop delivers what it acknowledged: read nothing more from any
+ * client (what they sent since stays unacknowledged, so they send it again to
+ * the standby), let every publish already acknowledged reach its subscribers
+ * (the standby's bridge among them), then half-close each connection so the
+ * bytes still in flight arrive before the socket goes away (closing a socket
+ * with unread input would reset it and drop them). Bounded by `limitMs`.
+ */
+async function drainClients(aedes: Aedes, limitMs = 1500): Promise<void> {
+  const conns = Object.values((aedes as unknown as { clients: Record<string, { conn?: ClientStream }> }).clients ?? {})
+    .map((c) => c.conn)
+    .filter((c): c is ClientStream => !!c && !c.destroyed);
+  for (const conn of conns) conn.pause?.();
+  const deadline = Date.now() + limitMs;
+  let quiet = 0;
+  while (quiet < 2 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 25));
+    quiet = conns.some((conn) => (conn.writableLength ?? 0) > 0) ? 0 : quiet + 1;
+  }
+  const closed = conns.map((conn) => new Promise<void>((resolve) => (conn.destroyed ? resolve() : conn.once?.('close', resolve))));
+  for (const conn of conns) conn.end?.();
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+  clearTimeout(timer);
+}
+
 async function destroyPersistence(aedes: Aedes): Promise<void> {
   // Without a callback the persistences return a promise (with one, they wait for a "ready" that Aedes 1.x never gives).
   const persistence = persistenceOf(aedes) as { destroy?: () => unknown } | undefined;
@@ -136,6 +170,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       bridged: () => bridge?.synced() ?? Promise.resolve(),
       close() {
         closing ??= (async () => {
+          await drainClients(aedes);
           await bridge?.close();
           await closeListeners();
           await closeAedes(aedes);

@@ -1,8 +1,7 @@
-// Helpers every command file uses: help examples, loggers, and the "not available yet" ending.
+// Helpers every command file uses: help examples and loggers.
 import type { Command } from 'commander';
 import { createLogger, type LogFormat, type Logger, type LogLevel } from '../log/index.ts';
 import type { CliContext } from './context.ts';
-import { NotAvailableError } from './errors.ts';
 
 /** Adds examples to a command's --help. */
 export function examples(cmd: Command, lines: readonly string[]): Command {
@@ -14,9 +13,4 @@ export function examples(cmd: Command, lines: readonly string[]): Command {
 export function commandLogger(ctx: CliContext, name: string, settings: { logLevel: LogLevel; logFormat: LogFormat }): Logger {
   const destination = ctx.stderr === process.stderr ? undefined : ctx.stderr;
   return createLogger(name, settings.logLevel, { format: settings.logFormat, destination });
-}
-
-/** Ends a command whose component is not built yet (exit 3). */
-export function notAvailable(command: string, what: string): never {
-  throw new NotAvailableError(command, what);
 }

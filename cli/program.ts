@@ -3,7 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { SettingError } from '../config/index.ts';
 import { COMMANDS } from './commands/index.ts';
 import type { CliContext } from './context.ts';
-import { EXIT, NotAvailableError, UsageError } from './errors.ts';
+import { EXIT, UsageError } from './errors.ts';
 
 function packageVersion(): string {
   const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: string };
@@ -26,7 +26,7 @@ export function createProgram(ctx: CliContext): Command {
     .showSuggestionAfterError(true)
     .addHelpText(
       'after',
-      '\nSettings: command-line flags, then environment variables, then the JSON file named by --config or PARKING_CONFIG, then defaults.\nExit codes: 0 done, 1 failed, 2 bad usage or setting, 3 not available yet.\n\nExample:\n  $ parking start\n  $ parking <command> --help',
+      '\nSettings: command-line flags, then environment variables, then the JSON file named by --config or PARKING_CONFIG, then defaults.\nExit codes: 0 done, 1 failed (parking drill: a message was lost), 2 bad usage or setting.\n\nExample:\n  $ parking start\n  $ parking <command> --help',
     );
   for (const register of COMMANDS) register(program, ctx);
   return program;
@@ -48,10 +48,6 @@ export function reportError(error: unknown, ctx: CliContext): number {
   if (error instanceof SettingError || error instanceof UsageError) {
     ctx.stderr.write(`parking: ${oneLine(error.message)}\n`);
     return EXIT.usage;
-  }
-  if (error instanceof NotAvailableError) {
-    ctx.stderr.write(`${error.message}\n`);
-    return EXIT.notAvailable;
   }
   ctx.stderr.write(`parking: ${oneLine(error instanceof Error ? error.message : String(error))}\n`);
   return EXIT.failure;

@@ -398,7 +398,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.failedRounds += 1;
     // Said once when the link goes dark, then every 10th round: a Pi may wait a long time for a broker.
     const log = this.failedRounds === 1 || this.failedRounds % 10 === 0 ? this.log.warn : this.log.debug;
-    log?.({ servers: this.servers.map(redactUrl), lastError: this.lastError, rounds: this.failedRounds, delayMs: next.delayMs, queued: this.outbox.size }, 'no broker reachable, trying again');
+    log?.call(this.log, { servers: this.servers.map(redactUrl), lastError: this.lastError, rounds: this.failedRounds, delayMs: next.delayMs, queued: this.outbox.size }, 'no broker reachable, trying again');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.attempt(next.index);

@@ -112,12 +112,6 @@ describe('parking command line (process)', function () {
     expect(oneLine(result)).to.equal('parking: bad setting --lot=mall/1: must be 1-32 characters of A-Z a-z 0-9 _ -');
   });
 
-  it('a command whose component is not built yet exits 3 with one line', async () => {
-    const result = await parking(['drill']);
-    expect(result.code).to.equal(3);
-    expect(oneLine(result)).to.match(/^parking drill: not available yet \(.+\)$/);
-  });
-
   it('ingest without MONGODB_URI is a usage error naming the setting', async () => {
     const result = await parking(['ingest']);
     expect(result.code).to.equal(2);

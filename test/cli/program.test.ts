@@ -15,9 +15,6 @@ describe('parking command line (in process)', () => {
     const bad = testContext();
     expect(await run(['broker', '--role', 'standby', '--primary', 'http://x'], bad)).to.equal(2);
     expect(bad.err.join('')).to.equal('parking: bad setting --primary=http://x: must be a URL starting mqtt://, mqtts://, ws:// or wss://\n');
-    const unbuilt = testContext();
-    expect(await run(['drill'], unbuilt)).to.equal(3);
-    expect(unbuilt.err.join('')).to.match(/^parking drill: not available yet \(.+\)\n$/);
   });
 
   it('the role may come from the config file instead of the flag', async () => {

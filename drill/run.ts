@@ -1,0 +1,242 @@
+// One run of the drill: wait until everyone is on the primary, measure
+// before, inject the fault, time the failover and the visibility, measure
+// after, restore, count. Also the checks every run starts from.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { DrillDatabase } from './database.ts';
+import { injectFault, type InjectedFault } from './faults.ts';
+import type { DrillResult, DrillRun } from './result.ts';
+import type { DrillOptions, DrillProgress } from './runner.ts';
+import { SCENARIO_INFO, type PlannedRun } from './scenarios.ts';
+import type { Stack } from './stack.ts';
+import type { Traffic } from './traffic.ts';
+import { AbortedError, measureFor, waitFor, within } from './wait.ts';
+
+/** Deadlines, ms: every wait of the drill ends. The quick version gives up sooner. */
+export const LIMITS = {
+  start: 60_000,
+  baseline: 30_000,
+  recovery: 20_000,
+  backlog: 15_000,
+  restore: 30_000,
+  drain: 15_000,
+};
+export const QUICK_LIMITS: typeof LIMITS = { ...LIMITS, recovery: 8_000, backlog: 5_000, drain: 8_000 };
+
+/** What a run works with. */
+export interface Env {
+  o: DrillOptions;
+  stack: Stack;
+  traffic: Traffic;
+  db: DrillDatabase;
+  now: () => number;
+  progress: DrillProgress;
+  signal?: AbortSignal;
+  incidents: DrillResult['incidents'];
+  limits: typeof LIMITS;
+}
+
+const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
+const rate = (v: number) => Math.round(v * 100) / 100;
+export const message = (error: unknown) => (error instanceof Error ? error.message.split('\n')[0] : String(error));
+
+function roundDevices(devices: NonNullable<DrillRun['devices']>): NonNullable<DrillRun['devices']> {
+  return Object.fromEntries(Object.entries(devices).map(([id, d]) => [id, { lostMs: round(d.lostMs), readyMs: round(d.readyMs), recoveredMs: round(d.recoveredMs) }]));
+}
+
+/** The marker's first state, seen end to end: ingest and MongoDB work before any fault. */
+export async function firstMarker(env: Env): Promise<void> {
+  const { traffic, db } = env;
+  env.progress.status('checking the path from device to availability topic and MongoDB');
+  const at = env.now();
+  const marker = traffic.flipMarker();
+  const seen = traffic.availabilitySeen(marker.expected, at);
+  const deadline = at + LIMITS.start;
+  const [shown] = await Promise.all([within(seen.promise, LIMITS.start, null), db.durable(marker.slotId, marker.seq, deadline, env.signal)]);
+  seen.cancel();
+  if (shown === null) throw new Error(`the marker state never showed on the availability topic within ${LIMITS.start} ms: is ingest running? (see ${env.o.outDir}/logs/ingest.log)`);
+}
+
+/** Everyone on the primary, MongoDB healthy: where every run starts. Parts that crashed are started again first. */
+async function baseline(env: Env, timeoutMs: number): Promise<void> {
+  const { stack, traffic } = env;
+  const revived = await stack.revive();
+  if (revived.length) env.progress.print(`restarted after a crash: ${revived.join(', ')}`);
+  await waitFor(() => stack.primary.running && traffic.allOnPrimary() && stack.proxies.standby.stats().active === 0, {
+    timeoutMs,
+    what: 'every client back on the primary (drill devices, fleet, ingest)',
+    on: [[traffic, 'change']],
+    pollMs: 50,
+    signal: env.signal,
+  });
+  await env.db.waitHealthy(timeoutMs, env.signal);
+}
+
+/** Before a database fault: no member still barred from election by an earlier stepdown (a known end time, no event to wait for). */
+async function electable(env: Env): Promise<void> {
+  const frozen = env.db.frozenForMs();
+  if (frozen > 0) await measureFor(frozen + 100, env.signal);
+}
+
+export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; fatal?: Error }> {
+  const { o, stack, traffic, db } = env;
+  const ledger = traffic.ledger;
+  const info = SCENARIO_INFO[p.scenario];
+  const label = `${p.scenario} ${p.link} #${p.run}`;
+  const errors: string[] = [];
+  const startedAt = new Date();
+  const incidentsBefore = stack.incidents.length;
+  // The drill's own event-loop delay bounds how exactly it can time events (it hosts the proxies and the devices).
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  stack.setProfile(p.link);
+  env.progress.status(`${label}: waiting for every client on the primary`);
+  const runStart = env.now();
+  let fatal: Error | undefined;
+  let faultAt = runStart;
+  let faultDate = startedAt;
+  let failoverMs: number | null = null;
+  let failoverFirstMs: number | null = null;
+  let visibleMs: number | null = null;
+  let blockedDevices = 0;
+  let detectMs: number | null = null;
+  let linkReadyMs: number | null = null;
+  let devices: DrillRun['devices'];
+  let spurious = 0;
+  let before = ledger.throughput(runStart, runStart);
+  let after = before;
+  try {
+    await baseline(env, env.limits.baseline);
+    if (info.target === 'db') await electable(env);
+    const failoversAtStart = traffic.failoverCount;
+    env.progress.status(`${label}: measuring before the fault`);
+    await measureFor(o.windowMs, env.signal);
+    spurious = traffic.failoverCount - failoversAtStart;
+
+    const blocked = info.target === 'db' ? new Set<string>() : traffic.onPrimary();
+    faultAt = env.now();
+    faultDate = new Date();
+    before = ledger.throughput(faultAt - o.windowMs, faultAt);
+    const watch = traffic.watchRecovery(faultAt, blocked);
+    env.progress.status(`${label}: ${info.fault}`);
+    const fault: InjectedFault = await injectFault(p.scenario, { stack, db });
+    const marker = traffic.flipMarker();
+    const recoveryLimit = env.limits.recovery + (info.target === 'db' ? o.electionDelayMs[1] : 0);
+    const visibleLimit = recoveryLimit + env.limits.backlog;
+    const seen = traffic.availabilitySeen(marker.expected, faultAt);
+    const shown = within(seen.promise, visibleLimit, null);
+    const durable = db.durable(marker.slotId, marker.seq, faultAt + visibleLimit, env.signal).catch((error: unknown) => {
+      errors.push(`not durable: ${message(error)}`);
+      return null;
+    });
+
+    let recoveredAt: number | null = null;
+    if (info.target === 'db') {
+      recoveredAt = await db.writeAcknowledged(faultAt + recoveryLimit, env.signal).catch((error: unknown) => {
+        errors.push(`no write acknowledged: ${message(error)}`);
+        return null;
+      });
+      failoverMs = recoveredAt === null ? null : recoveredAt - faultAt;
+      failoverFirstMs = failoverMs;
+    } else {
+      await waitFor(() => watch.complete, { timeoutMs: recoveryLimit, what: 'every device on the standby with its blocked publishes acknowledged', on: [[traffic, 'change']], throttleMs: 5, signal: env.signal }).catch((error: unknown) => {
+        if (error instanceof AbortedError) throw error;
+        errors.push(`devices did not all recover: ${message(error)}`);
+      });
+      const result = watch.result();
+      failoverMs = result.failoverMs;
+      failoverFirstMs = result.firstMs;
+      blockedDevices = result.blocked;
+      detectMs = result.detectMs;
+      devices = result.perDevice;
+      linkReadyMs = result.linkReadyMs;
+      recoveredAt = failoverMs === null ? null : faultAt + failoverMs;
+      if (blocked.size === 0) errors.push('no device was on the primary at the fault');
+      else if (result.blocked === 0) errors.push('no publish was blocked: the outage was shorter than the gap between publishes');
+    }
+
+    env.progress.status(`${label}: measuring after the failover`);
+    const recoveryPoint = recoveredAt ?? env.now();
+    const backlogDone = await waitFor(() => ledger.deliveredBy(runStart, recoveryPoint), {
+      timeoutMs: env.limits.backlog,
+      what: 'the messages sent during the outage delivered',
+      subscribe: [(l) => ledger.onChange(l)],
+      throttleMs: 20,
+      signal: env.signal,
+    }).catch((error: unknown) => {
+      if (error instanceof AbortedError) throw error;
+      return env.now();
+    });
+    const afterStart = Math.max(recoveryPoint, backlogDone);
+    await measureFor(Math.max(0, afterStart + o.windowMs - env.now()), env.signal);
+    after = ledger.throughput(afterStart, afterStart + o.windowMs);
+
+    const [shownAt, durableAt] = await Promise.all([shown, durable]);
+    seen.cancel();
+    if (shownAt === null) errors.push(`the changed state did not show on the availability topic within ${visibleLimit} ms`);
+    visibleMs = shownAt !== null && durableAt !== null ? Math.max(shownAt, durableAt) - faultAt : null;
+
+    env.progress.status(`${label}: restoring`);
+    try {
+      await fault.restore(env.limits.restore, env.signal);
+      await baseline(env, env.limits.baseline);
+    } catch (error) {
+      fatal = error as Error;
+      errors.push(`restoring failed: ${message(error)}`);
+    }
+  } catch (error) {
+    fatal = error as Error;
+    errors.push(message(error));
+  }
+
+  const runEnd = env.now();
+  if (!fatal || !(fatal instanceof AbortedError)) {
+    env.progress.status(`${label}: counting`);
+    await waitFor(() => ledger.undelivered(runStart, runEnd) === 0, { timeoutMs: env.limits.drain, what: 'the run\'s messages delivered', subscribe: [(l) => ledger.onChange(l)], throttleMs: 50, signal: env.signal }).catch(() => undefined);
+  }
+  loop.disable();
+  const counts = ledger.counts(runStart, runEnd);
+  for (const incident of stack.incidents.slice(incidentsBefore)) {
+    env.incidents.push({ ...incident, run: `${p.scenario}/${p.link}#${p.run}` });
+    errors.push(`${incident.part} exited unexpectedly (${incident.code ?? incident.signal}): ${incident.message}`);
+  }
+  const run: DrillRun = {
+    scenario: p.scenario,
+    link: p.link,
+    failoverMs: round(failoverMs),
+    visibleMs: round(visibleMs),
+    sent: counts.sent,
+    delivered: counts.delivered,
+    lost: counts.lost,
+    duplicated: counts.duplicated,
+    throughputBefore: rate(before.messagesPerSec),
+    throughputAfter: rate(after.messagesPerSec),
+    bytesPerSecBefore: rate(before.bytesPerSec),
+    bytesPerSecAfter: rate(after.bytesPerSec),
+    run: p.run,
+    acked: counts.acked,
+    failoverFirstMs: round(failoverFirstMs),
+    blockedDevices,
+    detectMs: round(detectMs),
+    linkReadyMs: round(linkReadyMs),
+    ...(devices ? { devices: roundDevices(devices) } : {}),
+    ...(counts.lost
+      ? {
+          lostMessages: ledger.missing(runStart, runEnd, 20).map((m) => ({
+            device: m.device,
+            seq: m.seq,
+            sentMs: round(m.sentAt - faultAt)!,
+            ...(m.ackedAt !== undefined ? { ackedMs: round(m.ackedAt - faultAt)!, ackedBy: m.ackVia } : {}),
+          })),
+        }
+      : {}),
+    spuriousFailovers: spurious,
+    loopDelayP99Ms: round(loop.count ? loop.percentile(99) / 1e6 : null),
+    loopDelayMaxMs: round(loop.count ? loop.max / 1e6 : null),
+    windowMs: o.windowMs,
+    startedAt: startedAt.toISOString(),
+    faultAt: faultDate.toISOString(),
+    durationMs: Math.round(runEnd - runStart),
+    ...(errors.length ? { error: errors.join('; ') } : {}),
+  };
+  return { run, fatal };
+}

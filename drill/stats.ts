@@ -1,0 +1,45 @@
+// Order statistics of measured times. Pure.
+
+export interface Stats {
+  /** Values measured (runs that produced no value are not counted). */
+  n: number;
+  min: number | null;
+  median: number | null;
+  /** Nearest-rank 95th percentile: the smallest value with at least 95 % of the values at or below it. */
+  p95: number | null;
+  max: number | null;
+  mean: number | null;
+}
+
+const EMPTY: Stats = { n: 0, min: null, median: null, p95: null, max: null, mean: null };
+
+/** Min, median (mean of the middle two for an even count), nearest-rank p95, max and mean; nulls and NaN are left out. */
+export function summarize(values: Iterable<number | null | undefined>): Stats {
+  const sorted = [...values].filter((v): v is number => typeof v === 'number' && Number.isFinite(v)).sort((a, b) => a - b);
+  const n = sorted.length;
+  if (n === 0) return { ...EMPTY };
+  const mid = Math.floor(n / 2);
+  const median = n % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return {
+    n,
+    min: sorted[0],
+    median,
+    p95: percentile(sorted, 95),
+    max: sorted[n - 1],
+    mean: sorted.reduce((sum, v) => sum + v, 0) / n,
+  };
+}
+
+/** Nearest-rank percentile of values sorted ascending (p in (0, 100]). */
+export function percentile(sorted: readonly number[], p: number): number | null {
+  if (sorted.length === 0) return null;
+  if (!(p > 0 && p <= 100)) throw new RangeError(`percentile must be in (0, 100], got ${p}`);
+  const rank = Math.ceil((p / 100) * sorted.length);
+  return sorted[Math.min(sorted.length, Math.max(1, rank)) - 1];
+}
+
+/** Relative change from `before` to `after` (0.01 = 1 % more); null when `before` is 0. */
+export function relativeChange(before: number, after: number): number | null {
+  if (before === 0) return null;
+  return (after - before) / before;
+}
