@@ -27,9 +27,18 @@ export function createBackend(redisUrl: string | undefined, options: { concurren
   const persistenceRedis = require('aedes-persistence-redis') as RedisPersistenceFactory;
   const { Redis } = require('ioredis') as typeof import('ioredis');
   const mqemitterRedis = require('mqemitter-redis') as RedisEmitterFactory;
-  const persistence = persistenceRedis({ conn: new Redis(redisUrl, { maxRetriesPerRequest: 2 }) });
+  // While Redis is away, commands wait for it instead of failing: the broker
+  // stalls (no acknowledgements, no heartbeat, so clients move to the other
+  // broker and keep their unacknowledged publishes) rather than erroring out
+  // and losing what it had acknowledged; it resumes when Redis returns.
+  const connection = (): InstanceType<typeof Redis> => {
+    const conn = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    conn.on('error', (error: Error) => options.onError?.(error));
+    return conn;
+  };
+  const persistence = persistenceRedis({ conn: connection() });
   // Aedes' default emitter matches `a/+` on `a/` too [MQTT-4.7.1-3]; keep that.
-  const mq = mqemitterRedis({ connectionString: redisUrl, concurrency: options.concurrency, matchEmptyLevels: true });
+  const mq = mqemitterRedis({ pubConn: connection(), subConn: connection(), concurrency: options.concurrency, matchEmptyLevels: true });
   mq.state.on('error', (error: Error) => options.onError?.(error));
   return { kind: 'redis', persistence, mq };
 }
