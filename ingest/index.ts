@@ -69,10 +69,12 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     void p.finally(() => pending.delete(p));
   };
 
+  /** A slot's status as shown: `unknown` while its device is offline past the grace time. */
+  const effectiveStatus = (u: SlotUpdate): SlotUpdate['status'] => (offline.isOffline(u.lot, u.device) ? 'unknown' : u.status);
   const publishLots = (lots: Iterable<string>) => {
     const now = new Date();
     for (const lot of lots) {
-      const effective = [...latest.ofLot(lot)].map((s) => ({ level: s.level, status: offline.isOffline(s.lot, s.device) ? ('unknown' as const) : s.status }));
+      const effective = [...latest.ofLot(lot)].map((s) => ({ level: s.level, status: effectiveStatus(s) }));
       for (const p of availability.changes(lot, effective, now)) {
         metrics.availabilityPublished += 1;
         if (options.live && p.topic === topics.availability(lot)) track(options.live.availability(lot, p.payload));
@@ -81,7 +83,6 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     }
   };
 
-  const effectiveStatus = (u: SlotUpdate) => (offline.isOffline(u.lot, u.device) ? 'unknown' : u.status);
   const goLive = (updates: SlotUpdate[]) => {
     if (options.live && updates.length) track(options.live.slots(updates, effectiveStatus));
   };
