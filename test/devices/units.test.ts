@@ -104,8 +104,12 @@ describe('devices: pure parts', () => {
       expect(readFileSync(file, 'utf8').trim()).to.equal('9001');
       const second = await SeqCounter.open({ file, now: () => 100 });
       expect(second.next()).to.equal(9002);
+      // Let its write finish before the file is replaced and the directory removed.
+      await second.close();
       writeFileSync(file, 'garbage');
-      expect((await SeqCounter.open({ file, now: () => 7 })).next()).to.equal(7);
+      const third = await SeqCounter.open({ file, now: () => 7 });
+      expect(third.next()).to.equal(7);
+      await third.close();
     });
   });
 
