@@ -97,6 +97,8 @@ export interface LinkStats {
   acked: number;
   /** Sends beyond the first of a publish (each one a possible duplicate). */
   resent: number;
+  /** Publishes acknowledged just before an unplanned switch, sent again to the new broker. */
+  replayed: number;
   droppedQos0: number;
   received: number;
   heartbeats: number;
@@ -148,6 +150,9 @@ interface Death {
 
 const noop = (): void => {};
 
+/** How far back acknowledged publishes are sent again after an unplanned switch. */
+const REPLAY_MS = 1000;
+
 /** A URL for logs: the password hidden. */
 export function redactUrl(url: string): string {
   return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/i, '$1:***@');
@@ -177,6 +182,14 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   private probing = false;
   private healthyStreak = 0;
   private death: Death | undefined;
+  /**
+   * Publishes a broker acknowledged in the last REPLAY_MS. A broker that dies
+   * right after a PUBACK may not have passed the message on (to the bridge, to
+   * subscribers), so after an unplanned switch these go out again on the new
+   * broker: a possible duplicate (harmless: slot states are newest-wins, gate
+   * events carry an eventId), never a loss.
+   */
+  private recentAcks: Array<{ entry: OutboxEntry; at: number }> = [];
   private failedRounds = 0;
   private lastError: string | undefined;
   private started = false;
@@ -190,6 +203,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     published: 0,
     acked: 0,
     resent: 0,
+    replayed: 0,
     droppedQos0: 0,
     received: 0,
     heartbeats: 0,
@@ -378,6 +392,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       published: this.counters.published,
       acked: this.counters.acked,
       resent: this.counters.resent,
+      replayed: this.counters.replayed,
       droppedQos0: this.counters.droppedQos0,
       received: this.counters.received,
       heartbeats: this.counters.heartbeats,
@@ -472,6 +487,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
       if (conn === this.current && !conn.closed) this.ready(conn, previous);
     });
+    if (!previous && this.death) this.replayRecentAcks(this.death.at);
     for (const entry of this.outbox.notOn(conn.id)) this.send(conn, entry);
     if (previous) this.retire(previous);
   }
@@ -598,8 +614,21 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     });
   }
 
+  /** Queues again what was acknowledged shortly before the old broker was lost (see `recentAcks`). */
+  private replayRecentAcks(lostAt: number): void {
+    for (const { entry, at } of this.recentAcks) {
+      if (at < lostAt - REPLAY_MS) continue;
+      this.outbox.add(entry.topic, entry.payload, entry.qos, entry.retain, Date.now());
+      this.counters.replayed += 1;
+    }
+    this.recentAcks = [];
+  }
+
   private acked(entry: OutboxEntry): void {
     if (!this.outbox.ack(entry.id)) return;
+    const now = Date.now();
+    this.recentAcks.push({ entry, at: now });
+    while (this.recentAcks.length && this.recentAcks[0].at < now - REPLAY_MS) this.recentAcks.shift();
     this.counters.acked += 1;
     this.waiting.get(entry.id)?.resolve();
     this.waiting.delete(entry.id);
