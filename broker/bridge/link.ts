@@ -35,20 +35,32 @@ function rawStream(url: URL, tls: LinkTls): Duplex {
   }
 }
 
-/** Wraps a stream so the first CONNECT written to it carries the bridge bit. */
-class BridgeStream extends Duplex {
+/**
+ * Wraps a stream so the first CONNECT written to it carries the bridge bit.
+ * When the primary half-closes the link (a graceful stop), what it sent last
+ * is still read to the end before this stream closes: the MQTT client reads
+ * one packet at a time, so bytes may wait here after the socket is gone.
+ */
+export class BridgeStream extends Duplex {
   readonly #inner: Duplex;
   readonly #bit = new BridgeBitSetter();
 
   constructor(inner: Duplex) {
     super();
     this.#inner = inner;
+    let ended = false;
     inner.on('data', (chunk: Buffer) => {
       if (!this.push(chunk)) inner.pause();
     });
-    inner.on('end', () => this.push(null));
+    inner.on('end', () => {
+      ended = true;
+      this.push(null);
+    });
     inner.on('error', (error) => this.destroy(error));
-    inner.on('close', () => this.destroy());
+    inner.on('close', () => {
+      if (!ended || this.readableEnded) this.destroy();
+      else this.once('end', () => this.destroy());
+    });
   }
 
   override _read(): void {
@@ -56,6 +68,8 @@ class BridgeStream extends Duplex {
   }
 
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
+    // The peer is gone while its last bytes are still being read: acknowledgements to it have nowhere to go.
+    if (this.#inner.destroyed || this.#inner.writableEnded) return callback();
     this.#inner.write(this.#bit.feed(chunk), callback);
   }
 
