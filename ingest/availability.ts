@@ -1,10 +1,66 @@
 // Availability per lot from the newest slot states, published retained
 // whenever the counts change (the summary and one topic per level).
-import { summarise, type AvailabilitySummary, type LevelTotals, type SlotLike, type Topics } from '../contract/index.ts';
+import {
+  lotStatus, summarise, type AvailabilitySummary, type LevelAvailability, type LevelTotals, type SlotLike, type SlotStatus, type Topics,
+} from '../contract/index.ts';
 
 export interface Publication {
   topic: string;
   payload: string;
+}
+
+const FIELD: Record<SlotStatus, keyof LevelAvailability> = {
+  free: 'availableSpotNumber',
+  occupied: 'occupiedSpotNumber',
+  closed: 'closedSpotNumber',
+  unknown: 'unknownSpotNumber',
+};
+
+const empty = (): LevelAvailability => ({ availableSpotNumber: 0, occupiedSpotNumber: 0, closedSpotNumber: 0, unknownSpotNumber: 0, totalSpotNumber: 0 });
+
+/**
+ * Slot counts per lot and level, kept up to date one slot at a time, so a
+ * summary costs the number of levels instead of a walk over every slot.
+ */
+export class AvailabilityCounts {
+  /** What each slot is counted as. */
+  private readonly counted = new Map<string, { lot: string; level: string; status: SlotStatus }>();
+  private readonly lots = new Map<string, Map<string, LevelAvailability>>();
+
+  /** Counts slot `id` (of `lot`, `level`) as `status` from now on. */
+  set(id: string, lot: string, level: string, status: SlotStatus): void {
+    const before = this.counted.get(id);
+    if (before && before.status === status && before.lot === lot && before.level === level) return;
+    if (before) {
+      const old = this.lots.get(before.lot)!.get(before.level)!;
+      old[FIELD[before.status]] -= 1;
+      old.totalSpotNumber -= 1;
+    }
+    let levels = this.lots.get(lot);
+    if (!levels) this.lots.set(lot, (levels = new Map()));
+    let counts = levels.get(level);
+    if (!counts) levels.set(level, (counts = empty()));
+    counts[FIELD[status]] += 1;
+    counts.totalSpotNumber += 1;
+    this.counted.set(id, { lot, level, status });
+  }
+
+  /** The availability summary of `lot`, equal to `summarise` over its slots as counted. */
+  summary(lot: string, observedAt: Date, totals: LevelTotals = {}): AvailabilitySummary {
+    const levels: Record<string, LevelAvailability> = {};
+    for (const [name, counts] of this.lots.get(lot) ?? []) if (counts.totalSpotNumber > 0) levels[name] = { ...counts };
+    for (const [name, total] of Object.entries(totals)) {
+      const level = (levels[name] ??= empty());
+      if (total > level.totalSpotNumber) {
+        level.unknownSpotNumber += total - level.totalSpotNumber;
+        level.totalSpotNumber = total;
+      }
+    }
+    const sum = empty();
+    for (const level of Object.values(levels)) for (const key of Object.keys(sum) as Array<keyof LevelAvailability>) sum[key] += level[key];
+    const sorted = Object.fromEntries(Object.keys(levels).sort().map((k) => [k, levels[k]]));
+    return { lot, ...sum, status: lotStatus(sum), levels: sorted, observedAt: observedAt.toISOString() };
+  }
 }
 
 /** What each publication last said, so unchanged counts are not republished. */
@@ -16,9 +72,19 @@ export class AvailabilityTracker {
     private readonly totals: Record<string, LevelTotals> = {},
   ) {}
 
+  /** The configured totals of `lot`, if any. */
+  totalsOf(lot: string): LevelTotals | undefined {
+    return this.totals[lot];
+  }
+
   /** The publications that changed for `lot`, given all its slots now. */
   changes(lot: string, slots: Iterable<SlotLike>, now: Date): Publication[] {
-    const summary = summarise(lot, slots, now, this.totals[lot]);
+    return this.changesOf(summarise(lot, slots, now, this.totals[lot]));
+  }
+
+  /** The publications that changed, given the lot's summary now. */
+  changesOf(summary: AvailabilitySummary): Publication[] {
+    const { lot } = summary;
     const out: Publication[] = [];
     const { observedAt: _, ...counts } = summary;
     const key = this.topics.availability(lot);

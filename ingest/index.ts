@@ -3,7 +3,7 @@ import type { Db } from 'mongodb';
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LevelTotals, Topics } from '../contract/index.ts';
-import { AvailabilityTracker } from './availability.ts';
+import { AvailabilityCounts, AvailabilityTracker } from './availability.ts';
 import { WriteBuffer } from './buffer.ts';
 import { slotId, type Inbound, type Rejected, type SlotUpdate } from './decode.ts';
 import { LatestStates } from './latest.ts';
@@ -71,11 +71,13 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
   /** A slot's status as shown: `unknown` while its device is offline past the grace time. */
   const effectiveStatus = (u: SlotUpdate): SlotUpdate['status'] => (offline.isOffline(u.lot, u.device) ? 'unknown' : u.status);
+  // Every slot counted as its newest state shows (effectiveStatus): kept up to date as updates are accepted and devices go offline or return.
+  const counts = new AvailabilityCounts();
+  const count = (u: SlotUpdate) => counts.set(u.id, u.lot, u.level, effectiveStatus(u));
   const publishLots = (lots: Iterable<string>) => {
     const now = new Date();
     for (const lot of lots) {
-      const effective = [...latest.ofLot(lot)].map((s) => ({ level: s.level, status: effectiveStatus(s) }));
-      for (const p of availability.changes(lot, effective, now)) {
+      for (const p of availability.changesOf(counts.summary(lot, now, availability.totalsOf(lot)))) {
         metrics.availabilityPublished += 1;
         if (options.live && p.topic === topics.availability(lot)) track(options.live.availability(lot, p.payload));
         track(mqtt.publish(p.topic, p.payload, { retain: true, qos: 1 }).catch((err) => logger.warn({ topic: p.topic, err: (err as Error).message }, 'ingest: availability publish failed')));
@@ -90,6 +92,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const offline = new OfflineTracker(options.offlineGraceMs ?? 30_000, {
     expired(lot, device) {
       const ids = deviceSlots(lot, device);
+      for (const s of latest.ofLot(lot)) if (s.device === device) count(s);
       logger.warn({ lot, device, slots: ids.length }, 'ingest: device offline past its grace time; its slots are unknown');
       track(collections.slots.updateMany({ _id: { $in: ids } }, { $set: { status: 'unknown', offline: true, updatedAt: new Date() } }).then(() => {
         goLive([...latest.ofLot(lot)].filter((s) => s.device === device));
@@ -98,6 +101,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     },
     returned(lot, device) {
       const slots = [...latest.ofLot(lot)].filter((s) => s.device === device);
+      for (const s of slots) count(s);
       logger.info({ lot, device, slots: slots.length }, 'ingest: device back online; its slots return to their reported state');
       const ops = slots.map((s) => ({ updateOne: { filter: { _id: s.id, offline: true }, update: { $set: { status: s.status, updatedAt: new Date() }, $unset: { offline: '' } } } }));
       track((ops.length ? collections.slots.bulkWrite(ops as never) : Promise.resolve()).then(() => {
@@ -130,6 +134,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         offline.status(update.lot, update.device, update.status);
         return;
       }
+      count(update);
       const dropped = buffer.push(update);
       if (dropped) {
         metrics.bufferDropped += dropped;
@@ -143,6 +148,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     },
   });
 
+  for (const u of latest.slots.values()) count(u);
   publishLots([...latest.lotNames]);
 
   return {
