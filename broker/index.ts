@@ -14,3 +14,4 @@ export { BRIDGE_ORIGIN } from './bridge/bridge.ts';
 
 /** Topic filter of every broker's heartbeat: subscribe to it to notice a dead broker fast. */
 export const HEARTBEAT_FILTER = '$SYS/+/heartbeat';
+export { LEAVING_FILTER, leavingTopic } from './handover.ts';

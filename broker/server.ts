@@ -11,6 +11,7 @@ import { createHooks, type RefusalCounters } from './auth/hooks.ts';
 import { startBridge, type Bridge } from './bridge/bridge.ts';
 import { listenMqtt, listenMqtts, listenWebSocket, type Listener } from './listeners.ts';
 import { warnOnce } from './log-once.ts';
+import { handOver } from './handover.ts';
 import { MAX_PACKET_BYTES, guardPackets } from './packet-guard.ts';
 import { createBackend } from './persistence.ts';
 import { publishPipeline } from './pipeline.ts';
@@ -96,11 +97,13 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   // A connection that arrives before Aedes is ready is turned away; clients retry.
   // Every connection passes the packet size cap first.
   const handle = (stream: Duplex, request?: IncomingMessage) => {
-    if (!aedesRef || aedesRef.closed) return stream.destroy();
+    if (!aedesRef || aedesRef.closed || leaving) return stream.destroy();
     const remote = (stream as { remoteAddress?: string }).remoteAddress;
     const guarded = guardPackets(stream, () => warn(`big\0${remote}`, { remote, limit: MAX_PACKET_BYTES }, 'connection closed: packet over the size cap'));
     aedesRef.handle(guarded, request);
   };
+  // Set by a graceful stop: new connections are turned away (they belong on the other broker).
+  let leaving = false;
   const closeListeners = () => Promise.all(listeners.splice(0).map((l) => l.close()));
   let bridge: Bridge | undefined;
   try {
@@ -170,6 +173,9 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       bridged: () => bridge?.synced() ?? Promise.resolve(),
       close() {
         closing ??= (async () => {
+          leaving = true;
+          const handover = await handOver(aedes, id, options.handoverMs ?? 2000);
+          if (handover.notified) logger?.info({ ...handover }, handover.stayed ? 'stopping: some clients did not move to the other broker in time' : 'stopping: every failover client moved to the other broker');
           await drainClients(aedes);
           await bridge?.close();
           await closeListeners();

@@ -50,6 +50,11 @@ export interface BrokerOptions {
   accounts?: Accounts;
   /** A standby bridges to its primary. */
   bridge?: BridgeOptions;
+  /**
+   * A graceful stop first announces it on `$SYS/<id>/leaving` and waits up to this long,
+   * still serving, for the failover clients to move to the other broker; ms, default 2000.
+   */
+  handoverMs?: number;
   /** Redis URL: retained messages, sessions and message routing shared through Redis. Default: in memory. */
   redisUrl?: string;
   logger?: Logger;

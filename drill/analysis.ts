@@ -23,6 +23,7 @@ export function summarizeRuns(runs: readonly DrillRun[]): SummaryRow[] {
       class: SCENARIO_INFO[scenario].class,
       runs: group.length,
       failoverMs: summarize(group.map((r) => r.failoverMs)),
+      linkReadyMs: summarize(group.map((r) => r.linkReadyMs)),
       visibleMs: summarize(group.map((r) => r.visibleMs)),
       unrecovered: group.filter((r) => r.failoverMs === null || r.visibleMs === null).length,
       sent: sum(group, (r) => r.sent),

@@ -11,6 +11,8 @@ interface Entry {
   seq: number;
   bytes: number;
   sentAt: number;
+  /** The broker the device's link was connected to when it published; none during an outage. */
+  sentTo?: Via;
   ackedAt?: number;
   ackVia?: Via;
   firstSeenAt?: number;
@@ -59,13 +61,13 @@ export class Ledger {
   /** Receipts of messages this ledger never sent (an earlier drill's retained states). */
   unknown = 0;
 
-  /** A message went out; `at` must not go back in time between calls. */
-  sent(device: string, seq: number, bytes: number, at: number): void {
+  /** A message went out (to the broker `to`, when the link had one); `at` must not go back in time between calls. */
+  sent(device: string, seq: number, bytes: number, at: number, to?: Via): void {
     const last = this.entries[this.entries.length - 1];
     if (last && at < last.sentAt) throw new RangeError(`sent() times must not decrease (${at} after ${last.sentAt})`);
     const key = keyOf(device, seq);
     if (this.byKey.has(key)) throw new Error(`message ${device} #${seq} was already sent`);
-    const entry: Entry = { device, seq, bytes, sentAt: at };
+    const entry: Entry = { device, seq, bytes, sentAt: at, ...(to ? { sentTo: to } : {}) };
     this.entries.push(entry);
     this.byKey.set(key, entry);
     const own = this.byDevice.get(device);
@@ -171,11 +173,14 @@ export class Ledger {
     return n;
   }
 
-  /** The first acknowledgement at or after `ackedFrom`, by `via`, of `device`'s messages sent in [from, to). */
-  firstAckOf(device: string, from: number, to: number, via: Via, ackedFrom: number): number | undefined {
+  /**
+   * The first acknowledgement at or after `ackedFrom`, by `via`, of `device`'s messages sent in
+   * [from, to) that waited for the switch: sent while the link had no broker, or to another one.
+   */
+  firstSwitchedAckOf(device: string, from: number, to: number, via: Via, ackedFrom: number): number | undefined {
     let first: number | undefined;
     for (const entry of this.deviceRange(device, from, to)) {
-      if (entry.ackedAt === undefined || entry.ackVia !== via || entry.ackedAt < ackedFrom) continue;
+      if (entry.ackedAt === undefined || entry.ackVia !== via || entry.ackedAt < ackedFrom || entry.sentTo === via) continue;
       if (first === undefined || entry.ackedAt < first) first = entry.ackedAt;
     }
     return first;
@@ -232,10 +237,12 @@ export interface RecoveryResult {
 }
 
 /**
- * Failover as the devices see it. A publish is blocked when it was not acknowledged by the
- * primary and went out before the device's link was up on the standby (in flight at the fault,
- * or made during the outage); it is acknowledged by the standby once the link resends it. For
- * each device with a blocked publish: the time from the fault to the first such acknowledgement.
+ * Failover as the devices see it. A publish is blocked when it went out before the device's
+ * link was up on the standby and was not acknowledged by the broker it was sent to (in flight
+ * on the primary at the fault, or made while the link had no broker); it is acknowledged by
+ * the standby once the link resends it. For each device with a blocked publish: the time from
+ * the fault to the first such acknowledgement. A device that moved while its old broker still
+ * served it (a planned switchover) has no blocked publish: nothing it sent waited for the switch.
  */
 export class RecoveryWatch {
   private readonly lost = new Map<string, number>();
@@ -274,7 +281,7 @@ export class RecoveryWatch {
     for (const device of [...this.devices].sort()) {
       const ready = this.ready.get(device);
       const since = (t: number | undefined) => (t === undefined ? null : t - this.faultAt);
-      const first = ready === undefined ? undefined : this.ledger.firstAckOf(device, this.faultAt - LOOKBACK_MS, ready, 'standby', this.faultAt);
+      const first = ready === undefined ? undefined : this.ledger.firstSwitchedAckOf(device, this.faultAt - LOOKBACK_MS, ready, 'standby', this.faultAt);
       const blockedUnacked = ready === undefined || this.ledger.unackedOf(device, this.faultAt - LOOKBACK_MS, ready) > 0;
       perDevice[device] = { lostMs: since(this.lost.get(device)), readyMs: since(ready), recoveredMs: since(first) };
       if (first !== undefined) recovered.push(first - this.faultAt);

@@ -60,6 +60,8 @@ export interface SummaryRow {
   class: FaultClass;
   runs: number;
   failoverMs: Stats;
+  /** When the last device's link was up on the standby (broker faults). */
+  linkReadyMs: Stats;
   visibleMs: Stats;
   /** Runs whose failover or visibility did not happen before the deadline. */
   unrecovered: number;

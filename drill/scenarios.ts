@@ -25,7 +25,13 @@ export interface ScenarioInfo {
 const DEVICES = 'first PUBACK from the standby for every device that was on the primary';
 
 export const SCENARIO_INFO: Readonly<Record<ScenarioName, ScenarioInfo>> = {
-  'broker-planned': { name: 'broker-planned', target: 'broker', class: 'planned', fault: 'SIGTERM to the primary broker (graceful switchover)', measures: DEVICES },
+  'broker-planned': {
+    name: 'broker-planned',
+    target: 'broker',
+    class: 'planned',
+    fault: 'SIGTERM to the primary broker (graceful switchover: it announces the stop, devices move, then it stops)',
+    measures: `the longest a device's publishing was interrupted: its ${DEVICES.replace(' for every device that was on the primary', '')} for a publish that waited for the switch, 0 when none did (moved: when the last device was on the standby)`,
+  },
   'broker-crash': { name: 'broker-crash', target: 'broker', class: 'unplanned', fault: 'SIGKILL to the primary broker', measures: DEVICES },
   'broker-partition': { name: 'broker-partition', target: 'broker', class: 'unplanned', fault: 'the field link to the primary broker is cut (link proxy partition: no FIN, no RST)', measures: DEVICES },
   'db-stepdown': { name: 'db-stepdown', target: 'db', class: 'planned', fault: 'MongoDB primary steps down (election handoff)', measures: 'first majority write acknowledged after the fault' },

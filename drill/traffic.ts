@@ -36,8 +36,9 @@ interface Device {
   slot: string;
   link: FailoverLink;
   seq: number;
-  timer?: ReturnType<typeof setInterval>;
-  starter?: ReturnType<typeof setTimeout>;
+  timer?: ReturnType<typeof setTimeout>;
+  /** When its next publish is due (Date.now() clock). */
+  nextAt?: number;
 }
 
 interface Observer {
@@ -156,24 +157,40 @@ export class Traffic extends EventEmitter<{ change: [] }> {
     return this.failovers;
   }
 
-  /** Starts the steady traffic: each device publishes `ratePerDevice` slot states a second, staggered. */
+  /**
+   * Starts the steady traffic: each device publishes `ratePerDevice` slot states a second,
+   * staggered, on a fixed schedule: a late timer catches up instead of slowing the rate, so
+   * the rate sent is the same in every window and a change in the delivered rate is the
+   * platform's.
+   */
   startPublishing(): void {
     if (this.publishing) return;
     this.publishing = true;
     const interval = 1000 / this.options.ratePerDevice;
+    const start = Date.now();
     this.devices.forEach((device, i) => {
-      device.starter = setTimeout(() => {
-        this.publish(device);
-        device.timer = setInterval(() => this.publish(device), interval);
-      }, (i * interval) / this.devices.length);
+      device.nextAt = start + (i * interval) / this.devices.length;
+      this.schedule(device, interval);
     });
+  }
+
+  private schedule(device: Device, interval: number): void {
+    if (!this.publishing || device.nextAt === undefined) return;
+    device.timer = setTimeout(() => {
+      const now = Date.now();
+      while (this.publishing && device.nextAt! <= now) {
+        this.publish(device);
+        device.nextAt! += interval;
+      }
+      this.schedule(device, interval);
+    }, Math.max(0, device.nextAt - Date.now()));
   }
 
   stopPublishing(): void {
     this.publishing = false;
     for (const device of this.devices) {
-      clearTimeout(device.starter);
-      clearInterval(device.timer);
+      clearTimeout(device.timer);
+      device.nextAt = undefined;
     }
   }
 
@@ -183,16 +200,20 @@ export class Traffic extends EventEmitter<{ change: [] }> {
     const topic = this.topics.slot(DRILL_LOT, MEASURE_LEVEL, device.slot);
     const payload = JSON.stringify({ status: seq % 2 ? 'occupied' : 'free', ts: Date.now(), seq, device: device.id });
     // The device's link queues it even while no broker is reachable; its acknowledgement comes later.
-    this.ledger.sent(device.id, seq, Buffer.byteLength(topic) + Buffer.byteLength(payload), this.options.now());
-    device.link.publish(topic, payload, { qos: 1, retain: true }).then(
-      () => {
+    this.ledger.sent(device.id, seq, Buffer.byteLength(topic) + Buffer.byteLength(payload), this.options.now(), this.via(device.link.url));
+    device.link.publishAcked(topic, payload, { qos: 1, retain: true }).then(
+      (url) => {
         const at = this.options.now();
-        const via: Via = device.link.url === this.options.servers[1] ? 'standby' : 'primary';
-        this.ledger.acked(device.id, seq, at, via);
+        this.ledger.acked(device.id, seq, at, this.via(url) ?? 'primary');
         if (this.watch) this.emit('change');
       },
       () => undefined,
     );
+  }
+
+  /** Which broker a link URL leads to (undefined: none). */
+  private via(url: string | undefined): Via | undefined {
+    return url === undefined ? undefined : url === this.options.servers[1] ? 'standby' : 'primary';
   }
 
   /** From now on, acknowledgements feed a recovery watch for a fault at `faultAt`. */
@@ -213,9 +234,9 @@ export class Traffic extends EventEmitter<{ change: [] }> {
     const topic = this.topics.slot(DRILL_LOT, MARKER_LEVEL, MARKER_SLOT);
     const payload = JSON.stringify({ status: m.status, ts: Date.now(), seq: m.seq, device: MARKER_DEVICE });
     const seq = m.seq;
-    this.ledger.sent(MARKER_DEVICE, seq, Buffer.byteLength(topic) + Buffer.byteLength(payload), this.options.now());
-    m.link.publish(topic, payload, { qos: 1, retain: true }).then(
-      () => this.ledger.acked(MARKER_DEVICE, seq, this.options.now(), m.link.url === this.options.servers[1] ? 'standby' : 'primary'),
+    this.ledger.sent(MARKER_DEVICE, seq, Buffer.byteLength(topic) + Buffer.byteLength(payload), this.options.now(), this.via(m.link.url));
+    m.link.publishAcked(topic, payload, { qos: 1, retain: true }).then(
+      (url) => this.ledger.acked(MARKER_DEVICE, seq, this.options.now(), this.via(url) ?? 'primary'),
       () => undefined,
     );
     return { seq: m.seq, status: m.status, expected: m.status === 'free' ? '1' : '0', slotId: `${DRILL_LOT}/${MARKER_LEVEL}/${MARKER_SLOT}` };

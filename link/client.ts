@@ -55,6 +55,12 @@ export interface LinkOptions {
   maxQueue?: number;
   /** Where brokers publish their heartbeat (default `$SYS/+/heartbeat`). */
   heartbeatFilter?: string;
+  /**
+   * Where brokers announce a graceful stop (default `$SYS/+/leaving`, or the heartbeat filter's
+   * sibling; '' = do not listen). On the notice the link connects to the next broker and moves
+   * there once connected, still publishing on the old one meanwhile (make before break).
+   */
+  leavingFilter?: string;
   /** Extra MQTT.js options for every connection: username, password, TLS, protocolVersion. */
   mqtt?: IClientOptions;
   logger?: LinkLogger;
@@ -62,7 +68,8 @@ export interface LinkOptions {
   random?: () => number;
 }
 
-export type SwitchReason = 'heartbeat' | 'closed' | 'error' | 'failback';
+/** Why the link moved: the broker went silent, closed, failed; back to the primary; or the broker announced a graceful stop. */
+export type SwitchReason = 'heartbeat' | 'closed' | 'error' | 'failback' | 'planned';
 
 export interface PublishOptions {
   /** Default 1. */
@@ -74,9 +81,9 @@ export interface FailoverRecord {
   from: string;
   to: string;
   reason: SwitchReason;
-  /** From the last packet heard on the old link (or the start of a failback) to the new link being ready. */
+  /** From the last packet heard on the old link (or the start of a failback or planned move) to the new link being ready. */
   ms: number;
-  /** From the last packet heard to the link being declared dead (0 for a failback). */
+  /** From the last packet heard to the link being declared dead (0 for a failback or planned move). */
   detectMs: number;
   at: number;
 }
@@ -124,7 +131,8 @@ interface Connection {
   index: number;
   url: string;
   client: MqttClient;
-  purpose: 'main' | 'failback';
+  /** main: the link's connection; failback: back to the primary; handover: away from a broker that is leaving. */
+  purpose: 'main' | 'failback' | 'handover';
   startedAt: number;
   lastHeard: number;
   up: boolean;
@@ -137,7 +145,8 @@ interface Connection {
 }
 
 interface Deferred {
-  resolve: () => void;
+  /** With the URL of the broker that acknowledged. */
+  resolve: (url?: string) => void;
   reject: (error: Error) => void;
 }
 
@@ -167,6 +176,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   private readonly probeTimeoutMs: number;
   private readonly connectTimeoutMs: number;
   private readonly heartbeatFilter: string;
+  private readonly leavingFilter: string;
   private readonly rotation: ServerRotation;
   private readonly outbox: Outbox;
   private readonly waiting = new Map<number, Deferred>();
@@ -176,6 +186,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   private nextConnection = 1;
   private current: Connection | undefined;
   private pending: Connection | undefined;
+  /** A connection being opened to move to (a failback or a handover); the current one serves meanwhile. */
   private failback: Connection | undefined;
   private retryTimer: ReturnType<typeof setTimeout> | undefined;
   private probeTimer: ReturnType<typeof setTimeout> | undefined;
@@ -225,6 +236,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.probeTimeoutMs = options.probeTimeoutMs ?? Math.max(500, 2 * this.failoverMs);
     this.connectTimeoutMs = options.connectTimeoutMs ?? 2000;
     this.heartbeatFilter = options.heartbeatFilter ?? HEARTBEAT_FILTER;
+    this.leavingFilter = options.leavingFilter ?? (this.heartbeatFilter.endsWith('/heartbeat') ? `${this.heartbeatFilter.slice(0, -'heartbeat'.length)}leaving` : '');
     this.rotation = new ServerRotation(this.servers.length, options.backoff, options.random);
     this.outbox = new Outbox(options.maxQueue);
     this.log = options.logger ?? {};
@@ -263,6 +275,14 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
    * (counted as dropped otherwise) and resolves at once.
    */
   publish(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<void> {
+    const done = this.publishAcked(topic, payload, options).then(noop);
+    // As with publishAcked: a caller that does not await must not crash the process when the link closes.
+    done.catch(noop);
+    return done;
+  }
+
+  /** As `publish`, resolving with the URL of the broker that acknowledged (undefined for QoS 0). */
+  publishAcked(topic: string, payload: string | Buffer, options: PublishOptions = {}): Promise<string | undefined> {
     if (this.closing) return Promise.reject(new LinkClosedError('the link is closed'));
     const problem = publishTopicProblem(topic);
     if (problem) return Promise.reject(new TypeError(problem));
@@ -273,7 +293,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     if (qos === 0) {
       if (this.current?.up) this.current.client.publish(topic, body, { qos: 0, retain });
       else this.counters.droppedQos0 += 1;
-      return Promise.resolve();
+      return Promise.resolve(undefined);
     }
     let entry: OutboxEntry;
     try {
@@ -281,7 +301,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     } catch (error) {
       return Promise.reject(error as Error);
     }
-    const promise = new Promise<void>((resolve, reject) => this.waiting.set(entry.id, { resolve, reject }));
+    const promise = new Promise<string | undefined>((resolve, reject) => this.waiting.set(entry.id, { resolve, reject }));
     // A caller that does not await still must not crash the process when the link closes.
     promise.catch(noop);
     if (this.current?.up) this.send(this.current, entry);
@@ -459,7 +479,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     conn.up = true;
     conn.lastHeard = Date.now();
     let previous: Connection | undefined;
-    if (conn.purpose === 'failback') {
+    if (conn.purpose !== 'main') {
       if (this.failback !== conn) return this.drop(conn);
       this.failback = undefined;
       previous = this.current;
@@ -482,13 +502,16 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     );
     conn.watchdog.start();
     const subs: Record<string, { qos: QoS }> = { [this.heartbeatFilter]: { qos: 0 } };
+    if (this.leavingFilter) subs[this.leavingFilter] = { qos: 0 };
     for (const [filter, qos] of this.subscriptions) subs[filter] = { qos };
     conn.client.subscribe(subs, (error) => {
       if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
       if (conn === this.current && !conn.closed) this.ready(conn, previous);
     });
     if (!previous && this.death) this.replayRecentAcks(this.death.at);
-    for (const entry of this.outbox.notOn(conn.id)) this.send(conn, entry);
+    // What is in flight on a previous connection that still serves stays there: it is acknowledged
+    // there, or sent again here if that connection ends first (see lost and retire).
+    for (const entry of this.outbox.notOn(conn.id)) if (!previous || entry.sentOn !== previous.id) this.send(conn, entry);
     if (previous) this.retire(previous);
   }
 
@@ -501,7 +524,10 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.log.info?.({ url: redactUrl(conn.url), role, queued: this.outbox.size }, 'connected');
     this.emit('connected', conn.url, role);
     let record: FailoverRecord | undefined;
-    if (previous) {
+    if (previous && conn.purpose === 'handover') {
+      this.counters.failovers += 1;
+      record = { from: previous.url, to: conn.url, reason: 'planned', ms: now - conn.startedAt, detectMs: 0, at: now };
+    } else if (previous) {
       this.counters.failbacks += 1;
       record = { from: previous.url, to: conn.url, reason: 'failback', ms: now - conn.startedAt, detectMs: 0, at: now };
     } else if (this.death && this.death.url !== conn.url) {
@@ -511,7 +537,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.death = undefined;
     if (record) {
       this.lastFailover = record;
-      this.log.info?.({ ...record, from: redactUrl(record.from), to: redactUrl(record.to) }, record.reason === 'failback' ? 'back on the primary' : 'failed over');
+      this.log.info?.({ ...record, from: redactUrl(record.from), to: redactUrl(record.to) }, record.reason === 'failback' ? 'back on the primary' : record.reason === 'planned' ? 'moved: the broker is stopping' : 'failed over');
       this.emit('failover', record.from, record.to, record.reason, record.ms);
     }
     this.maybeProbe();
@@ -532,6 +558,11 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     if (conn === this.failback) {
       this.failback = undefined;
       this.healthyStreak = 0;
+      if (conn.purpose === 'handover') {
+        // Stay: the leaving broker still serves, and when it is gone the link fails over as usual.
+        this.log.warn?.({ url: redactUrl(conn.url), reason: detail }, 'the broker is stopping, but the next one is not reachable');
+        return;
+      }
       this.log.debug?.({ url: redactUrl(conn.url), reason: detail }, 'could not move back to the primary');
       this.maybeProbe();
       return;
@@ -606,7 +637,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.outbox.markSent(entry, conn.id);
     conn.client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (error) => {
       if (!error) {
-        this.acked(entry);
+        this.acked(entry, conn.url);
         return;
       }
       // Not acknowledged by this connection: it goes out again on the next one.
@@ -624,13 +655,13 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.recentAcks = [];
   }
 
-  private acked(entry: OutboxEntry): void {
+  private acked(entry: OutboxEntry, url: string): void {
     if (!this.outbox.ack(entry.id)) return;
     const now = Date.now();
     this.recentAcks.push({ entry, at: now });
     while (this.recentAcks.length && this.recentAcks[0].at < now - REPLAY_MS) this.recentAcks.shift();
     this.counters.acked += 1;
-    this.waiting.get(entry.id)?.resolve();
+    this.waiting.get(entry.id)?.resolve(url);
     this.waiting.delete(entry.id);
     if (this.outbox.size === 0 && this.drainWaiters.length) {
       const waiters = this.drainWaiters;
@@ -646,6 +677,9 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       conn.heartbeats += 1;
       this.counters.heartbeats += 1;
       this.lastHeartbeatAt = Date.now();
+    } else if (this.leavingFilter && conn === this.current && topicMatches(this.leavingFilter, topic)) {
+      this.handOver(conn, payload.toString('utf8'));
+      return;
     }
     for (const filter of this.subscriptions.keys()) {
       if (topicMatches(filter, topic)) {
@@ -653,6 +687,17 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
         return;
       }
     }
+  }
+
+  /** The broker of `conn` announced a graceful stop: connect to the next one and move there once connected. */
+  private handOver(conn: Connection, brokerId: string): void {
+    if (this.closing || conn.draining || this.servers.length < 2) return;
+    const target = (conn.index + 1) % this.servers.length;
+    if (this.failback?.index === target && this.failback.purpose === 'handover') return;
+    if (this.failback) this.drop(this.failback);
+    this.stopProbing();
+    this.log.info?.({ url: redactUrl(conn.url), broker: brokerId, to: redactUrl(this.servers[target]) }, 'the broker is stopping: moving to the next one');
+    this.failback = this.open(target, 'handover');
   }
 
   // --- probing the primary ------------------------------------------------

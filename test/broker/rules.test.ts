@@ -153,10 +153,11 @@ describe('broker rules (pure)', () => {
       });
     }
 
-    it('subscriptions: heartbeat for all, the root for readers, services and bridges, a lot for a lot-bound reader', () => {
+    it('subscriptions: heartbeat and stop notices for all, the root for readers, services and bridges, a lot for a lot-bound reader', () => {
       for (const who of [device, gate, reader, readerL2, service, bridge, admin, ANONYMOUS]) {
         expect(maySubscribe(who, '$SYS/+/heartbeat', topics), who.role).to.equal(true);
         expect(maySubscribe(who, '$SYS/primary-1/heartbeat', topics), who.role).to.equal(true);
+        expect(maySubscribe(who, '$SYS/+/leaving', topics), who.role).to.equal(true);
       }
       expect(maySubscribe(device, 'parking/#', topics)).to.equal(false);
       expect(maySubscribe(gate, 'parking/L1/gate/north/display', topics)).to.equal(true);

@@ -210,6 +210,29 @@ describe('drill: failover as the devices see it', () => {
     expect(result.perDevice.a.recoveredMs).to.equal(null);
   });
 
+  it('does not count publishes acknowledged by the broker they were sent to (a device that moved while still served)', () => {
+    const ledger = new Ledger();
+    // Fault (the stop notice) at 100: a publishes to the primary until its link is up on the standby at 130, then there.
+    ledger.sent('a', 1, 10, 90, 'primary');
+    ledger.sent('a', 2, 10, 120, 'primary');
+    ledger.sent('a', 3, 10, 135, 'standby');
+    ledger.acked('a', 1, 91, 'primary');
+    ledger.acked('a', 3, 137, 'standby');
+    const watch = new RecoveryWatch(ledger, 100, new Set(['a']));
+    watch.linkReady('a', 130);
+    expect(watch.complete, 'a #2 still in flight on the primary').to.equal(false);
+    ledger.acked('a', 2, 140, 'primary');
+    expect(watch.complete).to.equal(true);
+    expect(watch.result()).to.include({ blocked: 0, failoverMs: null, linkReadyMs: 30 });
+    // The same publish in flight on the primary, but acknowledged by the standby after a resend: it waited for the switch.
+    const resent = new Ledger();
+    resent.sent('a', 1, 10, 120, 'primary');
+    resent.acked('a', 1, 150, 'standby');
+    const watch2 = new RecoveryWatch(resent, 100, new Set(['a']));
+    watch2.linkReady('a', 130);
+    expect(watch2.result()).to.include({ blocked: 1, failoverMs: 50 });
+  });
+
   it('has no failover time while a blocked device never got an acknowledgement', () => {
     const ledger = traffic(200);
     const watch = new RecoveryWatch(ledger, 50, new Set(['a', 'b']));

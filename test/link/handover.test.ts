@@ -1,0 +1,106 @@
+// A planned switchover: the primary announces a graceful stop, failover links
+// move to the standby while the primary still serves them (make before
+// break), and nothing is lost or has to be sent twice.
+import { expect } from 'chai';
+import { connect, type MqttClient } from 'mqtt';
+import { startBroker, type RunningBroker } from '../../broker/index.ts';
+import { FailoverLink, type LinkOptions } from '../../link/index.ts';
+import { missing, next, until } from './wait.ts';
+
+const FAST: Partial<LinkOptions> = { failoverMs: 300, probeIntervalMs: 0, connectTimeoutMs: 1000, backoff: { initialMs: 50, maxMs: 200 } };
+const TOPIC = 'parking/lot1/slots/L1/s1';
+
+describe('link: planned switchover (the broker announces its stop)', function () {
+  this.timeout(20_000);
+  let primary: RunningBroker;
+  let standby: RunningBroker;
+  const links: FailoverLink[] = [];
+  let observer: MqttClient | undefined;
+
+  beforeEach(async () => {
+    primary = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: false });
+    standby = await startBroker({ role: 'standby', allowAnonymous: true, wsPort: false, bridge: { url: primary.url } });
+    await standby.bridged();
+  });
+
+  afterEach(async () => {
+    await Promise.all(links.splice(0).map((l) => l.close()));
+    await observer?.endAsync(true);
+    observer = undefined;
+    await Promise.all([primary.close(), standby.close()]);
+  });
+
+  function link(options: Partial<LinkOptions> = {}): FailoverLink {
+    const l = new FailoverLink({ ...FAST, servers: [primary.url, standby.url], ...options });
+    links.push(l);
+    return l;
+  }
+
+  /** Every seq published on TOPIC that a subscriber on the standby saw. */
+  async function watchStandby(): Promise<Set<number>> {
+    const seen = new Set<number>();
+    observer = connect(standby.url, { clientId: 'handover-observer', reconnectPeriod: 0 });
+    await new Promise<void>((resolve) => observer!.once('connect', () => resolve()));
+    observer.on('message', (_topic, payload) => seen.add((JSON.parse(payload.toString()) as { seq: number }).seq));
+    await observer.subscribeAsync(TOPIC, { qos: 1 });
+    return seen;
+  }
+
+  it('moves before the primary stops serving: every publish acknowledged by the broker it was sent to, none sent twice, none lost', async () => {
+    const seen = await watchStandby();
+    const l = link();
+    l.start();
+    await l.waitConnected();
+    const ackedBy = new Map<number, string | undefined>();
+    const sentTo = new Map<number, string | undefined>();
+    let seq = 0;
+    const publishOne = () => {
+      seq += 1;
+      const n = seq;
+      sentTo.set(n, l.url);
+      void l.publishAcked(TOPIC, JSON.stringify({ status: n % 2 ? 'occupied' : 'free', ts: Date.now(), seq: n }), { qos: 1, retain: true }).then((url) => ackedBy.set(n, url));
+    };
+    const timer = setInterval(publishOne, 5);
+    try {
+      await until(() => seq >= 40, { what: () => 'some traffic on the primary' });
+      const moved = next<[string, string, string, number]>(l, 'failover');
+      const stopped = primary.close();
+      const [from, to, reason] = await moved;
+      expect([from, to, reason]).to.deep.equal([primary.url, standby.url, 'planned']);
+      // The primary waited for the link to leave before it stopped.
+      await stopped;
+      await until(() => seq >= 80, { what: () => 'traffic on the standby' });
+    } finally {
+      clearInterval(timer);
+    }
+    await l.flush(5000);
+    await until(() => ackedBy.size === seq, { what: () => `${seq - ackedBy.size} publishes unacknowledged` });
+    const elsewhere = [...ackedBy].filter(([n, url]) => url !== sentTo.get(n));
+    expect(elsewhere, 'publishes acknowledged by another broker than the one they were sent to (they waited for the switch)').to.deep.equal([]);
+    expect(l.stats()).to.include({ resent: 0, replayed: 0, failovers: 1, role: 'standby' });
+    await until(() => missing(seq, seen).length === 0, { what: () => `standby subscriber missing ${missing(seq, seen).join(',')}` });
+  });
+
+  it('keeps new connections away from a stopping primary, and a link that does not listen fails over when it closes', async () => {
+    const deaf = link({ leavingFilter: '' });
+    const listening = link();
+    deaf.start();
+    listening.start();
+    await Promise.all([deaf.waitConnected(), listening.waitConnected()]);
+    const deafMoved = next<[string, string, string, number]>(deaf, 'failover');
+    const stopped = primary.close();
+    await next(listening, 'failover');
+    // The primary still serves the deaf link, but turns new connections away.
+    const refused = await new Promise<boolean>((resolve) => {
+      const probe = connect(primary.url, { clientId: 'late-comer', reconnectPeriod: 0, connectTimeout: 1000 });
+      probe.once('connect', () => resolve(false));
+      probe.once('close', () => resolve(true));
+      probe.on('error', () => undefined);
+    });
+    expect(refused, 'a new connection to a stopping broker').to.equal(true);
+    await stopped;
+    const [, to, reason] = await deafMoved;
+    expect(to).to.equal(standby.url);
+    expect(reason).to.not.equal('planned');
+  });
+});
