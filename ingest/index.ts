@@ -111,6 +111,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     },
   });
 
+  // Availability and the live state follow the slot states as soon as those are durable (their history follows).
   const writer = new Writer(buffer, collections, metrics, logger, (applied) => {
     goLive(applied);
     publishLots(new Set(applied.map((u) => u.lot)));

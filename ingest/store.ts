@@ -106,11 +106,12 @@ export interface BatchResult {
 }
 
 /**
- * Writes one batch. `retrying` says an earlier attempt of this batch failed
- * without an answer: an update the guard refuses whose exact state is stored
- * was then applied by that attempt, and still needs its history record.
+ * Writes the slot states of one batch (guarded upserts). `retrying` says an
+ * earlier attempt of this batch failed without an answer: an update the guard
+ * refuses whose exact state is stored was then applied by that attempt, and
+ * still needs its history record.
  */
-export async function writeBatch(c: IngestCollections, batch: SlotUpdate[], retrying: boolean): Promise<BatchResult> {
+export async function writeSlots(c: IngestCollections, batch: SlotUpdate[], retrying: boolean): Promise<BatchResult> {
   if (batch.length === 0) return { applied: [], superseded: 0 };
   const refused = new Set<number>();
   try {
@@ -121,7 +122,7 @@ export async function writeBatch(c: IngestCollections, batch: SlotUpdate[], retr
     if (!errors || errors.length === 0 || errors.some((e) => e.code !== DUPLICATE_KEY)) throw err;
     for (const e of errors) refused.add(e.index);
   }
-  let applied = batch.filter((_, i) => !refused.has(i));
+  let applied = refused.size ? batch.filter((_, i) => !refused.has(i)) : batch;
   if (retrying && refused.size) {
     const maybe = batch.filter((_, i) => refused.has(i));
     const stored = await c.slots.find({ _id: { $in: maybe.map((u) => u.id) } }, { projection: { ts: 1, seq: 1 } }).toArray();
@@ -129,6 +130,17 @@ export async function writeBatch(c: IngestCollections, batch: SlotUpdate[], retr
     const ours = maybe.filter((u) => byId.get(u.id)?.ts === u.ts && (byId.get(u.id)?.seq ?? null) === (u.seq ?? null));
     applied = [...applied, ...ours];
   }
-  if (applied.length) await c.slotEvents.insertMany(applied.map(historyRecord), { ordered: false });
   return { applied, superseded: batch.length - applied.length };
+}
+
+/** Writes the history records of the updates a batch applied. */
+export async function writeHistory(c: IngestCollections, applied: SlotUpdate[]): Promise<void> {
+  if (applied.length) await c.slotEvents.insertMany(applied.map(historyRecord), { ordered: false });
+}
+
+/** Writes one batch: its slot states, then the history of those applied. */
+export async function writeBatch(c: IngestCollections, batch: SlotUpdate[], retrying: boolean): Promise<BatchResult> {
+  const result = await writeSlots(c, batch, retrying);
+  await writeHistory(c, result.applied);
+  return result;
 }

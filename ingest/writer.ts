@@ -1,10 +1,15 @@
 // The edge where updates become durable: takes batches from the buffer and
 // writes them, retrying with backoff through elections and outages, in order.
+//
+// Two stages, overlapped: the slot states of batch N+1 are written while the
+// history records of batch N are (one write of each kind in flight at most).
+// Slot writes stay strictly in order, batch after batch, and so do history
+// writes, so the per-slot order of both is the order of the buffer.
 import type { Logger } from 'pino';
 import type { SlotUpdate } from './decode.ts';
 import type { WriteBuffer } from './buffer.ts';
 import { observe, type IngestMetrics } from './metrics.ts';
-import { writeBatch, type BatchResult, type IngestCollections } from './store.ts';
+import { writeHistory, writeSlots, type BatchResult, type IngestCollections } from './store.ts';
 
 export interface WriterOptions {
   maxBatch: number;
@@ -13,21 +18,34 @@ export interface WriterOptions {
   maxBackoffMs: number;
 }
 
+export interface WriterEvents {
+  /** The batch's slot states are durable (`applied`: those the guard let through); its history may still be in flight. */
+  onSlotsDurable(applied: SlotUpdate[]): void;
+  /** The batch's history is durable too. */
+  onDurable?(applied: SlotUpdate[]): void;
+}
+
 export class Writer {
   private running?: Promise<void>;
   private stopped = false;
+  /** Wakes a drain waiting on its last history write: more updates are buffered. */
+  private arrived?: () => void;
+  private readonly events: WriterEvents;
 
   constructor(
     private readonly buffer: WriteBuffer,
     private readonly collections: IngestCollections,
     private readonly metrics: IngestMetrics,
     private readonly logger: Logger,
-    private readonly onDurable: (applied: SlotUpdate[]) => void,
+    events: WriterEvents | ((applied: SlotUpdate[]) => void),
     private readonly options: WriterOptions,
-  ) {}
+  ) {
+    this.events = typeof events === 'function' ? { onSlotsDurable: events } : events;
+  }
 
-  /** Starts writing if not already; resolves when the buffer is empty. */
+  /** Starts writing if not already; resolves when the buffer is empty and everything taken is durable. */
   kick(): Promise<void> {
+    this.arrived?.();
     this.running ??= this.drain().finally(() => {
       this.running = undefined;
     });
@@ -44,42 +62,68 @@ export class Writer {
   }
 
   private async drain(): Promise<void> {
-    while (!this.stopped && this.buffer.depth > 0) {
+    /** The previous batch's history write: true once durable, false when stopped first. */
+    let history: Promise<boolean> | undefined;
+    while (!this.stopped) {
+      if (this.buffer.depth === 0) {
+        if (!history) break;
+        // Updates that arrive while the last history write is in flight are written at once, by this same loop.
+        const arrival = new Promise<'arrived'>((resolve) => (this.arrived = () => resolve('arrived')));
+        const first = await Promise.race([history, arrival]);
+        this.arrived = undefined;
+        if (first === 'arrived') continue;
+        history = undefined;
+        if (!first) break;
+        continue;
+      }
       const batch = this.buffer.take(this.options.maxBatch);
       this.metrics.bufferDepth = this.buffer.depth;
-      const result = await this.writeUntilDurable(batch);
-      if (!result) return;
-      this.metrics.batches += 1;
-      observe(this.metrics.batchSizes, batch.length);
-      this.metrics.superseded += result.superseded;
-      const now = Date.now();
-      this.metrics.lastWriteAt = now;
-      const newest = batch[batch.length - 1];
-      this.metrics.lagMs = now - Math.min(newest.ts, newest.receivedAt);
-      this.onDurable(result.applied);
+      const started = Date.now();
+      // A retry after a failure without an answer checks what the failed attempt applied.
+      const result = await this.untilDurable(batch.length, (tries) => writeSlots(this.collections, batch, tries > 0));
+      if (!result) break;
+      this.events.onSlotsDurable(result.applied);
+      if (history && !(await history)) break;
+      history = this.historyOf(batch, result, started);
     }
+    if (history) await history;
     this.metrics.bufferDepth = this.buffer.depth;
   }
 
-  private async writeUntilDurable(batch: SlotUpdate[]): Promise<BatchResult | undefined> {
-    let attempt = 0;
+  private async historyOf(batch: SlotUpdate[], result: BatchResult, started: number): Promise<boolean> {
+    const written = await this.untilDurable(result.applied.length, () => writeHistory(this.collections, result.applied).then(() => true as const));
+    if (!written) return false;
+    const now = Date.now();
+    observe(this.metrics.writeLatencyMs, now - started);
+    this.metrics.batches += 1;
+    observe(this.metrics.batchSizes, batch.length);
+    this.metrics.superseded += result.superseded;
+    this.metrics.lastWriteAt = now;
+    const newest = batch[batch.length - 1];
+    this.metrics.lagMs = now - Math.min(newest.ts, newest.receivedAt);
+    this.events.onDurable?.(result.applied);
+    return true;
+  }
+
+  /** Runs `attempt` until it succeeds (undefined once stopped), backing off between failures. */
+  private async untilDurable<T>(size: number, attempt: (tries: number) => Promise<T>): Promise<T | undefined> {
+    let tries = 0;
     let firstFailure: number | undefined;
     while (!this.stopped) {
       const started = Date.now();
       try {
-        const result = await writeBatch(this.collections, batch, attempt > 0);
-        observe(this.metrics.writeLatencyMs, Date.now() - started);
+        const result = await attempt(tries);
         if (firstFailure !== undefined) {
-          this.logger.info({ outageMs: Date.now() - firstFailure, attempts: attempt + 1, buffered: this.buffer.depth }, 'ingest: MongoDB writable again, catching up');
+          this.logger.info({ outageMs: Date.now() - firstFailure, attempts: tries + 1, buffered: this.buffer.depth }, 'ingest: MongoDB writable again, catching up');
         }
         return result;
       } catch (err) {
         this.metrics.writeErrors += 1;
         firstFailure ??= started;
-        const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** attempt) * (0.75 + Math.random() / 2);
-        const log = attempt === 0 ? 'warn' : 'debug';
-        this.logger[log]({ err: (err as Error).message, attempt: attempt + 1, retryInMs: Math.round(delay), buffered: this.buffer.depth + batch.length }, 'ingest: write failed; buffering and retrying');
-        attempt += 1;
+        const delay = Math.min(this.options.maxBackoffMs, this.options.backoffMs * 2 ** tries) * (0.75 + Math.random() / 2);
+        const log = tries === 0 ? 'warn' : 'debug';
+        this.logger[log]({ err: (err as Error).message, attempt: tries + 1, retryInMs: Math.round(delay), buffered: this.buffer.depth + size }, 'ingest: write failed; buffering and retrying');
+        tries += 1;
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
