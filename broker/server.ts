@@ -55,9 +55,10 @@ type ClientStream = {
  * with unread input would reset it and drop them). Bounded by `limitMs`.
  */
 async function drainClients(aedes: Aedes, limitMs = 1500): Promise<void> {
-  const conns = Object.values((aedes as unknown as { clients: Record<string, { conn?: ClientStream }> }).clients ?? {})
-    .map((c) => c.conn)
-    .filter((c): c is ClientStream => !!c && !c.destroyed);
+  const clients = Object.values((aedes as unknown as { clients: Record<string, { conn?: ClientStream; pause?: () => void }> }).clients ?? {});
+  // Aedes reads a connection on 'readable', which pausing the stream does not stop: its client pauses.
+  for (const client of clients) client.pause?.();
+  const conns = clients.map((c) => c.conn).filter((c): c is ClientStream => !!c && !c.destroyed);
   for (const conn of conns) conn.pause?.();
   const deadline = Date.now() + limitMs;
   let quiet = 0;

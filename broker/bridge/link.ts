@@ -35,11 +35,15 @@ function rawStream(url: URL, tls: LinkTls): Duplex {
   }
 }
 
+/** Longest wait for the MQTT client to handle the last packets of a half-closed link. */
+const READER_DRAIN_MS = 5000;
+
 /**
  * Wraps a stream so the first CONNECT written to it carries the bridge bit.
  * When the primary half-closes the link (a graceful stop), what it sent last
- * is still read to the end before this stream closes: the MQTT client reads
- * one packet at a time, so bytes may wait here after the socket is gone.
+ * is read and handled to the end before this stream closes: the MQTT client
+ * reads one packet at a time, so bytes may wait here, or in its parser, after
+ * the socket is gone, and it stops handling packets once this stream closes.
  */
 export class BridgeStream extends Duplex {
   readonly #inner: Duplex;
@@ -58,8 +62,33 @@ export class BridgeStream extends Duplex {
     });
     inner.on('error', (error) => this.destroy(error));
     inner.on('close', () => {
-      if (!ended || this.readableEnded) this.destroy();
-      else this.once('end', () => this.destroy());
+      if (!ended) return this.destroy();
+      if (this.readableEnded) return void this.#afterReaders().then(() => this.destroy());
+      this.once('end', () => void this.#afterReaders().then(() => this.destroy()));
+    });
+  }
+
+  /** Where this stream is piped (MQTT.js pipes it into its packet parser). */
+  readonly #readers: NodeJS.WritableStream[] = [];
+
+  override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
+    this.#readers.push(destination);
+    return super.pipe(destination, options);
+  }
+
+  /**
+   * Resolves once every reader has handled all it was given (its 'finish'), at most
+   * READER_DRAIN_MS: the MQTT client stops handling packets once its stream closes.
+   */
+  #afterReaders(): Promise<void> {
+    const pending = this.#readers.filter((r) => !(r as { writableFinished?: boolean }).writableFinished && !(r as { destroyed?: boolean }).destroyed);
+    if (!pending.length) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, READER_DRAIN_MS);
+      void Promise.all(pending.map((r) => new Promise((done) => (r.once('finish', done), r.once('close', done))))).then(() => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
   }
 

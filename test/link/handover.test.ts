@@ -81,6 +81,35 @@ describe('link: planned switchover (the broker announces its stop)', function ()
     await until(() => missing(seq, seen).length === 0, { what: () => `standby subscriber missing ${missing(seq, seen).join(',')}` });
   });
 
+  it('a client that does not listen: whatever the stopping primary acknowledged reaches the standby', async () => {
+    const seen = await watchStandby();
+    const plain = connect(primary.url, { clientId: 'plain-publisher', reconnectPeriod: 0 });
+    plain.on('error', () => undefined);
+    await new Promise<void>((resolve) => plain.once('connect', () => resolve()));
+    const acked = new Set<number>();
+    let seq = 0;
+    let open = true;
+    plain.once('close', () => (open = false));
+    // Publishes as fast as the broker takes them, up to and through the stop.
+    const pump = async () => {
+      while (open) {
+        seq += 1;
+        const n = seq;
+        plain.publish(TOPIC, JSON.stringify({ status: n % 2 ? 'occupied' : 'free', ts: Date.now(), seq: n }), { qos: 1, retain: false }, (error) => {
+          if (!error) acked.add(n);
+        });
+        if (n % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
+      }
+    };
+    const pumping = pump();
+    await until(() => acked.size >= 200, { what: () => 'traffic before the stop' });
+    await primary.close();
+    await pumping;
+    expect(acked.size).to.be.at.least(200);
+    await until(() => [...acked].every((n) => seen.has(n)), { what: () => `acknowledged by the primary but not on the standby: ${[...acked].filter((n) => !seen.has(n)).length} of ${acked.size} (max seq ${seq}, seen ${seen.size}): ${[...acked].filter((n) => !seen.has(n)).slice(0, 10).join(",")}` });
+    plain.end(true);
+  });
+
   it('keeps new connections away from a stopping primary, and a link that does not listen fails over when it closes', async () => {
     const deaf = link({ leavingFilter: '' });
     const listening = link();
