@@ -1,7 +1,7 @@
 // Change streams: an aggregate whose first stage is `$changeStream` becomes a
 // cursor over the store's change log, resumable by token or operation time.
 import { Timestamp, type Document } from 'bson';
-import { Aggregator } from './mingo.ts';
+import { Aggregator, Query } from './mingo.ts';
 import type { CursorSource } from './cursors.ts';
 import { Codes, ServerError, badValue } from './errors.ts';
 import type { ChangeEvent, Store } from './store.ts';
@@ -22,6 +22,7 @@ export function seqOfToken(token: unknown): number {
 export class ChangeStreamSource implements CursorSource {
   private position: number;
   private readonly filter?: Aggregator;
+  private readonly match?: Query;
   private invalidated = false;
   private done = false;
   private closed = false;
@@ -46,7 +47,10 @@ export class ChangeStreamSource implements CursorSource {
     } else {
       this.position = store.lastSeq;
     }
-    if (rest.length) this.filter = new Aggregator(rest);
+    // A lone $match (the usual filter) is compiled once; a pipeline runs per event.
+    const match = rest.length === 1 && Object.keys(rest[0]).length === 1 ? (rest[0] as Document).$match : undefined;
+    if (match && typeof match === 'object') this.match = new Query(match as Document);
+    else if (rest.length) this.filter = new Aggregator(rest);
     store.on('change', this.onChange);
   }
 
@@ -99,7 +103,7 @@ export class ChangeStreamSource implements CursorSource {
       this.position = change.seq;
       if (!this.inScope(change)) continue;
       const event = this.render(change);
-      const kept = this.filter ? (this.filter.run([event]) as Document[]) : [event];
+      const kept = this.match ? (this.match.test(event) ? [event] : []) : this.filter ? (this.filter.run([event]) as Document[]) : [event];
       out.push(...kept);
       const type = change.event.operationType;
       const invalidates = (type === 'drop' && this.scope.coll !== undefined) || (type === 'dropDatabase' && this.scope.db !== undefined);

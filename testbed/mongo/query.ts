@@ -5,6 +5,7 @@ import { getPath } from './paths.ts';
 import { Query } from './mingo.ts';
 import type { Collection } from './store.ts';
 import { badValue } from './errors.ts';
+import { UNSURE, simpleFilter } from './fastpath.ts';
 
 function isOperatorObject(value: unknown): boolean {
   return !!value && typeof value === 'object' && !Array.isArray(value) && Object.keys(value).some((k) => k.startsWith('$'));
@@ -20,6 +21,23 @@ const isPlainObject = (v: unknown): v is Document =>
 const strictEqual = (a: unknown, b: unknown) => EJSON.stringify({ v: a } as Document, { relaxed: false }) === EJSON.stringify({ v: b } as Document, { relaxed: false });
 
 export function compile(filter: Document | undefined): Matcher {
+  const simple = simpleFilter(filter);
+  if (simple) {
+    // Built only for a document the fast path is unsure of.
+    let general: Matcher | undefined;
+    return {
+      test(doc) {
+        const verdict = simple(doc);
+        if (verdict !== UNSURE) return verdict;
+        general ??= compileGeneral(filter);
+        return general.test(doc);
+      },
+    };
+  }
+  return compileGeneral(filter);
+}
+
+function compileGeneral(filter: Document | undefined): Matcher {
   let query: Query;
   try {
     query = new Query(filter ?? {});

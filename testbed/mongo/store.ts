@@ -27,6 +27,7 @@ export interface ChangeEvent {
 
 export const idKey = (id: unknown): string => {
   if (typeof id === 'string') return `s:${id}`;
+  if (id instanceof ObjectId) return `o:${id.toHexString()}`;
   return EJSON.stringify({ v: id } as Document, { relaxed: false });
 };
 

@@ -7,6 +7,7 @@ import { clone, equalityFields, select } from './query.ts';
 import { getPath, setPath } from './paths.ts';
 import { applySimple, checkConflicts } from './operators.ts';
 import { applySimplePipeline } from './pipeline-set.ts';
+import { UNSURE, sameValue } from './fastpath.ts';
 import type { Collection } from './store.ts';
 
 export interface UpdateStatement {
@@ -36,7 +37,10 @@ function kindOf(u: Document | Document[]): Kind {
   return 'replacement';
 }
 
-const same = (a: unknown, b: unknown) => EJSON.stringify(a as Document, { relaxed: false }) === EJSON.stringify(b as Document, { relaxed: false });
+const same = (a: unknown, b: unknown) => {
+  const sure = sameValue(a, b);
+  return sure !== UNSURE ? sure : EJSON.stringify(a as Document, { relaxed: false }) === EJSON.stringify(b as Document, { relaxed: false });
+};
 
 /** Applies the update to a copy of `doc`; returns the new document and the changed paths. */
 function transform(doc: Document, statement: UpdateStatement, inserting: boolean): { after: Document; paths: string[] } {
