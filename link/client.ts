@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { EARLY_MAX, writeEarly } from './early.ts';
 import { Outbox, type OutboxEntry, type QoS } from './outbox.ts';
 import { ServerRotation, roleOf, type BackoffOptions, type NextAttempt, type Role } from './policy.ts';
 import { HEARTBEAT_FILTER, probeBroker, type ProbeResult } from './probe.ts';
@@ -140,6 +141,8 @@ interface Connection {
   draining: boolean;
   closed: boolean;
   heartbeats: number;
+  /** Publishes written before the CONNACK, by message id (see early.ts). */
+  early: Map<number, OutboxEntry>;
   guard?: ReturnType<typeof setTimeout>;
   watchdog?: Watchdog;
 }
@@ -460,16 +463,21 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       ...(will ? { will: { topic: will.topic, payload: typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload, qos: will.qos ?? 1, retain: will.retain ?? false } } : {}),
     });
     const now = Date.now();
-    const conn: Connection = { id: this.nextConnection++, index, url, client, purpose, startedAt: now, lastHeard: now, up: false, ready: false, draining: false, closed: false, heartbeats: 0 };
+    const conn: Connection = { id: this.nextConnection++, index, url, client, purpose, startedAt: now, lastHeard: now, up: false, ready: false, draining: false, closed: false, heartbeats: 0, early: new Map() };
     conn.guard = setTimeout(() => this.lost(conn, 'error', `no CONNACK within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs + 100);
     client.on('connect', () => this.onConnect(conn));
-    client.on('packetreceive', () => {
+    client.on('packetreceive', (packet) => {
       conn.lastHeard = Date.now();
+      if (packet.cmd === 'puback' && packet.messageId !== undefined && conn.early.size) this.earlyAcked(conn, packet.messageId, packet.reasonCode);
     });
     client.on('message', (topic, payload, packet) => this.onMessage(conn, topic, payload, packet));
     client.on('error', (error) => this.lost(conn, 'error', error.message));
     client.on('close', () => this.lost(conn, 'closed', 'connection closed'));
     this.log.debug?.({ url: redactUrl(url), purpose, connection: conn.id }, 'connecting');
+    if (purpose === 'main') {
+      if (this.death) this.replayRecentAcks(this.death.at);
+      this.sendEarly(conn);
+    }
     return conn;
   }
 
@@ -596,6 +604,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     conn.ready = false;
     clearTimeout(conn.guard);
     conn.watchdog?.stop();
+    conn.early.clear();
     this.outbox.connectionLost(conn.id);
     conn.client.removeAllListeners('message');
     conn.client.on('error', noop);
@@ -643,6 +652,30 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       // Not acknowledged by this connection: it goes out again on the next one.
       if (entry.sentOn === conn.id) entry.sentOn = undefined;
     });
+  }
+
+  /** The oldest unsent QoS 1 publishes, right behind the CONNECT: after a failover the first PUBACK comes one round trip sooner. */
+  private sendEarly(conn: Connection): void {
+    for (const entry of this.outbox.all()) {
+      if (conn.early.size >= EARLY_MAX) break;
+      if (entry.sentOn !== undefined) continue;
+      if (entry.qos !== 1) break; // keep the order: a QoS 2 publish waits for the CONNACK, and so does what follows it
+      const messageId = writeEarly(conn.client, entry);
+      if (messageId === undefined) break;
+      if (entry.sends > 0) this.counters.resent += 1;
+      this.outbox.markSent(entry, conn.id);
+      conn.early.set(messageId, entry);
+    }
+  }
+
+  private earlyAcked(conn: Connection, messageId: number, reasonCode: number | undefined): void {
+    const entry = conn.early.get(messageId);
+    if (!entry || conn.closed) return;
+    conn.early.delete(messageId);
+    if (entry.sentOn !== conn.id) return;
+    // An MQTT 5 refusal: sent again on the next connection, as for a publish MQTT.js made.
+    if (reasonCode !== undefined && reasonCode >= 0x80) entry.sentOn = undefined;
+    else this.acked(entry, conn.url);
   }
 
   /** Queues again what was acknowledged shortly before the old broker was lost (see `recentAcks`). */

@@ -1,0 +1,95 @@
+// Publishing before the CONNACK: the publishes waiting when a connection
+// opens go out right behind its CONNECT, so the first acknowledgement after a
+// failover comes one round trip sooner.
+import net from 'node:net';
+import { expect } from 'chai';
+import mqttPacket from 'mqtt-packet';
+import { FailoverLink } from '../../link/index.ts';
+
+interface FakeBroker {
+  url: string;
+  /** Every packet received, in order, with whether the CONNACK had been sent. */
+  received: Array<{ cmd: string; payload?: string; afterConnack: boolean }>;
+  close(): Promise<void>;
+}
+
+/** A broker that answers the CONNECT only once it has also received `publishes` PUBLISH packets (or after `holdMs`). */
+async function fakeBroker(holdMs: number, publishes: number): Promise<FakeBroker> {
+  const received: FakeBroker['received'] = [];
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    sockets.add(socket);
+    const parser = mqttPacket.parser({ protocolVersion: 4 });
+    let connacked = false;
+    const pending: number[] = [];
+    const write = (packet: object) => socket.write(mqttPacket.generate(packet as mqttPacket.Packet));
+    const connack = () => {
+      if (connacked || socket.destroyed) return;
+      connacked = true;
+      write({ cmd: 'connack', returnCode: 0, sessionPresent: false });
+      for (const messageId of pending.splice(0)) write({ cmd: 'puback', messageId });
+    };
+    let timer: NodeJS.Timeout | undefined;
+    parser.on('packet', (packet: mqttPacket.Packet) => {
+      received.push({ cmd: packet.cmd, ...(packet.cmd === 'publish' ? { payload: String(packet.payload) } : {}), afterConnack: connacked });
+      if (packet.cmd === 'connect') timer = setTimeout(connack, holdMs);
+      else if (packet.cmd === 'publish' && packet.qos === 1) {
+        if (connacked) write({ cmd: 'puback', messageId: packet.messageId });
+        else {
+          pending.push(packet.messageId!);
+          if (pending.length < publishes) return;
+          clearTimeout(timer);
+          connack();
+        }
+      } else if (packet.cmd === 'subscribe') write({ cmd: 'suback', messageId: packet.messageId, granted: packet.subscriptions.map(() => 0) });
+      else if (packet.cmd === 'pingreq') write({ cmd: 'pingresp' });
+    });
+    socket.on('data', (chunk) => parser.parse(chunk));
+    socket.on('close', () => {
+      clearTimeout(timer);
+      sockets.delete(socket);
+    });
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    url: `mqtt://127.0.0.1:${port}`,
+    received,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+describe('link: publishes written before the CONNACK', function () {
+  this.timeout(10_000);
+  let broker: FakeBroker;
+  let link: FailoverLink | undefined;
+
+  afterEach(async () => {
+    await link?.close();
+    link = undefined;
+    await broker.close();
+  });
+
+  it('sends the waiting publishes right behind the CONNECT, matches their PUBACKs, and does not send them again', async () => {
+    // A broker that would answer only after 5 s unless two publishes arrive first.
+    broker = await fakeBroker(5000, 2);
+    link = new FailoverLink({ servers: [broker.url], failoverMs: 0, clientId: 'early-1' });
+    const first = link.publishAcked('parking/lot1/slots/L1/s1', 'one', { qos: 1 });
+    const second = link.publishAcked('parking/lot1/slots/L1/s2', 'two', { qos: 1 });
+    const started = Date.now();
+    link.start();
+    expect(await first).to.equal(broker.url);
+    expect(await second).to.equal(broker.url);
+    expect(Date.now() - started, 'acknowledged without waiting for the broker to give up holding the CONNACK').to.be.below(4000);
+    // A publish after the CONNACK goes the usual way; once it is acknowledged, every earlier packet has arrived.
+    expect(await link.publishAcked('parking/lot1/slots/L1/s3', 'three', { qos: 1 })).to.equal(broker.url);
+    const publishes = broker.received.filter((p) => p.cmd === 'publish');
+    expect(publishes.map((p) => [p.payload, p.afterConnack])).to.deep.equal([['one', false], ['two', false], ['three', true]]);
+    expect(broker.received[0].cmd).to.equal('connect');
+    expect(link.stats()).to.include({ acked: 3, resent: 0 });
+  });
+});
