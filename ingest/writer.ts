@@ -2,9 +2,10 @@
 // writes them, retrying with backoff through elections and outages, in order.
 //
 // Two stages, overlapped: the slot states of batch N+1 are written while the
-// history records of batch N are (one write of each kind in flight at most).
-// Slot writes stay strictly in order, batch after batch, and so do history
-// writes, so the per-slot order of both is the order of the buffer.
+// history records of batch N are (one write of each kind in flight at most;
+// history that queues up meanwhile goes out in one write). Slot writes stay
+// strictly in order, batch after batch, and so do history writes, so the
+// per-slot order of both is the order of the buffer.
 import type { Logger } from 'pino';
 import type { SlotUpdate } from './decode.ts';
 import type { WriteBuffer } from './buffer.ts';
@@ -28,6 +29,12 @@ export interface WriterEvents {
 export class Writer {
   private running?: Promise<void>;
   private stopped = false;
+  /** Batches whose slot states are durable and whose history is not yet written, oldest first. */
+  private readonly historyQueue: Array<{ batch: SlotUpdate[]; result: BatchResult; started: number }> = [];
+  /** Updates in historyQueue. */
+  private historyQueued = 0;
+  /** The history writer while it runs: true once the queue is empty, false when stopped first. */
+  private history?: Promise<boolean>;
   /** Wakes a drain waiting on its last history write: more updates are buffered. */
   private arrived?: () => void;
   private readonly events: WriterEvents;
@@ -62,20 +69,21 @@ export class Writer {
   }
 
   private async drain(): Promise<void> {
-    /** The previous batch's history write: true once durable, false when stopped first. */
-    let history: Promise<boolean> | undefined;
     while (!this.stopped) {
       if (this.buffer.depth === 0) {
+        const history = this.history;
         if (!history) break;
         // Updates that arrive while the last history write is in flight are written at once, by this same loop.
         const arrival = new Promise<'arrived'>((resolve) => (this.arrived = () => resolve('arrived')));
         const first = await Promise.race([history, arrival]);
         this.arrived = undefined;
-        if (first === 'arrived') continue;
-        history = undefined;
-        if (!first) break;
+        if (first === false) break;
         continue;
       }
+      // Let the messages already read in this turn of the event loop join the batch: a burst becomes one write, not a write of its first update and another of the rest.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      // The slot writes run at most one batch ahead of the history.
+      while (this.history && this.historyQueued >= this.options.maxBatch) if (!(await this.history)) return;
       const batch = this.buffer.take(this.options.maxBatch);
       this.metrics.bufferDepth = this.buffer.depth;
       const started = Date.now();
@@ -83,25 +91,39 @@ export class Writer {
       const result = await this.untilDurable(batch.length, (tries) => writeSlots(this.collections, batch, tries > 0));
       if (!result) break;
       this.events.onSlotsDurable(result.applied);
-      if (history && !(await history)) break;
-      history = this.historyOf(batch, result, started);
+      this.historyQueue.push({ batch, result, started });
+      this.historyQueued += result.applied.length;
+      this.history ??= this.writeHistories().finally(() => {
+        this.history = undefined;
+      });
     }
-    if (history) await history;
     this.metrics.bufferDepth = this.buffer.depth;
   }
 
-  private async historyOf(batch: SlotUpdate[], result: BatchResult, started: number): Promise<boolean> {
-    const written = await this.untilDurable(result.applied.length, () => writeHistory(this.collections, result.applied).then(() => true as const));
-    if (!written) return false;
-    const now = Date.now();
-    observe(this.metrics.writeLatencyMs, now - started);
-    this.metrics.batches += 1;
-    observe(this.metrics.batchSizes, batch.length);
-    this.metrics.superseded += result.superseded;
-    this.metrics.lastWriteAt = now;
-    const newest = batch[batch.length - 1];
-    this.metrics.lagMs = now - Math.min(newest.ts, newest.receivedAt);
-    this.events.onDurable?.(result.applied);
+  /**
+   * Writes the history of every batch whose slot states are durable, oldest
+   * first: what queued up while one history write was in flight goes in the
+   * next, as one write. True once the queue is empty, false when stopped first.
+   */
+  private async writeHistories(): Promise<boolean> {
+    while (this.historyQueue.length) {
+      const entries = this.historyQueue.splice(0);
+      const applied = entries.length === 1 ? entries[0].result.applied : entries.flatMap((e) => e.result.applied);
+      const written = await this.untilDurable(applied.length, () => writeHistory(this.collections, applied).then(() => true as const));
+      if (!written) return false;
+      this.historyQueued -= applied.length;
+      const now = Date.now();
+      for (const { batch, result, started } of entries) {
+        observe(this.metrics.writeLatencyMs, now - started);
+        this.metrics.batches += 1;
+        observe(this.metrics.batchSizes, batch.length);
+        this.metrics.superseded += result.superseded;
+        const newest = batch[batch.length - 1];
+        this.metrics.lagMs = now - Math.min(newest.ts, newest.receivedAt);
+        this.events.onDurable?.(result.applied);
+      }
+      this.metrics.lastWriteAt = now;
+    }
     return true;
   }
 

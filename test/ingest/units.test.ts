@@ -156,6 +156,33 @@ describe('ingest: the writer overlaps slot writes with the previous batch\'s his
     expect(m.calls.map((c) => c.kind)).to.deep.equal(['slots', 'history', 'slots', 'history']);
   });
 
+  it('writes the history of the batches that became durable during one history write in the next one, in order', async function () {
+    const m = fakeMongo();
+    const buffer = new WriteBuffer(1000);
+    const { writer, durable } = writerOn(m.collections, buffer);
+    buffer.push(update('a'));
+    const flushed = writer.flush();
+    (await m.call(0)).done.resolve();
+    const history1 = await m.call(1);
+    buffer.push(update('b'));
+    void writer.kick();
+    (await m.call(2)).done.resolve();
+    buffer.push(update('c'));
+    void writer.kick();
+    const slots3 = await m.call(3);
+    expect([slots3.kind, slots3.ids]).to.deep.equal(['slots', ['l/B1/c']]);
+    slots3.done.resolve();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(m.calls.length).to.equal(4);
+    history1.done.resolve();
+    const history2 = await m.call(4);
+    expect([history2.kind, history2.ids]).to.deep.equal(['history', ['b', 'c']]);
+    history2.done.resolve();
+    await flushed;
+    expect(durable).to.deep.equal(['a', 'b', 'c']);
+    expect(m.calls.map((c) => c.kind)).to.deep.equal(['slots', 'history', 'slots', 'slots', 'history']);
+  });
+
   it('retries a failed history write alone: the slot states are not written again', async function () {
     const m = fakeMongo();
     const buffer = new WriteBuffer(1000);

@@ -2,6 +2,8 @@
 import type { Document } from 'bson';
 
 export function getPath(doc: Document, path: string): unknown {
+  // A top-level field of a document: the common case, without splitting.
+  if (!path.includes('.') && doc !== null && typeof doc === 'object' && !Array.isArray(doc)) return (doc as Document)[path];
   let value: unknown = doc;
   for (const part of path.split('.')) {
     if (value === null || value === undefined) return undefined;
