@@ -1,6 +1,7 @@
 // Injecting each scenario's fault, and undoing it so the next run starts on
 // the primary again.
 import type { DrillDatabase } from './database.ts';
+import { probeBroker } from '../link/index.ts';
 import { SCENARIO_INFO, type ScenarioName } from './scenarios.ts';
 import { RESYNCED, type Stack } from './stack.ts';
 
@@ -47,12 +48,15 @@ export async function injectFault(scenario: ScenarioName, ctx: FaultContext): Pr
       const mark = stack.standby.mark();
       const killed = redis.primary.kill('SIGKILL');
       return {
-        async restore(timeoutMs) {
+        async restore(timeoutMs, signal) {
           await killed;
           await redis.primary.restart();
           // A broker on Redis may have exited while its Redis was gone: start it again first.
-          await stack.revive();
-          await stack.standby.waitForOutput(RESYNCED, { from: mark, timeoutMs });
+          const revived = await stack.revive();
+          // A restarted primary is resynchronised by the standby's bridge; one that lived on
+          // (stalled, its bridge link open) is back once its heartbeats flow again.
+          if (revived.length) await stack.standby.waitForOutput(RESYNCED, { from: mark, timeoutMs });
+          else await primaryHealthy(stack.brokerUrls[0], timeoutMs, signal);
         },
       };
     }
@@ -71,4 +75,17 @@ export async function injectFault(scenario: ScenarioName, ctx: FaultContext): Pr
     default:
       throw new Error(`no fault for scenario ${String(scenario satisfies never)} (${SCENARIO_INFO[scenario as ScenarioName]?.fault})`);
   }
+}
+
+/** Resolves once a probe of the broker gets a heartbeat (its message bus works); rejects after `timeoutMs`. */
+async function primaryHealthy(url: string, timeoutMs: number, signal?: AbortSignal): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!signal?.aborted) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const result = await probeBroker(url, { timeoutMs: Math.min(1000, left) });
+    if (result.healthy) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`the primary broker sent no heartbeat within ${timeoutMs} ms after its Redis came back`);
 }

@@ -40,6 +40,12 @@ export interface LinkOptions {
   clean?: boolean;
   /** Declare the link dead after this long without any packet (heartbeats included), ms; 0 = off (default 300). */
   failoverMs?: number;
+  /**
+   * Declare the link dead after this long without a heartbeat even while other packets arrive,
+   * ms (default max(1000, 3 × failoverMs); off with failoverMs 0). A broker whose message bus
+   * stalls (its Redis gone) may still acknowledge publishes without passing them on.
+   */
+  stallMs?: number;
   /** While on a standby, probe the primary this often, ms; 0 = stay on the standby (default 1000). */
   probeIntervalMs?: number;
   /** Healthy probes in a row before moving back to the primary (default 2). */
@@ -136,6 +142,8 @@ interface Connection {
   purpose: 'main' | 'failback' | 'handover';
   startedAt: number;
   lastHeard: number;
+  /** When its last heartbeat arrived (the CONNACK before the first). */
+  lastHeartbeat: number;
   up: boolean;
   ready: boolean;
   draining: boolean;
@@ -174,6 +182,9 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   readonly servers: readonly string[];
   readonly clientId: string;
   private readonly failoverMs: number;
+  private readonly stallMs: number;
+  /** How far back acknowledged publishes are sent again after an unplanned switch: at least stallMs. */
+  private readonly replayMs: number;
   private readonly probeIntervalMs: number;
   private readonly probeHealthy: number;
   private readonly probeTimeoutMs: number;
@@ -197,7 +208,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   private healthyStreak = 0;
   private death: Death | undefined;
   /**
-   * Publishes a broker acknowledged in the last REPLAY_MS. A broker that dies
+   * Publishes a broker acknowledged in the last replayMs. A broker that dies
    * right after a PUBACK may not have passed the message on (to the bridge, to
    * subscribers), so after an unplanned switch these go out again on the new
    * broker: a possible duplicate (harmless: slot states are newest-wins, gate
@@ -234,6 +245,8 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.servers = [...options.servers];
     this.clientId = options.clientId ?? `link-${randomBytes(6).toString('hex')}`;
     this.failoverMs = options.failoverMs ?? 300;
+    this.stallMs = Math.max(this.failoverMs, options.stallMs ?? Math.max(1000, 3 * this.failoverMs));
+    this.replayMs = Math.max(REPLAY_MS, this.stallMs);
     this.probeIntervalMs = options.probeIntervalMs ?? 1000;
     this.probeHealthy = Math.max(1, options.probeHealthy ?? 2);
     this.probeTimeoutMs = options.probeTimeoutMs ?? Math.max(500, 2 * this.failoverMs);
@@ -463,7 +476,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       ...(will ? { will: { topic: will.topic, payload: typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload, qos: will.qos ?? 1, retain: will.retain ?? false } } : {}),
     });
     const now = Date.now();
-    const conn: Connection = { id: this.nextConnection++, index, url, client, purpose, startedAt: now, lastHeard: now, up: false, ready: false, draining: false, closed: false, heartbeats: 0, early: new Map() };
+    const conn: Connection = { id: this.nextConnection++, index, url, client, purpose, startedAt: now, lastHeard: now, lastHeartbeat: now, up: false, ready: false, draining: false, closed: false, heartbeats: 0, early: new Map() };
     conn.guard = setTimeout(() => this.lost(conn, 'error', `no CONNACK within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs + 100);
     client.on('connect', () => this.onConnect(conn));
     client.on('packetreceive', (packet) => {
@@ -486,6 +499,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     clearTimeout(conn.guard);
     conn.up = true;
     conn.lastHeard = Date.now();
+    conn.lastHeartbeat = conn.lastHeard;
     let previous: Connection | undefined;
     if (conn.purpose !== 'main') {
       if (this.failback !== conn) return this.drop(conn);
@@ -503,10 +517,16 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.current = conn;
     this.rotation.connected(conn.index);
     this.counters.connects += 1;
+    // Dead when nothing arrived for failoverMs, or no heartbeat for stallMs (packets still arriving).
+    const slack = this.stallMs - this.failoverMs;
     conn.watchdog = new Watchdog(
       this.failoverMs,
-      () => conn.lastHeard,
-      (silentMs) => this.lost(conn, 'heartbeat', `no heartbeat for ${silentMs} ms`),
+      () => Math.min(conn.lastHeard, conn.lastHeartbeat + slack),
+      () => {
+        const now = Date.now();
+        const detail = now - conn.lastHeard >= this.failoverMs ? `no heartbeat for ${now - conn.lastHeard} ms` : `no heartbeat for ${now - conn.lastHeartbeat} ms, only other packets`;
+        this.lost(conn, 'heartbeat', detail);
+      },
     );
     conn.watchdog.start();
     const subs: Record<string, { qos: QoS }> = { [this.heartbeatFilter]: { qos: 0 } };
@@ -681,7 +701,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   /** Queues again what was acknowledged shortly before the old broker was lost (see `recentAcks`). */
   private replayRecentAcks(lostAt: number): void {
     for (const { entry, at } of this.recentAcks) {
-      if (at < lostAt - REPLAY_MS) continue;
+      if (at < lostAt - this.replayMs) continue;
       this.outbox.add(entry.topic, entry.payload, entry.qos, entry.retain, Date.now());
       this.counters.replayed += 1;
     }
@@ -692,7 +712,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     if (!this.outbox.ack(entry.id)) return;
     const now = Date.now();
     this.recentAcks.push({ entry, at: now });
-    while (this.recentAcks.length && this.recentAcks[0].at < now - REPLAY_MS) this.recentAcks.shift();
+    while (this.recentAcks.length && this.recentAcks[0].at < now - this.replayMs) this.recentAcks.shift();
     this.counters.acked += 1;
     this.waiting.get(entry.id)?.resolve(url);
     this.waiting.delete(entry.id);
@@ -708,6 +728,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     this.counters.received += 1;
     if (topicMatches(this.heartbeatFilter, topic)) {
       conn.heartbeats += 1;
+      conn.lastHeartbeat = Date.now();
       this.counters.heartbeats += 1;
       this.lastHeartbeatAt = Date.now();
     } else if (this.leavingFilter && conn === this.current && topicMatches(this.leavingFilter, topic)) {

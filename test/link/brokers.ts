@@ -22,6 +22,8 @@ export interface TestBroker {
   onAccepted(listener: (message: Accepted) => void): () => void;
   /** The retained message of `topic`, if any. */
   retained(topic: string): Promise<Buffer | undefined>;
+  /** A stalled message bus: the heartbeats stop, publishes are still acknowledged. */
+  stopHeartbeats(): void;
   /** A crash: every connection is reset, the port refuses connections. */
   kill(): Promise<void>;
   /** A fresh broker (no retained messages, no sessions) on the same port. */
@@ -94,6 +96,9 @@ export async function startTestBroker(options: TestBrokerOptions = {}): Promise<
       const stream = store.createRetainedStream(topic);
       for await (const packet of stream) found = Buffer.from(packet.payload);
       return found;
+    },
+    stopHeartbeats() {
+      clearInterval((broker as unknown as { _heartbeatInterval: NodeJS.Timeout })._heartbeatInterval);
     },
     kill: () => shutdown(true),
     async restart() {

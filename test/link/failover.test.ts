@@ -247,6 +247,38 @@ describe('link: failover between brokers', function () {
     }
   });
 
+  it('leaves a broker that still acknowledges but sends no heartbeat (a stalled message bus), and sends what it acknowledged in that time again', async () => {
+    const topic = 'test/stall';
+    const l = link({ servers: [primary.url, standby.url], failoverMs: 300, stallMs: 600, probeIntervalMs: 0 });
+    l.start();
+    await l.waitConnected();
+    let stoppedAt = 0;
+    let ackedWhileStalled = 0;
+    const acks: Array<Promise<void>> = [];
+    const moved = next<[string, string, string, number]>(l, 'failover', { timeoutMs: 3000 });
+    const lost = next<[string, string]>(l, 'disconnected', { timeoutMs: 3000 });
+    for (let i = 1; i <= 60; i++) {
+      if (i === 10) {
+        primary.stopHeartbeats();
+        stoppedAt = Date.now();
+      }
+      acks.push(l.publish(topic, String(i), { qos: 1 }).then(() => {
+        if (stoppedAt && l.url === primary.url) ackedWhileStalled += 1;
+      }));
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const [from, to, reason] = await moved;
+    expect([from, to, reason]).to.deep.equal([primary.url, standby.url, 'heartbeat']);
+    const [, detail] = await lost;
+    expect(detail, 'packets kept arriving, so it is the heartbeat bound that tripped').to.match(/^no heartbeat for \d+ ms, only other packets$/);
+    await Promise.all(acks);
+    expect(ackedWhileStalled, 'the stalled primary kept acknowledging').to.be.greaterThan(5);
+    expect(l.stats().replayed, 'publishes acknowledged by the stalled primary, sent again').to.be.at.least(ackedWhileStalled);
+    // Everything the stalled primary acknowledged is on the standby too.
+    const stalledSeqs = seqs(primary, topic).filter((n) => n >= 10);
+    await until(() => missing(60, [...seqs(standby, topic), ...seqs(primary, topic).filter((n) => n < 10)]).length === 0, { what: () => `standby missing ${missing(60, [...seqs(standby, topic), ...seqs(primary, topic).filter((n) => n < 10)]).join(',')} (stalled primary took ${stalledSeqs.length})` });
+  });
+
   it('gives up on a silent server after the connect timeout and uses the next', async () => {
     proxy.partition();
     const l = link({ servers: [proxy.url('mqtt'), standby.url], connectTimeoutMs: 300, probeIntervalMs: 0 });
