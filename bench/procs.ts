@@ -4,6 +4,7 @@
 // raised open-files limit when asked (10,000 device connections need 10,000
 // descriptors in the broker and in the fleet).
 import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -152,13 +153,22 @@ export function spawnChild(name: string, command: string, args: readonly string[
   return service;
 }
 
+/**
+ * Node flags for a child: with PARKING_BENCH_CPU_PROF=DIR set, each child
+ * writes a CPU profile to DIR/{name}/ when it exits (a normal stop does exit).
+ */
+export function profileFlags(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const dir = env.PARKING_BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`] : [];
+}
+
 /** `parking ARGS` as a child. */
 export function spawnParking(name: string, args: readonly string[], options: SpawnOptions = {}): ChildService {
-  return spawnChild(name, process.execPath, [BIN, ...args], options);
+  return spawnChild(name, process.execPath, [...profileFlags(name), BIN, ...args], options);
 }
 
 /** A TypeScript script of this folder as a child (through tsx). */
 export function spawnScript(name: string, script: string, args: readonly string[], options: SpawnOptions = {}): ChildService {
   const file = fileURLToPath(new URL(script, import.meta.url));
-  return spawnChild(name, process.execPath, ['--import', 'tsx', file, ...args], options);
+  return spawnChild(name, process.execPath, [...profileFlags(name), '--import', 'tsx', file, ...args], options);
 }

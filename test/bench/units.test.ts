@@ -12,7 +12,7 @@ import { seqOf } from '../../bench/scenarios/peers.ts';
 import { escapeXml, scaleY, ticks } from '../../bench/svg.ts';
 import { columns, ms } from '../../bench/table.ts';
 import { publishPacket } from '../../bench/wire.ts';
-import { withOpenFiles } from '../../bench/procs.ts';
+import { profileFlags, withOpenFiles } from '../../bench/procs.ts';
 import { cpuModelOf } from '../../bench/machine.ts';
 import { decodeSlotState } from '../../contract/index.ts';
 
@@ -184,6 +184,11 @@ describe('bench: /proc parsing', () => {
     expect(file).to.equal('sh');
     expect(args[1]).to.match(/^ulimit -n 11024 .*exec "\$@"$/);
     expect(args.slice(2)).to.deep.equal(['sh', 'node', 'a b']);
+  });
+
+  it('profiles the children only when PARKING_BENCH_CPU_PROF names a directory, one folder per child', () => {
+    expect(profileFlags('ingest', {})).to.deep.equal([]);
+    expect(profileFlags('ingest', { PARKING_BENCH_CPU_PROF: '/tmp/prof' })).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/tmp/prof/ingest']);
   });
 });
 
