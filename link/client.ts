@@ -207,6 +207,8 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   private probing = false;
   private healthyStreak = 0;
   private death: Death | undefined;
+  /** After a move between two live connections: publishes wait until the old one's in flight are acknowledged. */
+  private hold: { on: number; left: number } | undefined;
   /**
    * Publishes a broker acknowledged in the last replayMs. A broker that dies
    * right after a PUBACK may not have passed the message on (to the bridge, to
@@ -320,7 +322,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     const promise = new Promise<string | undefined>((resolve, reject) => this.waiting.set(entry.id, { resolve, reject }));
     // A caller that does not await still must not crash the process when the link closes.
     promise.catch(noop);
-    if (this.current?.up) this.send(this.current, entry);
+    if (this.current?.up && !this.hold) this.send(this.current, entry);
     return promise;
   }
 
@@ -538,8 +540,14 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     });
     if (!previous && this.death) this.replayRecentAcks(this.death.at);
     // What is in flight on a previous connection that still serves stays there: it is acknowledged
-    // there, or sent again here if that connection ends first (see lost and retire).
-    for (const entry of this.outbox.notOn(conn.id)) if (!previous || entry.sentOn !== previous.id) this.send(conn, entry);
+    // there, or sent again here if that connection ends first (see lost and retire). Until then
+    // nothing goes out here, so a device's publishes stay in order across the move: a newer state
+    // sent here could otherwise overtake an older one still on its way there, and the brokers
+    // (newest state wins) would drop the older one.
+    this.hold = undefined;
+    const inFlight = previous ? this.outbox.all().filter((entry) => entry.sentOn === previous.id).length : 0;
+    if (previous && inFlight > 0) this.hold = { on: previous.id, left: inFlight };
+    else for (const entry of this.outbox.notOn(conn.id)) this.send(conn, entry);
     if (previous) this.retire(previous);
   }
 
@@ -625,6 +633,8 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
     clearTimeout(conn.guard);
     conn.watchdog?.stop();
     conn.early.clear();
+    // Its publishes become unsent and go out, first, on the current connection (the callers send them).
+    if (this.hold?.on === conn.id) this.hold = undefined;
     this.outbox.connectionLost(conn.id);
     conn.client.removeAllListeners('message');
     conn.client.on('error', noop);
@@ -657,7 +667,7 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
 
   private resendUnsent(): void {
     const conn = this.current;
-    if (!conn?.up) return;
+    if (!conn?.up || this.hold) return;
     for (const entry of this.outbox.all()) if (entry.sentOn === undefined) this.send(conn, entry);
   }
 
@@ -709,7 +719,12 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
   }
 
   private acked(entry: OutboxEntry, url: string): void {
+    const from = entry.sentOn;
     if (!this.outbox.ack(entry.id)) return;
+    if (this.hold && from === this.hold.on && --this.hold.left <= 0) {
+      this.hold = undefined;
+      this.resendUnsent();
+    }
     const now = Date.now();
     this.recentAcks.push({ entry, at: now });
     while (this.recentAcks.length && this.recentAcks[0].at < now - this.replayMs) this.recentAcks.shift();
