@@ -5,6 +5,7 @@ import { EJSON, Long, ObjectId, type Document } from 'bson';
 import { Query } from '../../testbed/mongo/mingo.ts';
 import { UNSURE, sameValue, simpleFilter } from '../../testbed/mongo/fastpath.ts';
 import { compile } from '../../testbed/mongo/query.ts';
+import { applySimplePipeline } from '../../testbed/mongo/pipeline-set.ts';
 
 function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -108,5 +109,16 @@ describe('mongo stand-in: fast paths agree with the general path', function () {
     }
     expect(sure).to.be.greaterThan(2500);
     expect(sameValue({ a: 1, b: 2 }, { b: 2, a: 1 }), 'field order counts').to.equal(false);
+  });
+
+  it('a simple $set pipeline returns a new document and leaves the stored one as it was, dotted paths included', function () {
+    const now = new Date('2026-11-22T10:00:00.000Z');
+    const stored = { _id: 'a', status: 'free', since: D1, meta: { n: 1, keep: true } };
+    const before = structuredClone(stored);
+    const top = applySimplePipeline(stored, [{ $set: { status: 'occupied', since: { $cond: [{ $eq: ['$status', 'occupied'] }, '$since', now] }, updatedAt: '$$NOW' } }], now)!;
+    expect(top).to.deep.equal({ _id: 'a', status: 'occupied', since: now, meta: { n: 1, keep: true }, updatedAt: now });
+    const dotted = applySimplePipeline(stored, [{ $set: { 'meta.n': 2 } }], now)!;
+    expect(dotted.meta).to.deep.equal({ n: 2, keep: true });
+    expect(stored, 'the stored document is unchanged').to.deep.equal(before);
   });
 });

@@ -4,6 +4,7 @@
 import type { Document } from 'bson';
 import { getPath, setPath } from './paths.ts';
 import { compareValues } from './order.ts';
+import { clone } from './query.ts';
 
 const NOT_SIMPLE = Symbol('not simple');
 
@@ -35,7 +36,7 @@ function evaluate(expr: unknown, doc: Document, now: Date): unknown {
   return expr; // an embedded document of literals
 }
 
-/** The document after `pipeline`, or undefined when the pipeline needs mingo. */
+/** The document after `pipeline` (a new one; `doc` is left as it is), or undefined when the pipeline needs mingo. */
 export function applySimplePipeline(doc: Document, pipeline: Document[], now = new Date()): Document | undefined {
   if (pipeline.length !== 1) return undefined;
   const stage = pipeline[0];
@@ -49,8 +50,11 @@ export function applySimplePipeline(doc: Document, pipeline: Document[], now = n
     if (value === NOT_SIMPLE) return undefined;
     values.push([path, value]);
   }
-  // Every expression sees the document as it was before the stage.
-  const out: Document = { ...doc };
+  // Every expression sees the document as it was before the stage. `doc` is
+  // never changed: top-level fields go into a shallow copy, dotted paths into
+  // a deep one (stored documents are never changed in place, so the copy may
+  // share the values it does not set).
+  const out: Document = values.some(([path]) => path.includes('.')) ? clone(doc) : { ...doc };
   for (const [path, value] of values) {
     if (value === undefined) continue;
     if (path.includes('.')) setPath(out, path, value);

@@ -36,6 +36,8 @@ function uniqueKey(spec: IndexSpec, doc: Document, partial?: Query): string | un
   if (partial && !partial.test(doc)) return undefined;
   const values = Object.keys(spec.key).map((path) => getPath(doc, path));
   if (spec.sparse && values.every((v) => v === undefined)) return undefined;
+  // One field (`_id_` among them): the value's own key, which for a string or an ObjectId is built without Extended JSON.
+  if (values.length === 1) return idKey(values[0] === undefined ? null : values[0]);
   return idKey(values.map((v) => (v === undefined ? null : v)));
 }
 

@@ -53,7 +53,7 @@ function transform(doc: Document, statement: UpdateStatement, inserting: boolean
     return { after, paths: [] };
   }
   if (kind === 'pipeline') {
-    const simple = applySimplePipeline(clone(doc), statement.u as Document[]);
+    const simple = applySimplePipeline(doc, statement.u as Document[]);
     if (simple) return { after: { ...simple, _id: doc._id }, paths: [] };
     const [after] = aggregate([clone(doc)], statement.u as Document[]) as Document[];
     return { after: { ...after, _id: doc._id }, paths: [] };
