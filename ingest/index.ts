@@ -74,13 +74,39 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   // Every slot counted as its newest state shows (effectiveStatus): kept up to date as updates are accepted and devices go offline or return.
   const counts = new AvailabilityCounts();
   const count = (u: SlotUpdate) => counts.set(u.id, u.lot, u.level, effectiveStatus(u));
+  // One availability publish per topic in flight: what changes meanwhile waits, and only the newest
+  // payload goes out once the broker acknowledged. Idle, every change goes out at once; when the broker
+  // is slow to acknowledge, changes in between (retained, so a subscriber only ever wants the newest) are skipped.
+  const waitingPayload = new Map<string, string | undefined>();
+  const send = (topic: string, payload: string): Promise<void> => {
+    metrics.availabilityPublished += 1;
+    return mqtt
+      .publish(topic, payload, { retain: true, qos: 1 })
+      .catch((err) => logger.warn({ topic, err: (err as Error).message }, 'ingest: availability publish failed'))
+      .then(() => {
+        const next = waitingPayload.get(topic);
+        if (next === undefined) {
+          waitingPayload.delete(topic);
+          return undefined;
+        }
+        waitingPayload.set(topic, undefined);
+        return send(topic, next);
+      });
+  };
+  const publishAvailability = (topic: string, payload: string) => {
+    if (waitingPayload.has(topic)) {
+      waitingPayload.set(topic, payload);
+      return;
+    }
+    waitingPayload.set(topic, undefined);
+    track(send(topic, payload));
+  };
   const publishLots = (lots: Iterable<string>) => {
     const now = new Date();
     for (const lot of lots) {
       for (const p of availability.changesOf(counts.summary(lot, now, availability.totalsOf(lot)))) {
-        metrics.availabilityPublished += 1;
         if (options.live && p.topic === topics.availability(lot)) track(options.live.availability(lot, p.payload));
-        track(mqtt.publish(p.topic, p.payload, { retain: true, qos: 1 }).catch((err) => logger.warn({ topic: p.topic, err: (err as Error).message }, 'ingest: availability publish failed')));
+        publishAvailability(p.topic, p.payload);
       }
     }
   };
