@@ -47,7 +47,7 @@ function summaryTable(summary: readonly SummaryRow[]): string {
 function availabilityTable(rows: readonly AvailabilityRow[]): string {
   return table(
     ['', 'class', 'failures/year', 'failover used', 'downtime/year', 'availability', 'nines'],
-    rows.map((r) => [r.label, r.class, fmtNum(r.failuresPerYear, r.failuresPerYear % 1 ? 1 : 0), `${fmtMs(r.failoverMs)} ms`, fmtSeconds(r.downtimeSecondsPerYear), formatAvailability(r.availability), String(r.nines)]),
+    rows.map((r) => [r.label, r.class, fmtNum(r.failuresPerYear, r.failuresPerYear % 1 ? 1 : 0), `${fmtMs(r.failoverMs)} ms`, fmtSeconds(r.downtimeSecondsPerYear), formatAvailability(r.availability), Number.isFinite(r.nines) ? String(r.nines) : 'no downtime']),
     ['l', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
 }

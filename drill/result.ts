@@ -84,6 +84,7 @@ export interface AvailabilityRow {
   failoverMs: number;
   downtimeSecondsPerYear: number;
   availability: number;
+  /** Infinity (null in JSON) when no downtime was measured. */
   nines: number;
 }
 
