@@ -1,11 +1,10 @@
 // The edge where updates become durable: takes batches from the buffer and
 // writes them, retrying with backoff through elections and outages, in order.
 //
-// Two stages, overlapped: the slot states of batch N+1 are written while the
-// history records of batch N are (one write of each kind in flight at most;
-// history that queues up meanwhile goes out in one write). Slot writes stay
-// strictly in order, batch after batch, and so do history writes, so the
-// per-slot order of both is the order of the buffer.
+// Two steps per batch, one MongoDB write in flight at a time: the slot
+// states (availability follows as soon as they are durable), then their
+// history, then the next batch's slot states. Both kinds of write stay in
+// the order of the buffer.
 import type { Logger } from 'pino';
 import type { SlotUpdate } from './decode.ts';
 import type { WriteBuffer } from './buffer.ts';
@@ -82,8 +81,8 @@ export class Writer {
       }
       // Let the messages already read in this turn of the event loop join the batch: a burst becomes one write, not a write of its first update and another of the rest.
       await new Promise<void>((resolve) => setImmediate(resolve));
-      // The slot writes run at most one batch ahead of the history.
-      while (this.history && this.historyQueued >= this.options.maxBatch) if (!(await this.history)) return;
+      // One MongoDB write in flight at a time: the next slot write waits for the history write before it.
+      if (this.history && !(await this.history)) return;
       const batch = this.buffer.take(this.options.maxBatch);
       this.metrics.bufferDepth = this.buffer.depth;
       const started = Date.now();

@@ -59,7 +59,7 @@ describe('ingest: availability counts kept one slot at a time', function () {
   });
 });
 
-describe('ingest: the writer overlaps slot writes with the previous batch\'s history', function () {
+describe('ingest: the writer', function () {
   interface Deferred { promise: Promise<unknown>; resolve(): void; reject(err: Error): void }
   const deferred = (): Deferred => {
     let resolve!: () => void;
@@ -105,7 +105,7 @@ describe('ingest: the writer overlaps slot writes with the previous batch\'s his
     return { writer, slotsDurable, durable };
   }
 
-  it('writes batch 2\'s slot states while batch 1\'s history is in flight, and keeps both kinds of write in order', async function () {
+  it('publishes availability once the slot states are durable, and writes one thing at a time: slots, their history, the next slots', async function () {
     const m = fakeMongo();
     const buffer = new WriteBuffer(1000);
     const { writer, slotsDurable, durable } = writerOn(m.collections, buffer);
@@ -116,71 +116,21 @@ describe('ingest: the writer overlaps slot writes with the previous batch\'s his
     buffer.push(update('a', 2000));
     void writer.kick();
     slots1.done.resolve();
-    const [history1, slots2] = [await m.call(1), await m.call(2)];
+    const history1 = await m.call(1);
     expect([history1.kind, history1.ids]).to.deep.equal(['history', ['a']]);
-    expect([slots2.kind, slots2.ids], 'the next slot write does not wait for the history').to.deep.equal(['slots', ['l/B1/b', 'l/B1/a']]);
-    expect(slotsDurable, 'availability follows the durable slot state').to.deep.equal(['a']);
-    slots2.done.resolve();
+    expect(slotsDurable, 'availability follows the durable slot state, before its history').to.deep.equal(['a']);
     await new Promise((resolve) => setImmediate(resolve));
-    expect(slotsDurable).to.deep.equal(['a', 'b', 'a']);
-    expect(m.calls.length, 'one history write in flight at most').to.equal(3);
-    expect(durable).to.deep.equal([]);
+    expect(m.calls.length, 'the next slot write waits for the history write').to.equal(2);
     history1.done.resolve();
+    const slots2 = await m.call(2);
+    expect([slots2.kind, slots2.ids]).to.deep.equal(['slots', ['l/B1/b', 'l/B1/a']]);
+    slots2.done.resolve();
     const history2 = await m.call(3);
-    expect([history2.kind, history2.ids]).to.deep.equal(['history', ['b', 'a']]);
+    expect(history2.ids).to.deep.equal(['b', 'a']);
     history2.done.resolve();
     await flushed;
     expect(durable).to.deep.equal(['a', 'b', 'a']);
     expect(buffer.depth).to.equal(0);
-  });
-
-  it('an update that arrives while the last history write is in flight is written at once, its history after that one', async function () {
-    const m = fakeMongo();
-    const buffer = new WriteBuffer(1000);
-    const { writer, durable } = writerOn(m.collections, buffer);
-    buffer.push(update('a'));
-    const running = writer.kick();
-    (await m.call(0)).done.resolve();
-    const history = await m.call(1);
-    buffer.push(update('b'));
-    void writer.kick();
-    const slots = await m.call(2);
-    expect([slots.kind, slots.ids]).to.deep.equal(['slots', ['l/B1/b']]);
-    slots.done.resolve();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(m.calls.length, 'history of b waits for the history of a').to.equal(3);
-    history.done.resolve();
-    (await m.call(3)).done.resolve();
-    await running;
-    expect(durable).to.deep.equal(['a', 'b']);
-    expect(m.calls.map((c) => c.kind)).to.deep.equal(['slots', 'history', 'slots', 'history']);
-  });
-
-  it('writes the history of the batches that became durable during one history write in the next one, in order', async function () {
-    const m = fakeMongo();
-    const buffer = new WriteBuffer(1000);
-    const { writer, durable } = writerOn(m.collections, buffer);
-    buffer.push(update('a'));
-    const flushed = writer.flush();
-    (await m.call(0)).done.resolve();
-    const history1 = await m.call(1);
-    buffer.push(update('b'));
-    void writer.kick();
-    (await m.call(2)).done.resolve();
-    buffer.push(update('c'));
-    void writer.kick();
-    const slots3 = await m.call(3);
-    expect([slots3.kind, slots3.ids]).to.deep.equal(['slots', ['l/B1/c']]);
-    slots3.done.resolve();
-    await new Promise((resolve) => setImmediate(resolve));
-    expect(m.calls.length).to.equal(4);
-    history1.done.resolve();
-    const history2 = await m.call(4);
-    expect([history2.kind, history2.ids]).to.deep.equal(['history', ['b', 'c']]);
-    history2.done.resolve();
-    await flushed;
-    expect(durable).to.deep.equal(['a', 'b', 'c']);
-    expect(m.calls.map((c) => c.kind)).to.deep.equal(['slots', 'history', 'slots', 'slots', 'history']);
   });
 
   it('retries a failed history write alone: the slot states are not written again', async function () {
