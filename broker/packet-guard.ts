@@ -60,6 +60,13 @@ export function guardPackets(conn: Duplex, onTooLarge: () => void, limit = MAX_P
     write(chunk: Buffer, _encoding, callback) {
       conn.write(chunk, callback);
     },
+    // What Aedes writes corked (a packet's pieces, the packets of one tick) reaches the socket as one write.
+    writev(chunks, callback) {
+      conn.cork();
+      for (let i = 0; i < chunks.length - 1; i++) conn.write(chunks[i].chunk as Buffer);
+      conn.write(chunks[chunks.length - 1].chunk as Buffer, callback);
+      conn.uncork();
+    },
     final(callback) {
       conn.end(() => callback());
     },
