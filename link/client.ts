@@ -477,6 +477,8 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       protocolVersion: this.options.mqtt?.protocolVersion ?? 4,
       ...(will ? { will: { topic: will.topic, payload: typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload, qos: will.qos ?? 1, retain: will.retain ?? false } } : {}),
     });
+    // Small packets go out at once (no Nagle delay): a slot change is one small publish.
+    (client as unknown as { stream?: { setNoDelay?: (on: boolean) => void } }).stream?.setNoDelay?.(true);
     const now = Date.now();
     const conn: Connection = { id: this.nextConnection++, index, url, client, purpose, startedAt: now, lastHeard: now, lastHeartbeat: now, up: false, ready: false, draining: false, closed: false, heartbeats: 0, early: new Map() };
     conn.guard = setTimeout(() => this.lost(conn, 'error', `no CONNACK within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs + 100);

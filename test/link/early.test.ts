@@ -92,4 +92,23 @@ describe('link: publishes written before the CONNACK', function () {
     expect(broker.received[0].cmd).to.equal('connect');
     expect(link.stats()).to.include({ acked: 3, resent: 0 });
   });
+
+  it('turns Nagle off on its sockets: a slot change is one small packet and must not wait for more', async () => {
+    broker = await fakeBroker(0, 1);
+    const calls: Array<{ socket: net.Socket; on: boolean | undefined }> = [];
+    const original = net.Socket.prototype.setNoDelay;
+    net.Socket.prototype.setNoDelay = function (this: net.Socket, on?: boolean) {
+      calls.push({ socket: this, on });
+      return original.call(this, on);
+    };
+    try {
+      link = new FailoverLink({ servers: [broker.url], failoverMs: 0, clientId: 'nodelay-1' });
+      link.start();
+      await link.waitConnected();
+    } finally {
+      net.Socket.prototype.setNoDelay = original;
+    }
+    const stream = (link as unknown as { current: { client: { stream: net.Socket } } }).current.client.stream;
+    expect(calls.some((c) => c.socket === stream && c.on !== false)).to.equal(true);
+  });
 });
