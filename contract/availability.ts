@@ -27,9 +27,11 @@ export interface SlotLike {
 /** Optional configured totals per level: slots never heard from count as unknown. */
 export type LevelTotals = Record<string, number>;
 
-const empty = (): LevelAvailability => ({ availableSpotNumber: 0, occupiedSpotNumber: 0, closedSpotNumber: 0, unknownSpotNumber: 0, totalSpotNumber: 0 });
+/** Zero counts. */
+export const emptyLevel = (): LevelAvailability => ({ availableSpotNumber: 0, occupiedSpotNumber: 0, closedSpotNumber: 0, unknownSpotNumber: 0, totalSpotNumber: 0 });
 
-const FIELD: Record<SlotStatus, keyof LevelAvailability> = {
+/** The count a slot in each status adds to. */
+export const STATUS_FIELD: Readonly<Record<SlotStatus, keyof LevelAvailability>> = {
   free: 'availableSpotNumber',
   occupied: 'occupiedSpotNumber',
   closed: 'closedSpotNumber',
@@ -49,18 +51,26 @@ export function lotStatus(a: LevelAvailability): LotStatus {
 export function summarise(lot: string, slots: Iterable<SlotLike>, observedAt: Date, totals: LevelTotals = {}): AvailabilitySummary {
   const levels: Record<string, LevelAvailability> = {};
   for (const slot of slots) {
-    const level = (levels[slot.level] ??= empty());
-    level[FIELD[slot.status]] += 1;
+    const level = (levels[slot.level] ??= emptyLevel());
+    level[STATUS_FIELD[slot.status]] += 1;
     level.totalSpotNumber += 1;
   }
+  return summariseLevels(lot, levels, observedAt, totals);
+}
+
+/**
+ * The summary of `lot` from counts per level (taken over: pass copies): levels short of their
+ * configured total get the missing slots as unknown, then the lot sums them.
+ */
+export function summariseLevels(lot: string, levels: Record<string, LevelAvailability>, observedAt: Date, totals: LevelTotals = {}): AvailabilitySummary {
   for (const [name, total] of Object.entries(totals)) {
-    const level = (levels[name] ??= empty());
+    const level = (levels[name] ??= emptyLevel());
     if (total > level.totalSpotNumber) {
       level.unknownSpotNumber += total - level.totalSpotNumber;
       level.totalSpotNumber = total;
     }
   }
-  const sum = empty();
+  const sum = emptyLevel();
   for (const level of Object.values(levels)) for (const key of Object.keys(sum) as Array<keyof LevelAvailability>) sum[key] += level[key];
   const sorted = Object.fromEntries(Object.keys(levels).sort().map((k) => [k, levels[k]]));
   return { lot, ...sum, status: lotStatus(sum), levels: sorted, observedAt: observedAt.toISOString() };

@@ -1,22 +1,13 @@
 // Availability per lot from the newest slot states, published retained
 // whenever the counts change (the summary and one topic per level).
 import {
-  lotStatus, summarise, type AvailabilitySummary, type LevelAvailability, type LevelTotals, type SlotLike, type SlotStatus, type Topics,
+  STATUS_FIELD, emptyLevel, summarise, summariseLevels, type AvailabilitySummary, type LevelAvailability, type LevelTotals, type SlotLike, type SlotStatus, type Topics,
 } from '../contract/index.ts';
 
 export interface Publication {
   topic: string;
   payload: string;
 }
-
-const FIELD: Record<SlotStatus, keyof LevelAvailability> = {
-  free: 'availableSpotNumber',
-  occupied: 'occupiedSpotNumber',
-  closed: 'closedSpotNumber',
-  unknown: 'unknownSpotNumber',
-};
-
-const empty = (): LevelAvailability => ({ availableSpotNumber: 0, occupiedSpotNumber: 0, closedSpotNumber: 0, unknownSpotNumber: 0, totalSpotNumber: 0 });
 
 /**
  * Slot counts per lot and level, kept up to date one slot at a time, so a
@@ -33,14 +24,14 @@ export class AvailabilityCounts {
     if (before && before.status === status && before.lot === lot && before.level === level) return;
     if (before) {
       const old = this.lots.get(before.lot)!.get(before.level)!;
-      old[FIELD[before.status]] -= 1;
+      old[STATUS_FIELD[before.status]] -= 1;
       old.totalSpotNumber -= 1;
     }
     let levels = this.lots.get(lot);
     if (!levels) this.lots.set(lot, (levels = new Map()));
     let counts = levels.get(level);
-    if (!counts) levels.set(level, (counts = empty()));
-    counts[FIELD[status]] += 1;
+    if (!counts) levels.set(level, (counts = emptyLevel()));
+    counts[STATUS_FIELD[status]] += 1;
     counts.totalSpotNumber += 1;
     this.counted.set(id, { lot, level, status });
   }
@@ -49,17 +40,7 @@ export class AvailabilityCounts {
   summary(lot: string, observedAt: Date, totals: LevelTotals = {}): AvailabilitySummary {
     const levels: Record<string, LevelAvailability> = {};
     for (const [name, counts] of this.lots.get(lot) ?? []) if (counts.totalSpotNumber > 0) levels[name] = { ...counts };
-    for (const [name, total] of Object.entries(totals)) {
-      const level = (levels[name] ??= empty());
-      if (total > level.totalSpotNumber) {
-        level.unknownSpotNumber += total - level.totalSpotNumber;
-        level.totalSpotNumber = total;
-      }
-    }
-    const sum = empty();
-    for (const level of Object.values(levels)) for (const key of Object.keys(sum) as Array<keyof LevelAvailability>) sum[key] += level[key];
-    const sorted = Object.fromEntries(Object.keys(levels).sort().map((k) => [k, levels[k]]));
-    return { lot, ...sum, status: lotStatus(sum), levels: sorted, observedAt: observedAt.toISOString() };
+    return summariseLevels(lot, levels, observedAt, totals);
   }
 }
 
