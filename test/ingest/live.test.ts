@@ -6,6 +6,7 @@ import { requireBinary } from '../helpers/services.ts';
 import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
 import type { RunningBroker } from '../helpers/brokers.ts';
 import { liveKeys, redisLiveState } from '../../ingest/index.ts';
+import { until } from '../link/wait.ts';
 import { broker, connect, ingestOn, quiet, slotJson, topics } from './helpers.ts';
 
 describe('ingest: live slot state in Redis', function () {
@@ -39,6 +40,8 @@ describe('ingest: live slot state in Redis', function () {
     const ts = Date.now();
     await pub.publishAsync(topics.slot('live', 'B1', '01'), slotJson('occupied', ts, 7, 'pi-1'), { qos: 1 });
     await pub.publishAsync(topics.slot('live', 'B1', '02'), slotJson('free', ts, 1, 'pi-2'), { qos: 1 });
+    // The PUBACK comes from the broker: ingest may not have the messages yet.
+    await until(() => run.ingest.metrics.messagesIn >= 2, { what: () => `ingest received ${run.ingest.metrics.messagesIn} of 2` });
     await run.ingest.flush();
     const keys = liveKeys('parking', 'live');
     expect(JSON.parse((await reader.hget(keys.slots, 'B1/01'))!)).to.deep.equal({ status: 'occupied', ts, seq: 7, device: 'pi-1' });
@@ -51,6 +54,7 @@ describe('ingest: live slot state in Redis', function () {
     const run = await ingestOn(m, b.url, { live: redisLiveState(redis.url, 'parking', quiet) });
     await redis.kill();
     await pub.publishAsync(topics.slot('live', 'B1', '03'), slotJson('occupied', Date.now(), 1), { qos: 1 });
+    await until(() => run.ingest.metrics.messagesIn >= 1, { what: () => 'ingest received the message' });
     await run.ingest.flush();
     expect(await m.client().db(m.dbName).collection<any>('slots').findOne({ _id: 'live/B1/03' })).to.include({ status: 'occupied' });
     await run.close();
