@@ -7,18 +7,9 @@ import type { SlotUpdate } from '../../ingest/decode.ts';
 import { createMetrics } from '../../ingest/metrics.ts';
 import type { IngestCollections } from '../../ingest/store.ts';
 import { Writer } from '../../ingest/writer.ts';
+// A seeded generator, so a failure can be replayed.
+import { mulberry32 as rng } from '../../devices/random.ts';
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const STATUSES: SlotStatus[] = ['free', 'occupied', 'closed', 'unknown'];
 

@@ -6,17 +6,9 @@ import { Query } from '../../testbed/mongo/mingo.ts';
 import { UNSURE, sameValue, simpleFilter } from '../../testbed/mongo/fastpath.ts';
 import { compile } from '../../testbed/mongo/query.ts';
 import { applySimplePipeline } from '../../testbed/mongo/pipeline-set.ts';
+// A seeded generator, so a failure can be replayed.
+import { mulberry32 as rng } from '../../devices/random.ts';
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const D1 = new Date('2026-11-22T10:00:00.000Z');
 const D2 = new Date('2026-11-22T11:00:00.000Z');
