@@ -540,7 +540,6 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
       if (conn === this.current && !conn.closed) this.ready(conn, previous);
     });
-    if (!previous && this.death) this.replayRecentAcks(this.death.at);
     // What is in flight on a previous connection that still serves stays there: it is acknowledged
     // there, or sent again here if that connection ends first (see lost and retire). Until then
     // nothing goes out here, so a device's publishes stay in order across the move: a newer state
