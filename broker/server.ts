@@ -39,7 +39,6 @@ function closeAedes(aedes: Aedes): Promise<void> {
 }
 
 type ClientStream = {
-  pause?: () => void;
   end?: () => void;
   writableLength?: number;
   destroyed?: boolean;
@@ -59,7 +58,6 @@ async function drainClients(aedes: Aedes, limitMs = 1500): Promise<void> {
   // Aedes reads a connection on 'readable', which pausing the stream does not stop: its client pauses.
   for (const client of clients) client.pause?.();
   const conns = clients.map((c) => c.conn).filter((c): c is ClientStream => !!c && !c.destroyed);
-  for (const conn of conns) conn.pause?.();
   const deadline = Date.now() + limitMs;
   let quiet = 0;
   while (quiet < 2 && Date.now() < deadline) {
