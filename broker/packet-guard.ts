@@ -4,6 +4,7 @@
 // as its fixed header arrives. The scanner is pure: it reads only the fixed
 // headers and skips the bodies by counting.
 import { Duplex } from 'node:stream';
+import { coalesceWrites, passOn } from '../link/coalesce.ts';
 
 /** Far above any packet of the platform (payloads are at most 1 KiB). */
 export const MAX_PACKET_BYTES = 256 * 1024;
@@ -53,18 +54,24 @@ export class PacketSizeScanner {
 /** The connection, passed through a PacketSizeScanner; `onTooLarge` is called once before it is destroyed. */
 export function guardPackets(conn: Duplex, onTooLarge: () => void, limit = MAX_PACKET_BYTES): Duplex {
   const scanner = new PacketSizeScanner(limit);
+  coalesceWrites(conn);
   const guarded = new Duplex({
     read() {
       conn.resume();
     },
+    // Written on at once (the socket holds what one turn writes), waiting only when the socket's buffer is full.
     write(chunk: Buffer, _encoding, callback) {
-      conn.write(chunk, callback);
+      passOn(conn, [chunk], callback);
     },
-    // What Aedes writes corked (a packet's pieces, the packets of one tick) reaches the socket as one write.
+    // What Aedes writes corked (a packet's pieces, the packets of one tick) reaches the socket as one write;
+    // a TCP socket is also coalesced, so what Aedes writes in one event-loop turn does.
     writev(chunks, callback) {
       conn.cork();
-      for (let i = 0; i < chunks.length - 1; i++) conn.write(chunks[i].chunk as Buffer);
-      conn.write(chunks[chunks.length - 1].chunk as Buffer, callback);
+      passOn(
+        conn,
+        chunks.map((c) => c.chunk as Buffer),
+        callback,
+      );
       conn.uncork();
     },
     final(callback) {

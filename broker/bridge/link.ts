@@ -4,6 +4,7 @@ import { connect as tcpConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocket, createWebSocketStream } from 'ws';
+import { coalesceWrites, passOn } from '../../link/coalesce.ts';
 import { BridgeBitSetter } from './bridge-bit.ts';
 
 export interface LinkTls {
@@ -99,7 +100,16 @@ export class BridgeStream extends Duplex {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     // The peer is gone while its last bytes are still being read: acknowledgements to it have nowhere to go.
     if (this.#inner.destroyed || this.#inner.writableEnded) return callback();
-    this.#inner.write(this.#bit.feed(chunk), callback);
+    passOn(this.#inner, [this.#bit.feed(chunk)], callback);
+  }
+
+  override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    if (this.#inner.destroyed || this.#inner.writableEnded) return callback();
+    passOn(
+      this.#inner,
+      chunks.map((c) => this.#bit.feed(c.chunk)),
+      callback,
+    );
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -114,5 +124,7 @@ export class BridgeStream extends Duplex {
 
 /** A new link stream to `url` for each (re)connection. */
 export function openLink(url: string, tls: LinkTls = {}): Duplex {
-  return new BridgeStream(rawStream(new URL(url), tls));
+  const raw = rawStream(new URL(url), tls);
+  coalesceWrites(raw);
+  return new BridgeStream(raw);
 }
