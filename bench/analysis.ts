@@ -1,7 +1,7 @@
 // Pure judgements over measured runs: does a throughput step pass, where is
 // the bottleneck, what would each process sustain alone, how does the
 // platform's broker compare with its peers, which targets are met.
-import type { BenchReport, Bottleneck, PeerRatio, PeerRun, PipelineRun, TargetCheck } from './report.ts';
+import type { BenchReport, Bottleneck, CpuBudget, PeerRatio, PeerRun, PipelineRun, TargetCheck } from './report.ts';
 import type { ProcessUsage } from './procstat.ts';
 
 export interface StepCriteria {
@@ -96,6 +96,31 @@ export function peerRatios(runs: readonly PeerRun[]): PeerRatio[] {
       bridgeP99VsDirect: ratio(standby?.latency.p99, direct?.latency.p99),
     };
   });
+}
+
+/**
+ * The CPU a throughput target leaves per update on `cores` cores, next to what
+ * the run's highest throughput step spent per update in each process (load
+ * generator included: it shares the cores) and what one plain broker hop costs.
+ */
+export function cpuBudget(report: Pick<BenchReport, 'throughput' | 'peers'>, cores: number, rate: number = TARGETS.throughput): CpuBudget | undefined {
+  const step = report.throughput?.steps.at(-1);
+  if (!step || step.sent <= 0 || cores <= 0) return undefined;
+  const costs = cpuPer1000(step.processes, step.sent);
+  const lowest = (target: PeerRun['target']) => {
+    const values = (report.peers?.runs ?? []).filter((r) => r.target === target && r.received > 0).map((r) => r.cpuMsPer1000);
+    return values.length ? Math.min(...values) : null;
+  };
+  return {
+    rate,
+    cores,
+    budgetMsPer1000: Math.round(((cores * 1000 * 1000) / rate) * 100) / 100,
+    measuredAt: step.rate,
+    costs,
+    totalMsPer1000: Math.round(Object.values(costs).reduce((sum, v) => sum + v, 0) * 100) / 100,
+    aedesHopMsPer1000: lowest('aedes'),
+    mosquittoHopMsPer1000: lowest('mosquitto'),
+  };
 }
 
 export const TARGETS = {

@@ -144,6 +144,22 @@ export interface PeersSection {
   skipped: string[];
 }
 
+/** What a throughput target leaves each update in CPU, against what this run's parts used. */
+export interface CpuBudget {
+  /** The target rate, updates/s, and the cores it must run on. */
+  rate: number;
+  cores: number;
+  /** CPU ms per 1,000 updates the target leaves for every process together. */
+  budgetMsPer1000: number;
+  /** The throughput step the costs come from (the highest that ran) and its costs per process. */
+  measuredAt: number;
+  costs: Record<string, number>;
+  totalMsPer1000: number;
+  /** Lowest CPU ms per 1,000 messages of one publish -> subscriber hop through plain Aedes and Mosquitto (peers), if they ran. */
+  aedesHopMsPer1000: number | null;
+  mosquittoHopMsPer1000: number | null;
+}
+
 export interface TargetCheck {
   name: string;
   target: string;
@@ -164,6 +180,7 @@ export interface BenchReport {
   throughput?: ThroughputSection;
   scale?: ScaleSection;
   peers?: PeersSection;
+  budget?: CpuBudget;
   targets: TargetCheck[];
   errors: Array<{ section: string; message: string }>;
 }

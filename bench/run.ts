@@ -2,7 +2,7 @@
 // and writes DIR/bench.json, DIR/bench.txt (the table) and DIR/bench.svg.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { checkTargets } from './analysis.ts';
+import { checkTargets, cpuBudget } from './analysis.ts';
 import { describeMachine } from './machine.ts';
 import type { BenchOptions } from './options.ts';
 import type { BenchReport } from './report.ts';
@@ -61,6 +61,7 @@ export async function runBench(options: BenchOptions, progress: Progress = () =>
   const finished = new Date();
   report.finishedAt = finished.toISOString();
   report.durationMs = finished.getTime() - started.getTime();
+  report.budget = cpuBudget(report, machine.nproc);
   report.targets = checkTargets(report);
   const table = renderTable(report);
   await mkdir(options.out, { recursive: true });

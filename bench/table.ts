@@ -79,6 +79,18 @@ function withoutMongo(t: NonNullable<BenchReport['throughput']>): string[] {
   ];
 }
 
+function budget(report: BenchReport): string[] {
+  const b = report.budget!;
+  const f = (v: number) => v.toFixed(1);
+  const costs = Object.entries(b.costs).map(([n, v]) => `${n} ${f(v)}`).join(', ');
+  const hops = [b.aedesHopMsPer1000 === null ? '' : `plain Aedes ${f(b.aedesHopMsPer1000)}`, b.mosquittoHopMsPer1000 === null ? '' : `Mosquitto ${f(b.mosquittoHopMsPer1000)}`].filter(Boolean).join(', ');
+  return [
+    `CPU BUDGET  ${int(b.rate)} updates/s on ${b.cores} cores leaves ${f(b.budgetMsPer1000)} ms of CPU per 1,000 updates for every process together (the load generator shares the cores)`,
+    `  used at ${int(b.measuredAt)}/s: ${f(b.totalMsPer1000)} ms per 1,000 (${(b.totalMsPer1000 / b.budgetMsPer1000).toFixed(1)}x the budget): ${costs}`,
+    ...(hops ? [`  one publish -> subscriber hop with no platform code (peers, lowest measured): ${hops} ms per 1,000; every update passes the primary and the bridged standby`] : []),
+  ];
+}
+
 function scale(report: BenchReport): string[] {
   const s = report.scale!;
   const header = ['devices', 'connect s', 'conn/s', 'RSS MiB', 'KiB/device', 'CPU%', 'hb subscribe s', 'hb CPU%', 'hb delivered/s', 'hb expected/s', 'hb RSS MiB', 'lost'];
@@ -115,6 +127,7 @@ export function renderTable(report: BenchReport): string {
   ];
   if (report.latency) out.push('', ...latency(report));
   if (report.throughput) out.push('', ...throughput(report));
+  if (report.budget) out.push('', ...budget(report));
   if (report.scale) out.push('', ...scale(report));
   if (report.peers) out.push('', ...peers(report));
   if (report.targets.length) {

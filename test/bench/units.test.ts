@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import mqttPacket from 'mqtt-packet';
 import {
-  FULL, Pacer, QUICK, TARGETS, capacityEstimates, checkTargets, cpuPer1000, defaultOut, findBottleneck, judgeStep, parseCount, parseCounts, parseDuration,
+  FULL, Pacer, QUICK, TARGETS, capacityEstimates, checkTargets, cpuBudget, cpuPer1000, defaultOut, findBottleneck, judgeStep, parseCount, parseCounts, parseDuration,
   parseSections, peerRatios, percentile, probeRateFor, renderSvg, renderTable, resolveOptions, summarize, validateReport,
   type BenchReport, type PeerRun, type PipelineRun,
 } from '../../bench/index.ts';
@@ -220,6 +220,17 @@ describe('bench: judgements', () => {
     expect(capacityEstimates({}, 2).withoutMongoRate).to.equal(null);
   });
 
+  it('the CPU budget of the throughput target, against the highest step and a plain broker hop', () => {
+    const r = report();
+    r.peers!.runs.push(peer('aedes', 5000, 0.5, 2, 12));
+    const b = cpuBudget(r, 2)!;
+    // 2 cores at 20,000/s: 100 ms per 1,000 updates; the 1,000/s step used 30 + 40 + 50 + 10.
+    expect(b).to.deep.include({ rate: 20_000, cores: 2, budgetMsPer1000: 100, measuredAt: 1000, totalMsPer1000: 130, aedesHopMsPer1000: 12, mosquittoHopMsPer1000: 5 });
+    expect(b.costs).to.deep.equal({ primary: 30, ingest: 40, mongo: 50, bench: 10 });
+    expect(cpuBudget({ throughput: r.throughput }, 2)).to.deep.include({ aedesHopMsPer1000: null, mosquittoHopMsPer1000: null });
+    expect(cpuBudget({}, 2)).to.equal(undefined);
+  });
+
   it('peer ratios compare the platform with each peer and the bridge with direct, per rate', () => {
     const [r] = peerRatios([peer('platform', 1000, 1, 5, 30), peer('aedes', 1000, 0.5, 2, 20), peer('mosquitto', 1000, 0.25, 1, 5), peer('bridge-direct', 1000, 1, 4, 60), peer('bridge-standby', 1000, 2, 8, 60)]);
     expect(r).to.deep.equal({ rate: 1000, cpuVsAedes: 1.5, cpuVsMosquitto: 6, p50VsAedes: 2, p50VsMosquitto: 4, p99VsAedes: 2.5, p99VsMosquitto: 5, bridgeP50VsDirect: 2, bridgeP99VsDirect: 2 });
@@ -269,7 +280,11 @@ describe('bench: rendering', () => {
   it('the table has a line per run and the targets', () => {
     const r = report();
     r.targets = checkTargets(r);
+    r.budget = cpuBudget(r, 2);
     const table = renderTable(r);
+    expect(table).to.match(/CPU BUDGET {2}20,000 updates\/s on 2 cores leaves 100\.0 ms/);
+    expect(table).to.match(/used at 1,000\/s: 130\.0 ms per 1,000 \(1\.3x the budget\)/);
+    expect(table).to.match(/plain Aedes 20\.0, Mosquitto 5\.0 ms per 1,000/);
     expect(table).to.match(/^parking bench {2}2026-11-22T10:00:00.000Z {2}full run/);
     expect(table).to.match(/machine: 2 x Test CPU/);
     expect(table).to.match(/LATENCY[^\n]*\n[^\n]*rate\/s[^\n]*\n\s+100 /);
