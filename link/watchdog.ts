@@ -5,11 +5,27 @@
 // fires, the verdict waits for setImmediate: after an event-loop stall the
 // timer phase runs before the sockets are read, and bytes that did arrive
 // must count first.
+//
+// A stall of this process says nothing about the broker: while the loop was
+// blocked nothing could be read, and a broker in the same process (`parking
+// start` runs them together) could not send its heartbeats either. When the
+// timer fired at least half a timeout late, or the event loop was busy for
+// nearly all of the wait (Node-RED loading its nodes at start-up is a run of
+// short blocks, not one long one), a silent link gets one fresh window before
+// the verdict. Once per silence, so a process that stays that busy still
+// notices a dead broker, one timeout later.
+
+import { performance, type EventLoopUtilization } from 'node:perf_hooks';
+
+/** Share of a wait the event loop spent running code, above which the wait does not count as silence. */
+export const BUSY_LOOP = 0.9;
 
 export class Watchdog {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private running = false;
+  /** The lastHeard() value a stall grace was given for. */
+  private graceFor: number | undefined;
 
   constructor(
     private readonly timeoutMs: number,
@@ -35,17 +51,28 @@ export class Watchdog {
   }
 
   private arm(ms: number): void {
+    const wait = Math.max(1, ms);
+    const due = this.now() + wait;
+    const loop = performance.eventLoopUtilization();
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.immediate = setImmediate(() => this.check());
-    }, Math.max(1, ms));
+      const lateMs = this.now() - due;
+      this.immediate = setImmediate(() => this.check(lateMs, loop));
+    }, wait);
   }
 
-  private check(): void {
+  private check(lateMs: number, loop: EventLoopUtilization): void {
     this.immediate = undefined;
     if (!this.running) return;
-    const silent = this.now() - this.lastHeard();
+    const heard = this.lastHeard();
+    const silent = this.now() - heard;
     if (silent >= this.timeoutMs) {
+      const stalled = lateMs >= this.timeoutMs / 2 || performance.eventLoopUtilization(loop).utilization >= BUSY_LOOP;
+      if (stalled && this.graceFor !== heard) {
+        this.graceFor = heard;
+        this.arm(this.timeoutMs);
+        return;
+      }
       this.running = false;
       this.onDead(silent);
       return;

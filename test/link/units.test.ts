@@ -110,6 +110,40 @@ describe('link: pure parts', () => {
       expect(dead).to.equal(false);
       dog.stop();
     });
+
+    it('after a stall of its own process, waits one more timeout for the link to be heard', async () => {
+      let heard = Date.now();
+      let deadAt: number | undefined;
+      const dog = new Watchdog(60, () => heard, () => (deadAt = Date.now()));
+      dog.start();
+      // The loop blocks past the timeout; the broker (as if in this process) sends its heartbeat 20 ms after.
+      const end = Date.now() + 150;
+      while (Date.now() < end);
+      const stallEnd = Date.now();
+      setTimeout(() => (heard = Date.now()), 20);
+      await until(() => Date.now() - stallEnd > 70, { timeoutMs: 1000 });
+      expect(deadAt, 'declared dead for its own stall').to.equal(undefined);
+      // Heard again, then silent: the ordinary timeout applies, with no second grace needed.
+      await until(() => deadAt !== undefined, { timeoutMs: 1000 });
+      expect(deadAt! - heard).to.be.within(60, 300);
+      dog.stop();
+    });
+
+    it('a link still silent after the stall grace is declared dead, once', async () => {
+      const heard = Date.now();
+      const deaths: number[] = [];
+      const dog = new Watchdog(60, () => heard, (silent) => deaths.push(silent));
+      dog.start();
+      const end = Date.now() + 150;
+      while (Date.now() < end);
+      const stallEnd = Date.now();
+      await until(() => deaths.length > 0, { timeoutMs: 1000 });
+      // Not at the stall's end, but one timeout after it.
+      expect(Date.now() - stallEnd).to.be.at.least(55);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(deaths).to.have.length(1);
+      dog.stop();
+    });
   });
 
   it('clientIdFor fits the 23-character limit and is stable', () => {
