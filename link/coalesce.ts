@@ -4,7 +4,8 @@
 // on a small machine those calls were the largest single cost of a broker.
 // A coalesced socket stays corked from its first write in a turn until
 // setImmediate, which runs in the same turn right after the I/O callbacks, so
-// a packet waits microseconds, not a timer tick.
+// a packet waits microseconds, not a timer tick. One setImmediate flushes
+// every socket corked in the turn (a heartbeat fans out to thousands).
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 
@@ -12,12 +13,22 @@ const COALESCED = Symbol('coalesced');
 
 type Coalescible = Writable & { [COALESCED]?: true };
 
+/** Flushes of the sockets corked in this turn, run together by one setImmediate. */
+const corkedThisTurn: Array<() => void> = [];
+let flushScheduled = false;
+
+function flushTurn(): void {
+  flushScheduled = false;
+  for (const flush of corkedThisTurn.splice(0)) flush();
+}
+
 /**
  * Makes every write to a TCP or TLS socket in one event-loop turn leave
  * together. Other streams (a WebSocket's) are left as they are, as is a socket
  * already coalesced. A stream writing into a coalesced socket must pass its
- * buffered chunks on together (implement _writev): one that waits for each
- * chunk's callback gets one chunk out per turn.
+ * buffered chunks on together and call back when the socket accepts them
+ * (passOn below): one that waits for each write to complete gets one chunk
+ * out per turn.
  */
 export function coalesceWrites(stream: Writable): void {
   const target = stream as Coalescible;
@@ -34,7 +45,11 @@ export function coalesceWrites(stream: Writable): void {
     if (!corked && !stream.destroyed && !stream.writableEnded) {
       corked = true;
       stream.cork();
-      setImmediate(flush);
+      corkedThisTurn.push(flush);
+      if (!flushScheduled) {
+        flushScheduled = true;
+        setImmediate(flushTurn);
+      }
     }
     return write.apply(this, args);
   } as Socket['write'];

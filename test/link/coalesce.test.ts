@@ -96,6 +96,26 @@ describe('link: write coalescing', () => {
     expect(counts).to.deep.equal({ calls: 2, chunks: 4 });
   });
 
+  it('flushes every socket written in a turn by the end of that turn', async () => {
+    const other = await socketPair();
+    try {
+      const counts = [countWrites(pair.client), countWrites(other.client)];
+      coalesceWrites(pair.client);
+      coalesceWrites(other.client);
+      pair.client.write('a');
+      other.client.write('b');
+      pair.client.write('c');
+      other.client.write('d');
+      // An immediate queued after the writes runs after their flush.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(counts).to.deep.equal([{ calls: 1, chunks: 2 }, { calls: 1, chunks: 2 }]);
+      await Promise.all([pair.until(2), other.until(2)]);
+      expect([pair.received().toString(), other.received().toString()]).to.deep.equal(['ac', 'bd']);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('still sends what was written just before a destroy', async () => {
     coalesceWrites(pair.client);
     pair.client.write('last words');
