@@ -4,7 +4,7 @@
 // as its fixed header arrives. The scanner is pure: it reads only the fixed
 // headers and skips the bodies by counting.
 import { Duplex } from 'node:stream';
-import { coalesceWrites, passOn } from '../link/coalesce.ts';
+import { coalesceWrites, passOn } from './coalesce.ts';
 
 /** Far above any packet of the platform (payloads are at most 1 KiB). */
 export const MAX_PACKET_BYTES = 256 * 1024;

@@ -5,9 +5,7 @@
 // nothing is lost across a switch (duplicates are possible, loss is not).
 import { randomBytes } from 'node:crypto';
 import { EventEmitter } from 'node:events';
-import type { Writable } from 'node:stream';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { coalesceWrites } from './coalesce.ts';
 import { EARLY_MAX, writeEarly } from './early.ts';
 import { Outbox, type OutboxEntry, type QoS } from './outbox.ts';
 import { ServerRotation, roleOf, type BackoffOptions, type NextAttempt, type Role } from './policy.ts';
@@ -479,10 +477,8 @@ export class FailoverLink extends EventEmitter<LinkEvents> {
       protocolVersion: this.options.mqtt?.protocolVersion ?? 4,
       ...(will ? { will: { topic: will.topic, payload: typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload, qos: will.qos ?? 1, retain: will.retain ?? false } } : {}),
     });
-    // Small packets go out at once (no Nagle delay), those of one event-loop turn in one write.
-    const stream = (client as unknown as { stream?: Writable & { setNoDelay?: (on: boolean) => void } }).stream;
-    stream?.setNoDelay?.(true);
-    if (stream) coalesceWrites(stream);
+    // Small packets go out at once (no Nagle delay): a slot change is one small publish.
+    (client as unknown as { stream?: { setNoDelay?: (on: boolean) => void } }).stream?.setNoDelay?.(true);
     const now = Date.now();
     const conn: Connection = { id: this.nextConnection++, index, url, client, purpose, startedAt: now, lastHeard: now, lastHeartbeat: now, up: false, ready: false, draining: false, closed: false, heartbeats: 0, early: new Map() };
     conn.guard = setTimeout(() => this.lost(conn, 'error', `no CONNACK within ${this.connectTimeoutMs} ms`), this.connectTimeoutMs + 100);

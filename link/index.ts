@@ -20,4 +20,3 @@ export { topicMatches, publishTopicProblem, filterProblem } from './topic.ts';
 export { clientIdFor, MAX_CLIENT_ID } from './clientid.ts';
 export { redactUrl } from './client.ts';
 export { linkOptionsFrom, type LinkSettings } from './settings.ts';
-export { coalesceWrites, passOn } from './coalesce.ts';

@@ -4,7 +4,7 @@ import { connect as tcpConnect } from 'node:net';
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { WebSocket, createWebSocketStream } from 'ws';
-import { coalesceWrites, passOn } from '../../link/coalesce.ts';
+import { coalesceWrites, passOn } from '../coalesce.ts';
 import { BridgeBitSetter } from './bridge-bit.ts';
 
 export interface LinkTls {

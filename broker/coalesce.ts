@@ -6,6 +6,9 @@
 // setImmediate, which runs in the same turn right after the I/O callbacks, so
 // a packet waits microseconds, not a timer tick. One setImmediate flushes
 // every socket corked in the turn (a heartbeat fans out to thousands).
+// Used on every client connection of a broker and on the standby's bridge.
+// A client link writes a few packets a turn and gained nothing measurable
+// from it (ingest at 2,000 updates/s), so clients are left as they are.
 import { Socket } from 'node:net';
 import type { Writable } from 'node:stream';
 

@@ -3,7 +3,7 @@
 import net from 'node:net';
 import { PassThrough } from 'node:stream';
 import { expect } from 'chai';
-import { coalesceWrites } from '../../link/index.ts';
+import { coalesceWrites } from '../../broker/coalesce.ts';
 
 interface Pair {
   client: net.Socket;
@@ -59,7 +59,7 @@ function countWrites(socket: net.Socket): { calls: number; chunks: number } {
   return counts;
 }
 
-describe('link: write coalescing', () => {
+describe('broker: write coalescing', () => {
   let pair: Pair;
   beforeEach(async () => {
     pair = await socketPair();
