@@ -59,12 +59,10 @@ export function guardPackets(conn: Duplex, onTooLarge: () => void, limit = MAX_P
     read() {
       conn.resume();
     },
-    // Written on at once (the socket holds what one turn writes), waiting only when the socket's buffer is full.
-    write(chunk: Buffer, _encoding, callback) {
-      passOn(conn, [chunk], callback);
-    },
-    // What Aedes writes corked (a packet's pieces, the packets of one tick) reaches the socket as one write;
-    // a TCP socket is also coalesced, so what Aedes writes in one event-loop turn does.
+    // Every write comes here (a single chunk too: Node hands it over as a batch of one). What Aedes
+    // writes corked (a packet's pieces, the packets of one tick) reaches the socket as one write; a TCP
+    // socket is also coalesced, so what Aedes writes in one event-loop turn does. Passed on at once,
+    // waiting only when the socket's buffer is full.
     writev(chunks, callback) {
       conn.cork();
       passOn(

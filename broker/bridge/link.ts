@@ -97,13 +97,9 @@ export class BridgeStream extends Duplex {
     this.#inner.resume();
   }
 
-  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
-    // The peer is gone while its last bytes are still being read: acknowledgements to it have nowhere to go.
-    if (this.#inner.destroyed || this.#inner.writableEnded) return callback();
-    passOn(this.#inner, [this.#bit.feed(chunk)], callback);
-  }
-
+  // Every write comes here (Node passes a single chunk as a batch of one).
   override _writev(chunks: { chunk: Buffer }[], callback: (error?: Error | null) => void): void {
+    // The peer is gone while its last bytes are still being read: acknowledgements to it have nowhere to go.
     if (this.#inner.destroyed || this.#inner.writableEnded) return callback();
     passOn(
       this.#inner,
