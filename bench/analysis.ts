@@ -104,9 +104,10 @@ export function peerRatios(runs: readonly PeerRun[]): PeerRatio[] {
  * generator included: it shares the cores) and what one plain broker hop costs.
  */
 export function cpuBudget(report: Pick<BenchReport, 'throughput' | 'peers'>, cores: number, rate: number = TARGETS.throughput): CpuBudget | undefined {
+  // The section's costs are those of its highest step.
   const step = report.throughput?.steps.at(-1);
-  if (!step || step.sent <= 0 || cores <= 0) return undefined;
-  const costs = cpuPer1000(step.processes, step.sent);
+  const costs = report.throughput?.cpuMsPer1000;
+  if (!step || !costs || !Object.keys(costs).length || cores <= 0) return undefined;
   const lowest = (target: PeerRun['target']) => {
     const values = (report.peers?.runs ?? []).filter((r) => r.target === target && r.received > 0).map((r) => r.cpuMsPer1000);
     return values.length ? Math.min(...values) : null;

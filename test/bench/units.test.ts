@@ -43,7 +43,7 @@ function report(): BenchReport {
     latency: { method: 'probes', runs: [run({ rate: 100 }), run()] },
     throughput: {
       criterion: 'p99 < 100 ms', steps: [{ ...run({ rate: 500 }), pass: true, reason: 'ok' }, { ...run({ rate: 1000, availability: summary(50, 300) }), pass: false, reason: 'p99 300 ms' }],
-      maxSustainedRate: 500, cpuMsPer1000: { primary: 10 }, estimates: { perProcess: { primary: 100_000 }, withoutMongoRate: 100_000, note: '' },
+      maxSustainedRate: 500, cpuMsPer1000: { primary: 30, ingest: 40, mongo: 50, bench: 10 }, estimates: { perProcess: { primary: 33_333 }, withoutMongoRate: 28_571, note: '' },
       bottleneck: { process: 'mongo', cpuPct: 99, machineCpuPct: 90, note: 'mongo saturates a core' },
     },
     scale: { brokerOpenFiles: { soft: 11_024, hard: 11_024 }, fleetOpenFiles: { soft: 11_024, hard: 11_024 }, baselineRssBytes: 90 * 1024 ** 2, holdMs: 5000, steps: [
