@@ -1,13 +1,18 @@
 // The platform's MongoDB client: majority writes, retryable writes and
-// reads, and timeouts that let writers ride out a 10-12 s election.
+// reads, and timeouts that let writers ride out a 10-12 s election. Every
+// operation runs under a deadline (`bounded`, bound.ts) and transient errors
+// are retried (retry.ts).
 import { MongoClient, type MongoClientOptions } from 'mongodb';
+
+export { bounded, unlimited, MongoDeadlineError, OPERATION_TIMEOUT_MS, type WithSignal } from './bound.ts';
+export { withRetry, isTransient, certainlyNotApplied, RetryAborted, DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 
 export const MONGO_OPTIONS: MongoClientOptions = {
   retryWrites: true,
   retryReads: true,
   writeConcern: { w: 'majority' },
   readConcern: { level: 'majority' },
-  // Server selection waits out an election; writers retry beyond that themselves.
+  // Server selection waits out an election; each operation's own deadline (`bounded`) may be shorter.
   serverSelectionTimeoutMS: 15_000,
   // Notice a dead or unreachable member quickly.
   heartbeatFrequencyMS: 1_000,
@@ -27,4 +32,11 @@ export function primaryOf(client: MongoClient): string | undefined {
   const description = (client as unknown as { topology?: { description?: { servers: Map<string, { type: string }> } } }).topology?.description;
   for (const [address, server] of description?.servers ?? []) if (server.type === 'RSPrimary') return address;
   return undefined;
+}
+
+/** Closes the client, waiting at most `ms` for operations in flight (a stop must not wait for an election). */
+export async function closeMongo(client: MongoClient, ms = 2000): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
+  await Promise.race([client.close().catch(() => undefined), late]).finally(() => clearTimeout(timer));
 }

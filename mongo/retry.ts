@@ -1,6 +1,7 @@
 // Retrying MongoDB work through elections and outages: which errors are worth a retry,
-// and a backoff loop. Billing's writes are idempotent by event id, so a retry never
-// applies an event twice.
+// and a backoff loop. The work retried must be idempotent (billing's writes are, by event
+// id), since an attempt that failed without an answer may have been applied.
+import { MongoDeadlineError } from './bound.ts';
 import { MongoError, MongoNetworkError, MongoOperationTimeoutError, MongoServerClosedError, MongoServerSelectionError, MongoStalePrimaryError } from 'mongodb';
 
 /** Server error codes that mean "no primary right now" or "connection going away". */
@@ -22,11 +23,25 @@ const TRANSIENT_CODES = new Set([
 /** True for errors a later attempt may not see: network errors, elections, no primary. */
 export function isTransient(err: unknown): boolean {
   // Network errors include a cleared connection pool (PoolClearedError).
-  const transientKinds = [MongoNetworkError, MongoServerSelectionError, MongoServerClosedError, MongoOperationTimeoutError, MongoStalePrimaryError];
+  const transientKinds = [MongoDeadlineError, MongoNetworkError, MongoServerSelectionError, MongoServerClosedError, MongoOperationTimeoutError, MongoStalePrimaryError];
   if (transientKinds.some((kind) => err instanceof kind)) return true;
   if (!(err instanceof MongoError)) return false;
   if (err.hasErrorLabel('RetryableWriteError') || err.hasErrorLabel('TransientTransactionError') || err.hasErrorLabel('ResetPool')) return true;
   return typeof err.code === 'number' && TRANSIENT_CODES.has(err.code);
+}
+
+/** Codes of a server that refused a write before applying any of it. */
+const REFUSED_CODES = new Set([10107, 13435, 13436]);
+
+/**
+ * True when a failed write certainly changed nothing: it never reached a server (no server
+ * could be selected) or the server refused it as not primary. Any other failure (a lost
+ * connection, a deadline, a write-concern error) may have left it applied.
+ */
+export function certainlyNotApplied(err: unknown): boolean {
+  if (err instanceof MongoServerSelectionError) return true;
+  if (!(err instanceof MongoError) || err instanceof MongoNetworkError) return false;
+  return typeof err.code === 'number' && REFUSED_CODES.has(err.code) && !('writeConcernError' in err && err.writeConcernError);
 }
 
 export interface RetryOptions {
@@ -69,8 +84,8 @@ export async function withRetry<T>(work: (attempt: number) => Promise<T>, option
     try {
       return await work(attempt);
     } catch (error) {
-      if (!isTransient(error)) throw error;
       if (o.signal?.aborted) throw new RetryAborted(error);
+      if (!isTransient(error)) throw error;
       const base = Math.min(o.maxDelayMs, o.initialDelayMs * 2 ** (attempt - 1));
       const delayMs = Math.round(base * (0.75 + Math.random() / 2));
       if (Date.now() + delayMs - started > o.deadlineMs) throw error;
