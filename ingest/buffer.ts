@@ -32,6 +32,11 @@ export class WriteBuffer {
     this.queue = this.queue.filter((u, i) => newest.get(u.id) === i);
   }
 
+  /** The oldest `max` updates (all by default), left in place. */
+  peek(max = this.queue.length): SlotUpdate[] {
+    return this.queue.slice(0, max);
+  }
+
   /**
    * Removes and returns the oldest updates, at most `max` and at most one per
    * slot (so a batch's writes commute); the writer holds them until durable.

@@ -1,8 +1,14 @@
 // Ingest: slot topics from the brokers into MongoDB, availability back out.
+//
+// Visitors never wait for the database: availability (and the Redis live state)
+// follow the accepted slot states at once; durability follows behind, through
+// elections, and is reported on its own (`health().lagMs`, the age of the oldest
+// update not yet durable).
 import type { Db } from 'mongodb';
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LevelTotals, Topics } from '../contract/index.ts';
+import { bounded, withRetry, OPERATION_TIMEOUT_MS } from '../mongo/index.ts';
 import { AvailabilityCounts, AvailabilityTracker } from './availability.ts';
 import { WriteBuffer } from './buffer.ts';
 import { slotId, type Inbound, type Rejected, type SlotUpdate } from './decode.ts';
@@ -10,7 +16,8 @@ import { LatestStates } from './latest.ts';
 import { createMetrics, type IngestMetrics } from './metrics.ts';
 import { OfflineTracker } from './offline.ts';
 import { ingestPipeline } from './pipeline.ts';
-import { prepare, type SlotDoc } from './store.ts';
+import { saveSpill, takeSpill } from './spill.ts';
+import { prepare, type IngestCollections, type SlotDoc } from './store.ts';
 import { Writer } from './writer.ts';
 import type { LiveState } from './live.ts';
 
@@ -36,15 +43,34 @@ export interface IngestOptions {
   maxBatch?: number;
   /** Configured slot totals per lot and level. */
   totals?: Record<string, LevelTotals>;
-  /** Live slot state for dashboards and signage (Redis), written after MongoDB. */
+  /** Live slot state for dashboards and signage (Redis), kept with the accepted states. */
   live?: LiveState;
+  /** Deadline of one MongoDB write, ms; a write past it is abandoned and tried again. Default 5,000. */
+  writeTimeoutMs?: number;
+  /** Longest `close()` waits for MongoDB before it keeps the rest in `spillDir`, ms. Default 5,000. */
+  closeTimeoutMs?: number;
+  /** Where what is not durable at a stop is kept for the next start (spill.ts); unset: not kept. */
+  spillDir?: string;
+  /** How long the start may wait for MongoDB to read the stored slot states, ms. Default 60,000. */
+  startTimeoutMs?: number;
+}
+
+export interface IngestHealth {
+  /** Updates waiting in the buffer. */
+  bufferDepth: number;
+  /** Age of the oldest accepted update whose state or history is not durable yet, ms; 0 when all are. */
+  lagMs: number;
+  lastWriteAt?: number;
+  offlineDevices: number;
+  writeErrors: number;
 }
 
 export interface Ingest {
   metrics: IngestMetrics;
   /** Resolves when everything received so far is durable and published. */
   flush(): Promise<void>;
-  health(): { bufferDepth: number; lagMs: number; lastWriteAt?: number; offlineDevices: number; writeErrors: number };
+  health(): IngestHealth;
+  /** Stops within `closeTimeoutMs` plus a moment: what is not durable by then goes to `spillDir`. */
   close(): Promise<void>;
 }
 
@@ -55,12 +81,32 @@ function fromDoc(d: SlotDoc): SlotUpdate {
   };
 }
 
+/** Resolves true when `p` settles within `ms`, false otherwise (p keeps running). */
+function within(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  return Promise.race([p.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() => clearTimeout(timer));
+}
+
 export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const { db, mqtt, topics, logger } = options;
-  const collections = await prepare(db);
+  const writeTimeoutMs = options.writeTimeoutMs ?? 5000;
   const metrics = createMetrics();
   const latest = new LatestStates();
-  for (const doc of await collections.slots.find({}).toArray()) latest.seed(fromDoc(doc));
+  // The stored states, from a secondary too while there is no primary.
+  const stored = await withRetry(
+    () => bounded('read of the stored slot states', OPERATION_TIMEOUT_MS, (signal) => db.collection<SlotDoc>('slots').find({}, { readPreference: 'primaryPreferred', signal }).toArray()),
+    { deadlineMs: options.startTimeoutMs ?? 60_000, onRetry: ({ error }) => logger.warn({ err: (error as Error).message }, 'ingest: waiting for MongoDB to read the stored slot states') },
+  );
+  for (const doc of stored) latest.seed(fromDoc(doc));
+  // Indexes and collections: made before the first write, retried with it while there is no primary.
+  let prepared: Promise<IngestCollections> | undefined;
+  const collections = () =>
+    (prepared ??= bounded('collection and index setup', writeTimeoutMs, (signal) => prepare(db, signal)).catch((err) => {
+      prepared = undefined;
+      throw err;
+    }));
+  void collections().catch(() => undefined);
+
   const availability = new AvailabilityTracker(topics, options.totals);
   const buffer = new WriteBuffer(options.bufferBudget ?? 200_000);
   const pending = new Set<Promise<void>>();
@@ -111,41 +157,95 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     }
   };
 
-  const goLive = (updates: SlotUpdate[]) => {
-    if (options.live && updates.length) track(options.live.slots(updates, effectiveStatus));
+  // What was accepted in this turn of the event loop goes out together at the end of it: a burst is one publish per topic.
+  const shown: SlotUpdate[] = [];
+  let showScheduled = false;
+  const show = (updates: SlotUpdate[]) => {
+    shown.push(...updates);
+    if (showScheduled) return;
+    showScheduled = true;
+    setImmediate(() => {
+      showScheduled = false;
+      const batch = shown.splice(0);
+      if (options.live && batch.length) track(options.live.slots(batch, effectiveStatus));
+      publishLots(new Set(batch.map((u) => u.lot)));
+    });
   };
-  const deviceSlots = (lot: string, device: string) => [...latest.ofLot(lot)].filter((s) => s.device === device).map((s) => s.id);
+
+  const deviceSlots = (lot: string, device: string) => [...latest.ofLot(lot)].filter((s) => s.device === device);
+  /** Writes what an offline device's slots show, until it is durable or a newer change made it moot. */
+  const markSlots = (what: string, write: (c: IngestCollections, signal: AbortSignal) => Promise<unknown>) =>
+    track(
+      withRetry(async () => void (await bounded(what, writeTimeoutMs, async (signal) => write(await collections(), signal))), { deadlineMs: 5 * 60_000 }).catch((err) =>
+        logger.error({ err: (err as Error).message }, `ingest: ${what} failed`),
+      ),
+    );
   const offline = new OfflineTracker(options.offlineGraceMs ?? 30_000, {
     expired(lot, device) {
-      const ids = deviceSlots(lot, device);
-      for (const s of latest.ofLot(lot)) if (s.device === device) count(s);
-      logger.warn({ lot, device, slots: ids.length }, 'ingest: device offline past its grace time; its slots are unknown');
-      track(collections.slots.updateMany({ _id: { $in: ids } }, { $set: { status: 'unknown', offline: true, updatedAt: new Date() } }).then(() => {
-        goLive([...latest.ofLot(lot)].filter((s) => s.device === device));
-        publishLots([lot]);
-      }, (err) => logger.error({ err: (err as Error).message }, 'ingest: marking slots unknown failed')));
+      const slots = deviceSlots(lot, device);
+      for (const s of slots) count(s);
+      logger.warn({ lot, device, slots: slots.length }, 'ingest: device offline past its grace time; its slots are unknown');
+      show(slots);
+      const ids = slots.map((s) => s.id);
+      markSlots('marking slots unknown', (c, signal) => c.slots.updateMany({ _id: { $in: ids } }, { $set: { status: 'unknown', offline: true, updatedAt: new Date() } }, { signal } as never));
     },
     returned(lot, device) {
-      const slots = [...latest.ofLot(lot)].filter((s) => s.device === device);
+      const slots = deviceSlots(lot, device);
       for (const s of slots) count(s);
       logger.info({ lot, device, slots: slots.length }, 'ingest: device back online; its slots return to their reported state');
+      show(slots);
       const ops = slots.map((s) => ({ updateOne: { filter: { _id: s.id, offline: true }, update: { $set: { status: s.status, updatedAt: new Date() }, $unset: { offline: '' } } } }));
-      track((ops.length ? collections.slots.bulkWrite(ops as never) : Promise.resolve()).then(() => {
-        goLive(slots);
-        publishLots([lot]);
-      }, (err) => logger.error({ err: (err as Error).message }, 'ingest: restoring slots failed')));
+      if (ops.length) markSlots('restoring slots', (c, signal) => c.slots.bulkWrite(ops as never, { signal } as never));
     },
   });
 
-  // Availability and the live state follow the slot states as soon as those are durable (their history follows).
-  const writer = new Writer(buffer, collections, metrics, logger, (applied) => {
-    goLive(applied);
-    publishLots(new Set(applied.map((u) => u.lot)));
+  // Updates recovered from an earlier run's spill file, until durable: then the file goes.
+  const recovering = new Set<SlotUpdate>();
+  let releaseRecovered: (() => Promise<void>) | undefined;
+  const writer = new Writer(buffer, collections, metrics, logger, {
+    onDurable(_applied, batch) {
+      if (!releaseRecovered) return;
+      for (const u of batch) recovering.delete(u);
+      if (recovering.size === 0) {
+        const release = releaseRecovered;
+        releaseRecovered = undefined;
+        void release().catch((err: Error) => logger.warn({ err: err.message }, 'ingest: could not remove a spill file'));
+      }
+    },
   }, {
     maxBatch: options.maxBatch ?? 1000,
     backoffMs: 50,
     maxBackoffMs: 2000,
+    writeTimeoutMs,
   });
+
+  const accept = (update: SlotUpdate) => {
+    count(update);
+    const dropped = buffer.push(update);
+    if (dropped) {
+      metrics.bufferDropped += dropped;
+      logger.error({ dropped, budget: options.bufferBudget ?? 200_000 }, 'ingest: write buffer over budget: dropped superseded updates, kept the newest state of every slot');
+    }
+    metrics.bufferDepth = buffer.depth;
+  };
+
+  // What an earlier run could not make durable before it stopped: written first.
+  const taken = options.spillDir ? await takeSpill(options.spillDir) : undefined;
+  if (taken && taken.files.length) {
+    const { pending: kept, problems } = taken;
+    const maybe = new Set(kept.maybeApplied);
+    for (const u of kept.slots) {
+      // An update a write may have applied is written again whatever MongoDB holds: the writer checks it.
+      if (maybe.has(u)) latest.seed(u);
+      else if (latest.offer(u) !== 'accepted') continue;
+      accept(u);
+      recovering.add(u);
+    }
+    writer.recover(kept);
+    logger.info({ files: taken.files.length, updates: recovering.size, history: kept.history.length, problems }, 'ingest: writing what the last run could not make durable');
+    if (recovering.size) releaseRecovered = taken.release;
+    else void writer.flush().then(() => taken.release());
+  }
 
   const loggedRejects = new Set<string>();
   const onReject = (r: Rejected) => {
@@ -161,13 +261,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         offline.status(update.lot, update.device, update.status);
         return;
       }
-      count(update);
-      const dropped = buffer.push(update);
-      if (dropped) {
-        metrics.bufferDropped += dropped;
-        logger.error({ dropped, budget: options.bufferBudget ?? 200_000 }, 'ingest: write buffer over budget: dropped superseded updates, kept the newest state of every slot');
-      }
-      metrics.bufferDepth = buffer.depth;
+      accept(update);
+      show([update]);
       void writer.kick();
     },
     error(err) {
@@ -177,20 +272,43 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
 
   for (const u of latest.slots.values()) count(u);
   publishLots([...latest.lotNames]);
+  void writer.kick();
 
+  const closeTimeoutMs = options.closeTimeoutMs ?? 5000;
   return {
     metrics,
     async flush() {
       await writer.flush();
       while (pending.size) await Promise.all([...pending]);
     },
-    health: () => ({ bufferDepth: buffer.depth, lagMs: metrics.lagMs, lastWriteAt: metrics.lastWriteAt, offlineDevices: offline.count, writeErrors: metrics.writeErrors }),
+    health: () => {
+      const oldest = writer.oldestPendingAt();
+      return {
+        bufferDepth: buffer.depth,
+        lagMs: oldest === undefined ? 0 : Math.max(0, Date.now() - oldest),
+        lastWriteAt: metrics.lastWriteAt,
+        offlineDevices: offline.count,
+        writeErrors: metrics.writeErrors,
+      };
+    },
     async close() {
       subscription.unsubscribe();
       offline.close();
-      await writer.flush();
+      const started = Date.now();
+      const durable = await within(writer.flush(), closeTimeoutMs);
       writer.stop();
-      await Promise.all([...pending]);
+      if (!durable) {
+        const left = writer.pending();
+        const file = options.spillDir ? await saveSpill(options.spillDir, left).catch((err: Error) => `not written: ${err.message}`) : undefined;
+        logger.warn(
+          { slots: left.slots.length, history: left.history.length, keptIn: file ?? null, waitedMs: Date.now() - started },
+          file
+            ? 'ingest: MongoDB did not take the last updates in time; kept for the next start'
+            : 'ingest: MongoDB did not take the last updates in time; their states come back from the retained slot topics, their history records are lost (no spill directory)',
+        );
+      }
+      // Availability publishes and the Redis live state: a moment more at most.
+      await within(Promise.all([...pending]), Math.max(500, closeTimeoutMs - (Date.now() - started)));
       await options.live?.close();
     },
   };

@@ -12,8 +12,6 @@ export interface IngestMetrics {
   writeErrors: number;
   bufferDepth: number;
   bufferDropped: number;
-  /** Newest end-to-end lag, sensor `ts` (or receive time) to durable, milliseconds. */
-  lagMs: number;
   lastWriteAt?: number;
   availabilityPublished: number;
 }
@@ -32,7 +30,6 @@ export function createMetrics(): IngestMetrics {
     writeErrors: 0,
     bufferDepth: 0,
     bufferDropped: 0,
-    lagMs: 0,
     availabilityPublished: 0,
   };
 }

@@ -9,7 +9,8 @@ import { startBroker, type Accounts, type RunningBroker } from '../broker/index.
 import { connectLink, type FailoverLink } from '../link/index.ts';
 import { redisLiveState, startIngest, type Ingest } from '../ingest/index.ts';
 import { linkPort } from '../ingest/link.ts';
-import { connectMongo } from '../mongo/index.ts';
+import path from 'node:path';
+import { closeMongo, connectMongo } from '../mongo/index.ts';
 import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
 import { startSimulation, type Simulation } from '../devices/index.ts';
 import { platformAccounts, type Credentials } from './accounts.ts';
@@ -97,7 +98,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     const servers = [primary.url, standby.url];
 
     const mongo = await connectMongo(provisioned.uri);
-    closers.push(() => mongo.close());
+    closers.push(() => closeMongo(mongo));
     const topics = new Topics(o.topicRoot);
     const serviceLink = (name: string): FailoverLink => {
       const link = connectLink({ servers, clientId: `${name}-${process.pid}`, failoverMs: o.failoverMs, mqtt: { ...creds.service }, logger: logger.child({ part: name }) });
@@ -105,7 +106,16 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       return link;
     };
     const live = o.redisUrl ? redisLiveState(o.redisUrl, o.topicRoot, logger.child({ part: 'live' })) : undefined;
-    const ingest = await startIngest({ db: mongo.db(o.mongodbDb), mqtt: linkPort(serviceLink('ingest'), topics), topics, logger: logger.child({ part: 'ingest' }), offlineGraceMs: o.offlineGraceMs, live });
+    const ingest = await startIngest({
+      db: mongo.db(o.mongodbDb),
+      mqtt: linkPort(serviceLink('ingest'), topics),
+      topics,
+      logger: logger.child({ part: 'ingest' }),
+      offlineGraceMs: o.offlineGraceMs,
+      live,
+      spillDir: path.join(o.dataDir ?? '.parking', 'ingest'),
+      closeTimeoutMs: 3000,
+    });
     closers.push(() => ingest.close());
 
     let simulation: Simulation | undefined;

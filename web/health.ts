@@ -23,7 +23,7 @@ export interface BrokerReport {
 }
 
 export interface IngestReport {
-  /** Newest end-to-end lag, sensor time to durable, milliseconds. */
+  /** Durability lag: age of the oldest accepted slot update not yet durable in MongoDB (state or history), ms; 0 when all are. */
   lagMs: number;
   /** Updates waiting to be written. */
   bufferDepth: number;

@@ -14,7 +14,7 @@ const family = (name: string, type: MetricType, help: string, samples: Sample[])
 const one = (value: number): Sample[] => [{ value }];
 const secs = (ms: number) => ms / 1000;
 
-function ingestFamilies(m: IngestMetrics, offlineDevices: number | undefined): MetricFamily[] {
+function ingestFamilies(m: IngestMetrics, report: HealthReport['ingest']): MetricFamily[] {
   const out = [
     family('parking_ingest_messages_total', 'counter', 'Slot and device-status messages received by ingest.', one(m.messagesIn)),
     family('parking_ingest_accepted_total', 'counter', 'Slot updates accepted (newer than the stored state).', one(m.accepted)),
@@ -43,12 +43,14 @@ function ingestFamilies(m: IngestMetrics, offlineDevices: number | undefined): M
     family('parking_ingest_write_latency_last_seconds', 'gauge', 'The last bulk write.', one(secs(m.writeLatencyMs.last))),
     family('parking_ingest_write_errors_total', 'counter', 'Failed bulk writes (each retried).', one(m.writeErrors)),
     family('parking_ingest_buffer_depth', 'gauge', 'Updates waiting to be written.', one(m.bufferDepth)),
+    ...(report
+      ? [family('parking_ingest_lag_seconds', 'gauge', 'Age of the oldest accepted slot update whose state or history is not durable in MongoDB yet; 0 when all are. Availability does not wait for it.', one(secs(report.lagMs)))]
+      : []),
     family('parking_ingest_buffer_dropped_total', 'counter', 'Superseded updates dropped because the buffer was over budget.', one(m.bufferDropped)),
-    family('parking_ingest_lag_seconds', 'gauge', 'Newest end-to-end lag, sensor time (or receive time) to durable.', one(secs(m.lagMs))),
     family('parking_ingest_availability_published_total', 'counter', 'Availability messages published.', one(m.availabilityPublished)),
   ];
   if (m.lastWriteAt !== undefined) out.push(family('parking_ingest_last_write_timestamp_seconds', 'gauge', 'When the last bulk write finished, Unix time.', one(secs(m.lastWriteAt))));
-  if (offlineDevices !== undefined) out.push(family('parking_ingest_offline_devices', 'gauge', 'Devices whose Last Will said offline.', one(offlineDevices)));
+  if (report) out.push(family('parking_ingest_offline_devices', 'gauge', 'Devices whose Last Will said offline.', one(report.offlineDevices)));
   return out;
 }
 
@@ -85,7 +87,7 @@ export function platformMetrics(input: PlatformMetricsInput): MetricFamily[] {
       (['ok', 'degraded', 'down'] as const).map((status) => ({ labels: { status }, value: health.status === status ? 1 : 0 })),
     ),
   ];
-  if (input.ingest) out.push(...ingestFamilies(input.ingest, health.ingest?.offlineDevices));
+  if (input.ingest) out.push(...ingestFamilies(input.ingest, health.ingest));
   out.push(...brokerFamilies(health));
   if (health.mongo) out.push(family('parking_mongodb_primary_up', 'gauge', 'The MongoDB replica set has a primary (1) or not (0).', one(health.mongo.primary ? 1 : 0)));
   return out;
