@@ -20,7 +20,10 @@ export {
   type Outcome,
 } from './session.ts';
 export { Billing, prepareBilling, isDuplicateKey, type BillingCollections, type BillingOptions, type GateEventDoc, type ApplyResult } from './store.ts';
-export { withRetry, isTransient, RetryAborted, DEFAULT_RETRY, type RetryOptions } from './retry.ts';
+export { withRetry, isTransient, RetryAborted, DEFAULT_RETRY, type RetryOptions } from '../mongo/retry.ts';
+export { ChargingDesk, type DeskOptions, type GateAnswer } from './desk.ts';
+export { EventJournal } from './journal.ts';
+export { KeyedQueue } from './keyed-queue.ts';
 export { toCsv, type Cell } from './csv.ts';
 export {
   parseReportQuery,

@@ -2,9 +2,10 @@
 // then applied to `sessions`. Each step is idempotent by event id, so the whole of
 // `apply` can be retried after any failure (a failover mid-write included) without
 // charging twice or losing the event.
-import type { Collection, Db, MongoServerError, ObjectId } from 'mongodb';
+import type { Abortable, Collection, Db, FindOneAndUpdateOptions, FindOptions, InsertOneOptions, MongoServerError, ObjectId, UpdateOptions } from 'mongodb';
+import { bounded, OPERATION_TIMEOUT_MS } from '../mongo/bound.ts';
 import type { Logger } from '../log/index.ts';
-import { withRetry, type RetryOptions } from './retry.ts';
+import { withRetry, type RetryOptions } from '../mongo/retry.ts';
 import {
   closingFields,
   gateDisplay,
@@ -57,19 +58,24 @@ export interface ApplyResult {
 }
 
 const DUPLICATE_KEY = 11000;
+
+/** Options every operation of one attempt gets: its deadline's signal (the driver's option types omit it for writes, but honour it). */
+type Op = InsertOneOptions & UpdateOptions & FindOptions & Abortable;
 const MAX_RACES = 5;
 
 export const isDuplicateKey = (err: unknown): boolean => (err as MongoServerError)?.code === DUPLICATE_KEY;
 
 /** Creates the indexes billing relies on (idempotent); call at start. */
-export async function prepareBilling(db: Db): Promise<BillingCollections> {
+export async function prepareBilling(db: Db, signal?: AbortSignal): Promise<BillingCollections> {
   const sessions = db.collection<SessionDoc>('sessions');
   const gateEvents = db.collection<GateEventDoc>('gateEvents');
   await gateEvents.createIndexes([
     { key: { eventId: 1 }, name: 'eventId_unique', unique: true },
     { key: { lot: 1, at: 1 }, name: 'lot_at' },
     { key: { carId: 1, at: 1 }, name: 'carId_at' },
-  ]);
+    // The charging desk reads the ids of the events received lately at start (billing/desk.ts).
+    { key: { receivedAt: 1 }, name: 'receivedAt' },
+  ], { signal } as never);
   await sessions.createIndexes([
     // At most one open session per car and lot: a second concurrent entry fails instead of hiding one.
     { key: { carId: 1, lot: 1 }, name: 'one_open_per_car_lot', unique: true, partialFilterExpression: { status: 'open' } },
@@ -79,7 +85,7 @@ export async function prepareBilling(db: Db): Promise<BillingCollections> {
     { key: { lot: 1, exitAt: 1 }, name: 'lot_exitAt' },
     { key: { status: 1, lot: 1 }, name: 'status_lot' },
     { key: { entryEventId: 1 }, name: 'entryEventId' },
-  ]);
+  ], { signal } as never);
   return { sessions, gateEvents };
 }
 
@@ -89,6 +95,8 @@ export interface BillingOptions {
   /** Called before each retry of an event (MongoDB not writable). */
   onRetry?: (info: { eventId: string; attempt: number; delayMs: number; error: unknown }) => void;
   now?: () => Date;
+  /** Deadline of one attempt at an event (all its reads and writes), ms. Default 10,000. */
+  attemptTimeoutMs?: number;
 }
 
 interface Applied {
@@ -117,7 +125,8 @@ export class Billing {
     return withRetry(
       async (attempt) => {
         attempts = attempt;
-        return { ...(await this.applyOnce(ev, tariff)), attempts };
+        const timeoutMs = this.options.attemptTimeoutMs ?? OPERATION_TIMEOUT_MS;
+        return { ...(await bounded(`gate event ${ev.eventId}`, timeoutMs, (s) => this.applyOnce(ev, tariff, { signal: s }), signal)), attempts };
       },
       {
         ...this.options.retry,
@@ -131,7 +140,7 @@ export class Billing {
     );
   }
 
-  private async applyOnce(input: LotGateEvent, tariff: Tariff): Promise<Omit<ApplyResult, 'attempts'>> {
+  private async applyOnce(input: LotGateEvent, tariff: Tariff, o: Op): Promise<Omit<ApplyResult, 'attempts'>> {
     const { sessions, gateEvents } = this.collections;
     const record: GateEventDoc = {
       eventId: input.eventId,
@@ -148,46 +157,46 @@ export class Billing {
     };
     let ev = input;
     try {
-      await gateEvents.insertOne({ ...record });
+      await gateEvents.insertOne({ ...record }, o);
     } catch (err) {
       if (!isDuplicateKey(err)) throw err;
-      const stored = await gateEvents.findOne({ eventId: input.eventId });
+      const stored = await gateEvents.findOne({ eventId: input.eventId }, o);
       if (!stored) throw err;
       // The first copy of an event id is the event; a repeat with other content changes nothing.
       ev = { eventId: stored.eventId, lot: stored.lot, gate: stored.gate, direction: stored.direction, carId: stored.carId, ts: stored.ts, receivedAt: stored.receivedAt.getTime() };
       if (stored.appliedAt && stored.sessionId && stored.outcome) {
-        const session = await sessions.findOne({ _id: stored.sessionId });
-        if (session) return this.result(session, stored.outcome, ev.direction, true, tariff);
+        const session = await sessions.findOne({ _id: stored.sessionId }, o);
+        if (session) return this.result(session, stored.outcome, ev.direction, true, tariff, o);
       }
     }
-    const { session, outcome } = ev.direction === 'entry' ? await this.applyEntry(ev, tariff) : await this.applyExit(ev, tariff);
-    await gateEvents.updateOne({ eventId: ev.eventId }, { $set: { appliedAt: this.now(), sessionId: session._id, outcome } });
-    return this.result(session, outcome, ev.direction, false, tariff);
+    const { session, outcome } = ev.direction === 'entry' ? await this.applyEntry(ev, tariff, o) : await this.applyExit(ev, tariff, o);
+    await gateEvents.updateOne({ eventId: ev.eventId }, { $set: { appliedAt: this.now(), sessionId: session._id, outcome } }, o);
+    return this.result(session, outcome, ev.direction, false, tariff, o);
   }
 
-  private async result(session: SessionDoc, outcome: Outcome, direction: Direction, duplicate: boolean, tariff: Tariff): Promise<Omit<ApplyResult, 'attempts'>> {
-    const superseded = direction === 'entry' ? (await this.collections.sessions.find({ supersededBy: session._id }, { projection: { _id: 1 } }).toArray()).map((s) => s._id) : [];
+  private async result(session: SessionDoc, outcome: Outcome, direction: Direction, duplicate: boolean, tariff: Tariff, o: Op): Promise<Omit<ApplyResult, 'attempts'>> {
+    const superseded = direction === 'entry' ? (await this.collections.sessions.find({ supersededBy: session._id }, { projection: { _id: 1 }, ...o }).toArray()).map((s) => s._id) : [];
     return { session, outcome, duplicate, superseded, display: gateDisplay(session, direction, tariff.minorDigits) };
   }
 
-  private async applyEntry(ev: LotGateEvent, tariff: Tariff): Promise<Applied> {
+  private async applyEntry(ev: LotGateEvent, tariff: Tariff, o: Op): Promise<Applied> {
     const { sessions } = this.collections;
-    const done = await sessions.findOne({ _id: ev.eventId });
+    const done = await sessions.findOne({ _id: ev.eventId }, o);
     if (done) return { session: done, outcome: 'opened' };
     for (let race = 0; race < MAX_RACES; race += 1) {
       // Not our own session: a concurrent copy of this event may have opened it a moment ago.
-      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open', _id: { $ne: ev.eventId } }).toArray();
+      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open', _id: { $ne: ev.eventId } }, o).toArray();
       for (const older of open) {
-        await sessions.updateOne({ _id: older._id, status: 'open' }, { $set: supersededFields(older, ev, this.now()) });
+        await sessions.updateOne({ _id: older._id, status: 'open' }, { $set: supersededFields(older, ev, this.now()) }, o);
         this.options.logger?.info({ sessionId: older._id, carId: ev.carId, lot: ev.lot, by: ev.eventId }, 'billing: car entered again while its session was open; older session superseded');
       }
       const session = openedSession(ev, tariff, this.now());
       try {
-        await sessions.insertOne(session);
+        await sessions.insertOne(session, o);
         return { session, outcome: 'opened' };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
-        const mine = await sessions.findOne({ _id: ev.eventId });
+        const mine = await sessions.findOne({ _id: ev.eventId }, o);
         if (mine) return { session: mine, outcome: 'opened' };
         // Another entry of the same car opened a session meanwhile: supersede it too.
       }
@@ -195,28 +204,28 @@ export class Billing {
     throw new Error(`entry ${ev.eventId}: another open session of ${ev.carId} at ${ev.lot} kept appearing`);
   }
 
-  private async applyExit(ev: LotGateEvent, tariff: Tariff): Promise<Applied> {
+  private async applyExit(ev: LotGateEvent, tariff: Tariff, o: Op): Promise<Applied> {
     const { sessions } = this.collections;
     for (let race = 0; race < MAX_RACES; race += 1) {
-      const done = await sessions.findOne({ exitEventId: ev.eventId });
+      const done = await sessions.findOne({ exitEventId: ev.eventId }, o);
       if (done) return { session: done, outcome: exitOutcome(done.status) };
-      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open' }).sort({ entryAt: -1 }).limit(1).next();
+      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open' }, o).sort({ entryAt: -1 }).limit(1).next();
       if (!open) {
         try {
           const session = unmatchedSession(ev, tariff, this.now());
-          await sessions.insertOne(session);
+          await sessions.insertOne(session, o);
           return { session, outcome: 'unmatched' };
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
           continue;
         }
       }
-      const target = open.entryAt && ev.ts < open.entryAt.getTime() ? ((await this.lateExitTarget(open, ev)) ?? open) : open;
+      const target = open.entryAt && ev.ts < open.entryAt.getTime() ? ((await this.lateExitTarget(open, ev, o)) ?? open) : open;
       const { fields, outcome } = closingFields(target, ev, tariff, this.now());
       if (target !== open) fields.reason = lateExitReason(open, ev);
       const guard = target === open ? { _id: open._id, status: 'open' as const } : { _id: target._id, status: 'superseded' as const, exitEventId: null };
       try {
-        const closed = await sessions.findOneAndUpdate(guard, { $set: fields }, { returnDocument: 'after' });
+        const closed = await sessions.findOneAndUpdate(guard, { $set: fields }, { returnDocument: 'after', signal: o.signal } as FindOneAndUpdateOptions);
         if (closed) return { session: closed, outcome };
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
@@ -231,8 +240,8 @@ export class Billing {
    * delivered late (after the next entry superseded that visit): that superseded session
    * then takes the exit, instead of the open one being flagged for clock skew.
    */
-  private async lateExitTarget(open: SessionDoc, ev: LotGateEvent): Promise<SessionDoc | null> {
-    return this.collections.sessions.findOne({ supersededBy: open._id, status: 'superseded', exitEventId: null, entryAt: { $lte: new Date(ev.ts) } });
+  private async lateExitTarget(open: SessionDoc, ev: LotGateEvent, o: Op): Promise<SessionDoc | null> {
+    return this.collections.sessions.findOne({ supersededBy: open._id, status: 'superseded', exitEventId: null, entryAt: { $lte: new Date(ev.ts) } }, o);
   }
 }
 

@@ -1,10 +1,12 @@
 // parking-charging: gate events in (from mqtt in), gate displays out (to mqtt out).
-// Each event is recorded and applied to the sessions exactly once (billing/store.ts),
-// retried through MongoDB failovers; events of one car at one lot are applied in order.
-import { Billing, RetryAborted, type ApplyResult } from '../../billing/index.ts';
+// The charging desk (billing/desk.ts) answers each event at once from the open sessions it
+// knows, also while MongoDB elects a primary; every event is journaled, then recorded and
+// applied to the sessions exactly once (billing/store.ts), retried through failovers, in
+// order per car. The second output carries the session once MongoDB holds it.
+import path from 'node:path';
+import { Billing, ChargingDesk, EventJournal, RetryAborted, type ApplyResult, type GateAnswer } from '../../billing/index.ts';
 import { Topics } from '../../contract/index.ts';
 import { displayMessage, gateEventFromMessage, GateMessageError, sessionMessage } from './gate-message.ts';
-import { KeyedQueue } from './keyed-queue.ts';
 import type { MongodbNode } from './mongodb.ts';
 import { onClose, unsetEnv, type Node, type NodeAPI, type NodeDef } from './red.ts';
 import type { TariffNode } from './tariff.ts';
@@ -22,8 +24,10 @@ export interface ChargingDef extends NodeDef {
 
 /** Most distinct (cause, topic) pairs of bad events remembered for "log once". */
 const LOGGED_LIMIT = 1000;
-/** Longest wait for events in flight when the node stops, ms. */
-const CLOSE_WAIT_MS = 5000;
+/** Longest wait for MongoDB to take the events answered so far when the node stops, ms (the rest stays in the journal). */
+const CLOSE_WAIT_MS = 2000;
+/** Deadline of reading the open sessions at start (a secondary will do), ms; retried until it works. */
+const SEED_TIMEOUT_MS = 5000;
 
 export function registerCharging(RED: NodeAPI): void {
   RED.nodes.registerType<ChargingDef, Node>('parking-charging', function (def) {
@@ -32,52 +36,81 @@ export function registerCharging(RED: NodeAPI): void {
   });
 }
 
+/** The journal of this node's events under Node-RED's user directory; none when Node-RED has none (a test helper). */
+function journalOf(RED: NodeAPI, node: Node): EventJournal | undefined {
+  const userDir = RED.settings.userDir;
+  if (typeof userDir !== 'string' || !userDir) return undefined;
+  const journal = new EventJournal(path.join(userDir, 'parking-charging', node.id.replace(/[^A-Za-z0-9_-]/g, '_')));
+  if (journal.problems.length) node.warn(`journal: skipped unreadable lines (${journal.problems.join('; ')})`);
+  return journal;
+}
+
 function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
   const mongo = RED.nodes.getNode(def.mongodb) as MongodbNode | null;
   const tariffs = RED.nodes.getNode(def.tariff) as TariffNode | null;
   const topics = new Topics(unsetEnv(def.topicRoot) ? 'parking' : (def.topicRoot ?? '').trim() || 'parking');
   const repeatDisplay = def.repeatDisplay === true || def.repeatDisplay === 'true';
-  const queue = new KeyedQueue();
-  const stop = new AbortController();
   const counts = { applied: 0, repeats: 0, rejected: 0 };
   const logged = new Set<string>();
   let last = '';
   let retrying = false;
-  let connected = false;
-
-  const show = () => {
-    const tail = `${counts.applied} applied${counts.repeats ? `, ${counts.repeats} repeats` : ''}${counts.rejected ? `, ${counts.rejected} rejected` : ''}`;
-    if (retrying) node.status({ fill: 'yellow', shape: 'ring', text: `MongoDB not writable: retrying (${queue.size} waiting); ${tail}` });
-    else if (!connected && queue.size) node.status({ fill: 'yellow', shape: 'ring', text: `waiting for MongoDB ${mongo?.hosts ?? ''} (${queue.size} waiting)` });
-    else node.status({ fill: 'green', shape: 'dot', text: `${last ? `${last}; ` : ''}${tail}` });
-  };
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
 
   const problem = !mongo ? 'no MongoDB connection (parking-mongodb) configured' : !tariffs ? 'no tariff (parking-tariff) configured' : undefined;
-  if (problem) node.status({ fill: 'red', shape: 'ring', text: problem });
-  else show();
-
-  // Events wait for MongoDB as long as the node runs: an outage delays them, never drops them.
+  // Events wait for MongoDB as long as the node runs: an outage delays their record, never drops them.
   let billing: Promise<Billing> | undefined;
   const getBilling = () =>
     (billing ??= mongo!.collections().then(
-      (collections) => {
-        connected = true;
-        return new Billing(collections, {
-          retry: { deadlineMs: Number.POSITIVE_INFINITY, maxDelayMs: 5000 },
+      (collections) =>
+        new Billing(collections, {
+          retry: { deadlineMs: Number.POSITIVE_INFINITY, maxDelayMs: 2000 },
           onRetry: () => {
             retrying = true;
             show();
           },
-        });
-      },
+        }),
       (err: Error) => {
         billing = undefined;
         throw err;
       },
     ));
+  const desk = problem
+    ? undefined
+    : new ChargingDesk({
+        apply: async (ev, tariff, signal) => (await getBilling()).apply(ev, tariff, signal),
+        read: () => mongo!.readable(),
+        journal: journalOf(RED, node),
+        logger: { warn: (obj, msg) => node.warn(`${msg} ${JSON.stringify(obj)}`), info: (obj, msg) => node.log(`${msg} ${JSON.stringify(obj)}`) },
+      });
+
+  function show() {
+    if (problem || !desk) return;
+    const tail = `${counts.applied} applied${counts.repeats ? `, ${counts.repeats} repeats` : ''}${counts.rejected ? `, ${counts.rejected} rejected` : ''}${desk.stats.mismatches ? `, ${desk.stats.mismatches} recorded differently` : ''}`;
+    if (retrying && desk.unsaved) node.status({ fill: 'yellow', shape: 'ring', text: `MongoDB not writable: gates answered, ${desk.unsaved} to record; ${tail}` });
+    else if (!desk.ready) node.status({ fill: 'yellow', shape: 'ring', text: `reading the open sessions from MongoDB ${mongo?.hosts ?? ''}; ${tail}` });
+    else node.status({ fill: 'green', shape: 'dot', text: `${last ? `${last}; ` : ''}${tail}` });
+  }
+  if (problem) node.status({ fill: 'red', shape: 'ring', text: problem });
+  else show();
+
+  // The open sessions, read until it works (every attempt bounded); events are answered meanwhile.
+  const seed = () => {
+    if (closed || !desk || !tariffs?.tariff) return;
+    desk.seed(SEED_TIMEOUT_MS, tariffs.tariff).then(
+      (ready) => {
+        show();
+        if (!ready) timer = setTimeout(seed, 1000);
+      },
+      () => {
+        timer = setTimeout(seed, 1000);
+      },
+    );
+  };
+  seed();
 
   node.on('input', (msg, send, done) => {
-    if (problem) return done(new Error(problem));
+    if (problem || !desk) return done(new Error(problem));
     const tariff = tariffs!.tariff;
     if (!tariff) return done(new Error(`tariff not usable: ${tariffs!.problem ?? 'unknown problem'}`));
     let ev;
@@ -96,32 +129,36 @@ function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
       return done(err);
     }
     const event = ev;
-    if (!connected) setImmediate(show);
-    queue
-      .run(`${event.lot}/${event.carId}`, async () => (await getBilling()).apply(event, tariff, stop.signal))
-      .then((result: ApplyResult) => {
-        retrying = false;
-        if (result.duplicate) counts.repeats += 1;
+    const failed = (err: Error) => {
+      if (err instanceof RetryAborted) return new Error(`stopped before gate event ${event.eventId} was recorded in MongoDB (it stays in the journal): ${err.lastError instanceof Error ? err.lastError.message : String(err.lastError)}`);
+      return new Error(`gate event ${event.eventId} (${event.direction} ${event.carId} at ${event.lot}) not applied: ${err.message}`);
+    };
+    desk
+      .handle(event, tariff)
+      .then((answer: GateAnswer) => {
+        if (answer.duplicate) counts.repeats += 1;
         else counts.applied += 1;
-        last = result.display.text.replace(/\s+/g, ' ');
+        last = answer.display.text.replace(/\s+/g, ' ');
         show();
-        const display = !result.duplicate || repeatDisplay ? { ...msg, ...displayMessage(topics, event, result) } : null;
-        send([display, sessionMessage(topics, event, result)]);
-        done();
+        // The gate first, at once; the session (second output) once MongoDB holds it.
+        if (!answer.duplicate || repeatDisplay) send([{ ...msg, ...displayMessage(topics, event, answer) }, null]);
+        answer.stored.then(
+          (result: ApplyResult) => {
+            retrying = false;
+            show();
+            send([null, sessionMessage(topics, event, result)]);
+            done();
+          },
+          (err: Error) => done(failed(err)),
+        );
       })
-      .catch((err: Error) => {
-        if (err instanceof RetryAborted) return done(new Error(`stopped before gate event ${event.eventId} was applied: ${err.lastError instanceof Error ? err.lastError.message : String(err.lastError)}`));
-        done(new Error(`gate event ${event.eventId} (${event.direction} ${event.carId} at ${event.lot}) not applied: ${err.message}`));
-      });
+      .catch((err: Error) => done(failed(err)));
   });
 
   onClose(node, async () => {
-    const drained = queue.idle();
-    let timer: NodeJS.Timeout | undefined;
-    const waited = await Promise.race([drained.then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_WAIT_MS)))]);
+    closed = true;
     clearTimeout(timer);
-    // Events still waiting for MongoDB stop now; they stay recorded or unrecorded, never half-applied.
-    stop.abort();
-    if (!waited) await drained;
+    // Events still waiting for MongoDB stay in the journal for the next start; never half-applied.
+    await desk?.close(CLOSE_WAIT_MS);
   });
 }

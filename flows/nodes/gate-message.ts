@@ -38,7 +38,7 @@ export function gateEventFromMessage(msg: NodeMessage, topics: Topics, receivedA
 }
 
 /** The gate display for mqtt out: `<root>/{lot}/gate/{gate}/display`, QoS 1, not retained. */
-export function displayMessage(topics: Topics, ev: Pick<LotGateEvent, 'lot' | 'gate'>, result: ApplyResult): NodeMessage {
+export function displayMessage(topics: Topics, ev: Pick<LotGateEvent, 'lot' | 'gate'>, result: Pick<ApplyResult, 'display'>): NodeMessage {
   return { topic: topics.gateDisplay(ev.lot, ev.gate), payload: result.display, qos: 1, retain: false };
 }
 

@@ -6,5 +6,5 @@ export { registerReport, reportParameters, type ReportDef } from './report.ts';
 export { registerMqttFailover, parseUrls, DEFAULT_AFTER_MS, type FailoverDef } from './failover.ts';
 export { FailoverPolicy, linkState, type LinkState } from './failover-policy.ts';
 export { gateEventFromMessage, displayMessage, sessionMessage, GateMessageError } from './gate-message.ts';
-export { KeyedQueue } from './keyed-queue.ts';
+export { KeyedQueue } from '../../billing/keyed-queue.ts';
 export type { NodeAPI, Node, NodeDef, NodeMessage } from './red.ts';

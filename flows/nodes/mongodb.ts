@@ -2,6 +2,7 @@
 // creates billing's indexes at start and keeps retrying while MongoDB is unreachable.
 import { MongoClient } from 'mongodb';
 import { prepareBilling, withRetry, type BillingCollections } from '../../billing/index.ts';
+import { bounded, closeMongo, MONGO_OPTIONS, OPERATION_TIMEOUT_MS } from '../../mongo/index.ts';
 import { redact } from '../../config/index.ts';
 import { onClose, unsetEnv, type Node, type NodeAPI, type NodeDef } from './red.ts';
 
@@ -15,8 +16,10 @@ export interface MongodbNode extends Node {
   readonly database: string;
   /** Hosts of the URI, for messages (no credentials). */
   readonly hosts: string;
-  /** The billing collections, once their indexes exist. Rejects on a bad configuration. */
+  /** The billing collections, once their indexes exist (that needs a primary). Rejects on a bad configuration. */
   collections(): Promise<BillingCollections>;
+  /** The billing collections for reading at once, a secondary included; undefined on a bad configuration. */
+  readable(): BillingCollections | undefined;
 }
 
 const DB_NAME = /^[^/\\. "$*<>:|?]{1,63}$/;
@@ -35,7 +38,7 @@ export function registerMongodb(RED: NodeAPI): void {
     'parking-mongodb',
     function (def) {
       RED.nodes.createNode(this, def);
-      const node = this as MongodbNode & { database: string; hosts: string; collections: MongodbNode['collections'] };
+      const node = this as MongodbNode & { database: string; hosts: string; collections: MongodbNode['collections']; readable: MongodbNode['readable'] };
       const stop = new AbortController();
       let client: MongoClient | undefined;
       let problem: Error | undefined;
@@ -49,7 +52,8 @@ export function registerMongodb(RED: NodeAPI): void {
         const uri = connectionString(def.uri ?? '', this.credentials?.user, this.credentials?.password);
         node.hosts = /\/\/(?:[^@/]*@)?([^/?]+)/.exec(uri)?.[1] ?? '';
         if (!DB_NAME.test(node.database)) throw new Error(`database must be 1-63 characters without / \\ . space " $ * < > : | ?, got '${node.database}'`);
-        client = new MongoClient(uri, { appName: 'parking-flows', serverSelectionTimeoutMS: 10_000, retryWrites: true });
+        // The platform's client options (majority writes, retryable writes, a quick view of elections).
+        client = new MongoClient(uri, { ...MONGO_OPTIONS, appName: 'parking-flows' });
       } catch (err) {
         problem = new Error(`MongoDB connection ${def.name || def.id}: ${(err as Error).message}`);
         node.error(problem.message);
@@ -57,10 +61,15 @@ export function registerMongodb(RED: NodeAPI): void {
 
       let ready: Promise<BillingCollections> | undefined;
       let warned = false;
+      node.readable = () => {
+        if (problem || !client) return undefined;
+        const db = client.db(node.database);
+        return { sessions: db.collection('sessions'), gateEvents: db.collection('gateEvents') } as BillingCollections;
+      };
       node.collections = () => {
         if (problem || !client) return Promise.reject(problem);
         const db = client.db(node.database);
-        ready ??= withRetry(() => prepareBilling(db), {
+        ready ??= withRetry(() => bounded('billing index setup', OPERATION_TIMEOUT_MS, (signal) => prepareBilling(db, signal)), {
           deadlineMs: Number.POSITIVE_INFINITY,
           maxDelayMs: 5000,
           signal: stop.signal,
@@ -79,7 +88,7 @@ export function registerMongodb(RED: NodeAPI): void {
 
       onClose(node, async () => {
         stop.abort();
-        await client?.close();
+        if (client) await closeMongo(client);
       });
     },
     { credentials: { user: { type: 'text' }, password: { type: 'password' } } },

@@ -46,7 +46,7 @@ describe('flows: parking-charging node', function () {
   });
 
   it('answers an entry with a welcome and an exit with the fee, on the gate display topic with QoS 1', async function () {
-    const { charging, display } = await load();
+    const { charging, display, session } = await load();
     const welcomed = nextInput(display, 'the entry display');
     charging.receive(gate('entry', 'B1234XYZ', T0));
     const entry = await welcomed;
@@ -55,6 +55,7 @@ describe('flows: parking-charging node', function () {
     expect(entry.payload).to.not.have.property('fee');
 
     const charged = nextInput(display, 'the exit display');
+    const recorded = nextInput(session, 'the exit recorded in MongoDB', (msg) => (msg.payload as { status: string }).status === 'closed');
     charging.receive(gate('exit', 'B1234XYZ', T0 + 125 * MIN));
     const exit = await charged;
     expect(exit.topic).to.equal('parking/mall-1/gate/out-1/display');
@@ -68,6 +69,7 @@ describe('flows: parking-charging node', function () {
       currency: 'IDR',
       text: 'B1234XYZ  2h05m  Rp13.000',
     });
+    await recorded;
     expect(await db.collection('sessions').findOne({ carId: 'B1234XYZ' })).to.deep.include({ status: 'closed', fee: 13000, durationMinutes: 125 });
   });
 
@@ -119,7 +121,7 @@ describe('flows: parking-charging node', function () {
   });
 
   it('unmatched exits, double entries and clock skew give explicit statuses and displays', async function () {
-    const { charging, display } = await load();
+    const { charging, display, session } = await load();
     const next = () => nextInput(display, 'a display');
     let shown = next();
     charging.receive(gate('exit', 'LOST1', T0));
@@ -129,8 +131,10 @@ describe('flows: parking-charging node', function () {
     charging.receive(gate('entry', 'TWICE1', T0));
     await shown;
     shown = next();
+    const recorded = nextInput(session, 'the second entry recorded', (msg) => (msg.payload as { carId: string; entryAt: Date }).carId === 'TWICE1' && (msg.payload as { entryAt: Date }).entryAt.getTime() === T0 + 60 * MIN);
     charging.receive(gate('entry', 'TWICE1', T0 + 60 * MIN));
     await shown;
+    await recorded;
     expect(await db.collection('sessions').countDocuments({ carId: 'TWICE1', status: 'superseded' })).to.equal(1);
 
     shown = next();

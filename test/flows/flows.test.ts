@@ -10,7 +10,7 @@ import type { Db } from 'mongodb';
 import { startFlows, type FlowsOptions, type RunningFlows } from '../../flows/index.ts';
 import { createLogger, type LogLevel } from '../../log/index.ts';
 import { startBroker, type RunningBroker } from '../helpers/brokers.ts';
-import { requireStandIn, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { requireStandIn, startTestMongo, waitFor, type TestMongo } from '../helpers/mongo.ts';
 
 const MIN = 60_000;
 // In the past whatever the clock says, so open sessions have a fee so far.
@@ -284,6 +284,9 @@ describe('flows: the charging flow in embedded Node-RED', function () {
             ['entry', 'open', null],
           ]);
         }
+        // The gates were answered at once; MongoDB holds the events once it took them all.
+        const all = events.length + CARS;
+        await waitFor(async () => (await db.collection('gateEvents').countDocuments({ lot, appliedAt: { $ne: null } })) === all, `all ${all} events applied in MongoDB`, { timeoutMs: 30_000 });
         const closed = await db.collection('sessions').find({ lot, status: 'closed' }).toArray();
         expect(closed, 'one charged session per car').to.have.length(CARS);
         for (const s of closed) expect(s.fee).to.equal(9000);

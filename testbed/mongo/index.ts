@@ -12,7 +12,7 @@ export interface StandInReplicaSet {
   primary(): number | undefined;
   statuses(): MemberStatus[];
   waitForPrimary(timeoutMs?: number): Promise<number>;
-  stepDown(opts?: { handoff?: boolean }): Promise<void>;
+  stepDown(opts?: { handoff?: boolean; stepDownSecs?: number }): Promise<void>;
   kill(i: number): Promise<void>;
   restart(i: number): Promise<void>;
   partition(i: number): void;
