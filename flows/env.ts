@@ -22,6 +22,8 @@ export const FLOWS_ENV_NAMES = [
   'PARKING_FLOWS_MQTT_URL',
   'PARKING_FLOWS_MQTT_URLS',
   'PARKING_FLOWS_MQTT_CLIENT_ID',
+  'PARKING_FLOWS_MQTT_STANDBY_URL',
+  'PARKING_FLOWS_MQTT_STANDBY_CLIENT_ID',
   'PARKING_FLOWS_MQTT_FAILOVER_MS',
   'PARKING_FLOWS_TOPIC_ROOT',
   'PARKING_FLOWS_GATE_EVENTS',
@@ -51,6 +53,9 @@ export function flowsEnv(o: FlowsEnvOptions): FlowsEnv {
     PARKING_FLOWS_MQTT_URL: urls[0],
     PARKING_FLOWS_MQTT_URLS: urls.join(','),
     PARKING_FLOWS_MQTT_CLIENT_ID: o.mqttClientId,
+    // Gate events are taken on the standby too (the second URL; the only one when there is one).
+    PARKING_FLOWS_MQTT_STANDBY_URL: urls[1] ?? urls[0],
+    PARKING_FLOWS_MQTT_STANDBY_CLIENT_ID: `${o.mqttClientId}-standby`,
     PARKING_FLOWS_MQTT_FAILOVER_MS: String(o.mqttFailoverMs),
     PARKING_FLOWS_TOPIC_ROOT: o.topicRoot,
     PARKING_FLOWS_GATE_EVENTS: new Topics(o.topicRoot).filters.gateEvents,

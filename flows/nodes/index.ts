@@ -4,6 +4,7 @@ export { registerTariff, tariffFromDef, deployedTariff, type TariffDef, type Tar
 export { registerCharging, type ChargingDef } from './charging.ts';
 export { registerReport, reportParameters, type ReportDef } from './report.ts';
 export { registerMqttFailover, parseUrls, DEFAULT_AFTER_MS, type FailoverDef } from './failover.ts';
+export { registerMqttOut, MAX_HELD, HOLD_MS, type MqttOutDef } from './mqtt-out.ts';
 export { FailoverPolicy, linkState, type LinkState } from './failover-policy.ts';
 export { gateEventFromMessage, displayMessage, sessionMessage, GateMessageError } from './gate-message.ts';
 export { KeyedQueue } from '../../billing/keyed-queue.ts';

@@ -8,9 +8,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import vm from 'node:vm';
 import { DEFAULT_TARIFF } from '../../billing/index.ts';
-import { deployedTariff, tariffFromDef, type TariffDef } from '../../flows/nodes/index.ts';
+import { deployedTariff, MAX_HELD, tariffFromDef, type TariffDef } from '../../flows/nodes/index.ts';
 import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
-import { helper, nodeFile } from './helpers.ts';
+import { helper, nextError, nodeFile } from './helpers.ts';
 
 const SHIPPED = JSON.parse(readFileSync(new URL('../../flows/parking.json', import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
 const shippedTariff = SHIPPED.find((n) => n.type === 'parking-tariff')!;
@@ -160,6 +160,70 @@ describe('flows: config nodes', function () {
     });
   });
 
+  describe('parking-mqtt-out', function () {
+    /** A stand-in for Node-RED's mqtt-broker configuration: what parking-mqtt-out uses of it. */
+    function fakeBroker(RED: any) {
+      RED.nodes.registerType('fake-broker', function (this: any, def: any) {
+        RED.nodes.createNode(this, def);
+        this.connected = def.connected === true;
+        this.published = [] as Array<{ topic: string; payload: unknown }>;
+        this.users = 0;
+        this.register = () => (this.users += 1);
+        this.deregister = (_node: unknown, done: () => void) => {
+          this.users -= 1;
+          done();
+        };
+        this.publish = (msg: { topic: string; payload: unknown }, done: (err?: Error) => void) => {
+          this.published.push({ topic: msg.topic, payload: msg.payload });
+          done();
+        };
+      });
+    }
+    const flow = (primaryUp: boolean, standbyUp: boolean) => [
+      { id: 'p', type: 'fake-broker', connected: primaryUp },
+      { id: 's', type: 'fake-broker', connected: standbyUp },
+      { id: 'out', type: 'parking-mqtt-out', broker: 'p', standby: 's' },
+    ];
+    const msg = (n: number) => ({ topic: `parking/l/gate/g/display`, payload: { n } });
+
+    it('publishes through the primary while it is connected, otherwise through the standby', async function () {
+      await helper.load([fakeBroker, nodeFile('mqtt-out')], flow(true, true));
+      const [p, s, out] = ['p', 's', 'out'].map((id) => helper.getNode(id) as any);
+      expect([p.users, s.users], 'both connections kept up').to.deep.equal([1, 1]);
+      out.receive(msg(1));
+      p.connected = false;
+      out.receive(msg(2));
+      expect(p.published.map((m: any) => m.payload.n)).to.deep.equal([1]);
+      expect(s.published.map((m: any) => m.payload.n)).to.deep.equal([2]);
+    });
+
+    it('holds messages while neither broker is connected and sends them in order once one is', async function () {
+      await helper.load([fakeBroker, nodeFile('mqtt-out')], flow(false, false));
+      const [p, s, out] = ['p', 's', 'out'].map((id) => helper.getNode(id) as any);
+      for (const n of [1, 2, 3]) out.receive(msg(n));
+      expect(out.status.lastCall.args[0]).to.deep.include({ text: 'no broker connected: 3 held' });
+      const sent = new Promise<void>((resolve) => {
+        const publish = s.publish;
+        s.publish = (m: any, done: any) => {
+          publish(m, done);
+          if (s.published.length === 3) resolve();
+        };
+      });
+      s.connected = true;
+      await sent;
+      expect(s.published.map((m: any) => m.payload.n)).to.deep.equal([1, 2, 3]);
+      expect(p.published).to.deep.equal([]);
+    });
+
+    it(`holds at most ${MAX_HELD}: past that the oldest is dropped with an error`, async function () {
+      await helper.load([fakeBroker, nodeFile('mqtt-out')], flow(false, false));
+      const out = helper.getNode('out') as any;
+      const error = nextError(out, 'the drop');
+      for (let n = 0; n <= MAX_HELD; n++) out.receive(msg(n));
+      expect(await error).to.match(/more than 1000 messages held while no MQTT broker is connected/);
+    });
+  });
+
   it('load into a Node-RED started on its own, without a TypeScript loader (tsx compiles them on the fly)', async function () {
     const dir = await mkdtemp(join(tmpdir(), 'parking-standalone-'));
     try {
@@ -189,7 +253,7 @@ describe('flows: config nodes', function () {
   });
 
   it('every shipped node has an editor definition, a template and help', function () {
-    const types = ['parking-mongodb', 'parking-tariff', 'parking-charging', 'parking-report', 'parking-mqtt-failover'];
+    const types = ['parking-mongodb', 'parking-tariff', 'parking-charging', 'parking-report', 'parking-mqtt-failover', 'parking-mqtt-out'];
     for (const type of types) expect(editorDefinitions(`${type}.html`)).to.have.property(type);
     const pkg = JSON.parse(readFileSync(new URL('../../flows/nodes/package.json', import.meta.url), 'utf8'));
     expect(Object.keys(pkg['node-red'].nodes)).to.have.members(types);

@@ -142,7 +142,7 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       expect(login, 'no login without credentials').to.deep.equal({});
       const nodes = await (await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json' } })).json();
       const types = (nodes as Array<{ types: string[] }>).flatMap((set) => set.types);
-      expect(types).to.include.members(['parking-charging', 'parking-tariff', 'parking-mongodb', 'parking-report', 'parking-mqtt-failover']);
+      expect(types).to.include.members(['parking-charging', 'parking-tariff', 'parking-mongodb', 'parking-report', 'parking-mqtt-failover', 'parking-mqtt-out']);
     });
 
     it('an entry gets a welcome, the exit its fee, and the session document holds the contract fields', async function () {
@@ -369,7 +369,7 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       standby = await startBroker({ role: 'standby', allowAnonymous: true, wsPort: false, bridge: { url: primary.url } });
       await standby.bridged();
       m = await startTestMongo();
-      const subscribed = flowsSubscribed(primary, 'parking/+/gate/+/event');
+      const subscribed = Promise.all([flowsSubscribed(primary, 'parking/+/gate/+/event'), flowsSubscribed(standby, 'parking/+/gate/+/event')]);
       flows = await start({ mongodbUri: m.uri, mongodbDb: m.dbName, mqttUrls: [primary.url, standby.url], mqttFailoverMs: 300 }, dataDir);
       await subscribed;
       gates = await Gates.connect(standby.url);
@@ -382,15 +382,25 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       await m?.close();
     });
 
+    it('takes gate events on both brokers: each charged once, though it arrives on both through the bridge', async function () {
+      const events = Array.from({ length: 6 }, (_, i) => gates.event('mall-both', i % 2 ? 'exit' : 'entry', `BOTH${Math.floor(i / 2)}`, T0 + i * 40 * MIN));
+      for (const e of events) await gates.publish(e);
+      await gates.waitFor('a display per event', (d) => d.topic.startsWith('parking/mall-both/'), events.length);
+      const all = events.length;
+      await waitFor(async () => (await m.client().db(m.dbName).collection('gateEvents').countDocuments({ lot: 'mall-both', appliedAt: { $ne: null } })) === all, 'every event applied', { timeoutMs: 30_000 });
+      const sessions = await m.client().db(m.dbName).collection('sessions').find({ lot: 'mall-both' }).toArray();
+      expect(sessions.map((s) => [s.carId, s.status, s.fee]).sort()).to.deep.equal([['BOTH0', 'closed', 5000], ['BOTH1', 'closed', 5000], ['BOTH2', 'closed', 5000]]);
+      expect(await m.client().db(m.dbName).collection('gateEvents').countDocuments({ lot: 'mall-both' })).to.equal(all);
+    });
+
     it('charges through the primary, and through the standby once the primary is gone', async function () {
       // Gate on the standby, flows on the primary: the bridge carries both ways.
       const before = gates.event('mall-1', 'entry', 'FAIL1', T0);
       await gates.publish(before);
       await gates.waitFor('the welcome through the bridge', (d) => d.sessionId === before.body.eventId);
 
-      const onStandby = flowsSubscribed(standby, 'parking/+/gate/+/event');
+      // The flow is subscribed on the standby all along: an event published there the moment the primary is gone is not lost.
       await primary.close();
-      await onStandby;
       const after = gates.event('mall-1', 'exit', 'FAIL1', T0 + 30 * MIN);
       await gates.publish(after);
       const [d] = await gates.waitFor('the fee through the standby', (x) => x.carId === 'FAIL1' && x.direction === 'exit');

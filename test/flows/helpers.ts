@@ -41,7 +41,7 @@ export const helper: NodeTestHelper = {
 };
 
 /** A shipped node file (flows/nodes/parking-<name>.cjs), loaded the way Node-RED loads it. */
-export function nodeFile(name: 'mongodb' | 'tariff' | 'charging' | 'report' | 'mqtt-failover'): unknown {
+export function nodeFile(name: 'mongodb' | 'tariff' | 'charging' | 'report' | 'mqtt-failover' | 'mqtt-out'): unknown {
   return require(`../../flows/nodes/parking-${name}.cjs`);
 }
 

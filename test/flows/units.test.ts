@@ -19,6 +19,8 @@ describe('flows: settings for Node-RED', function () {
       PARKING_FLOWS_MQTT_URL: 'mqtt://parking-service:p%40ss@10.0.0.5:1883',
       PARKING_FLOWS_MQTT_URLS: 'mqtt://parking-service:p%40ss@10.0.0.5:1883,mqtt://other:pw@10.0.0.6:1884',
       PARKING_FLOWS_MQTT_CLIENT_ID: 'parking-flows-a',
+      PARKING_FLOWS_MQTT_STANDBY_URL: 'mqtt://other:pw@10.0.0.6:1884',
+      PARKING_FLOWS_MQTT_STANDBY_CLIENT_ID: 'parking-flows-a-standby',
       PARKING_FLOWS_MQTT_FAILOVER_MS: '3000',
       PARKING_FLOWS_TOPIC_ROOT: 'city/parking',
       PARKING_FLOWS_GATE_EVENTS: 'city/parking/+/gate/+/event',
@@ -26,6 +28,8 @@ describe('flows: settings for Node-RED', function () {
       PARKING_FLOWS_MONGODB_DB: 'parking',
     });
     expect(withUserInfo('ws://h:9001/mqtt')).to.equal('ws://h:9001/mqtt');
+    const single = flowsEnv({ mqttUrls: ['mqtt://10.0.0.5:1883'], topicRoot: 'parking', mongodbUri: 'mongodb://db1', mongodbDb: 'parking', mqttFailoverMs: 3000, mqttClientId: 'c' });
+    expect(single.PARKING_FLOWS_MQTT_STANDBY_URL, 'one broker: gate events are taken on it twice (repeats are ignored)').to.equal('mqtt://10.0.0.5:1883');
   });
 
   it('asks for the editor login only with credentials, and never calls home', function () {
