@@ -25,6 +25,14 @@ export function summarizeRuns(runs: readonly DrillRun[]): SummaryRow[] {
       failoverMs: summarize(group.map((r) => r.failoverMs)),
       linkReadyMs: summarize(group.map((r) => r.linkReadyMs)),
       visibleMs: summarize(group.map((r) => r.visibleMs)),
+      durableMs: summarize(group.map((r) => r.durableMs)),
+      serviceMs: summarize(group.map((r) => r.serviceMs)),
+      availabilityP99Ms: worstOf(group.map((r) => r.availabilityP99Ms)),
+      availabilityMaxMs: worstOf(group.map((r) => r.availabilityMaxMs)),
+      gateP99Ms: worstOf(group.map((r) => r.gateP99Ms)),
+      gateMaxMs: worstOf(group.map((r) => r.gateMaxMs)),
+      gateSent: sum(group, (r) => r.gateSent ?? 0),
+      gateUnanswered: sum(group, (r) => (r.gateSent ?? 0) - (r.gateAnswered ?? 0)),
       unrecovered: group.filter((r) => r.failoverMs === null || r.visibleMs === null).length,
       sent: sum(group, (r) => r.sent),
       delivered: sum(group, (r) => r.delivered),
@@ -39,6 +47,12 @@ export function summarizeRuns(runs: readonly DrillRun[]): SummaryRow[] {
 
 const sum = (runs: readonly DrillRun[], pick: (r: DrillRun) => number) => runs.reduce((total, r) => total + pick(r), 0);
 
+/** The largest of the values given, null when none. */
+function worstOf(values: ReadonlyArray<number | null | undefined>): number | null {
+  const known = values.filter((v): v is number => typeof v === 'number');
+  return known.length ? Math.max(...known) : null;
+}
+
 function row(label: string, cls: FaultClass, rates: FailureRates, failoverMs: number): AvailabilityRow {
   const failuresPerYear = rates[cls];
   const downtime = downtimePerYear(failuresPerYear, failoverMs);
@@ -47,20 +61,22 @@ function row(label: string, cls: FaultClass, rates: FailureRates, failoverMs: nu
 }
 
 /**
- * Downtime a year = failures a year × median failover time; availability = 1 − downtime / year.
+ * Downtime a year = failures a year × median interruption (serviceMs: the failover for broker
+ * faults, the slowest availability update or gate answer for database faults); availability =
+ * 1 − downtime / year.
  * Per scenario and link; per class the worst scenario (the platform is as available as its
  * slowest failover of that class); and the earlier parking work at the same failure rates.
  */
 export function availabilityRows(summary: readonly SummaryRow[], rates: FailureRates): { planned: AvailabilityRow[]; unplanned: AvailabilityRow[]; scenarios: AvailabilityRow[]; prior: AvailabilityRow[] } {
   const scenarios = summary
-    .filter((s) => s.failoverMs.median !== null)
-    .map((s) => row(`${s.scenario} (${s.link})`, s.class, rates, s.failoverMs.median!));
+    .filter((s) => s.serviceMs.median !== null)
+    .map((s) => row(`${s.scenario} (${s.link})`, s.class, rates, s.serviceMs.median!));
   const worst = (cls: FaultClass, target?: 'broker' | 'db' | 'redis'): AvailabilityRow[] => {
-    const rows = summary.filter((s) => s.class === cls && s.failoverMs.median !== null && (!target || SCENARIO_INFO[s.scenario].target === target));
+    const rows = summary.filter((s) => s.class === cls && s.serviceMs.median !== null && (!target || SCENARIO_INFO[s.scenario].target === target));
     if (!rows.length) return [];
-    const slowest = rows.reduce((a, b) => (b.failoverMs.median! > a.failoverMs.median! ? b : a));
+    const slowest = rows.reduce((a, b) => (b.serviceMs.median! > a.serviceMs.median! ? b : a));
     const what = target === 'broker' ? 'field link (broker faults)' : 'platform';
-    return [row(`${what}, ${cls}: worst is ${slowest.scenario} (${slowest.link})`, cls, rates, slowest.failoverMs.median!)];
+    return [row(`${what}, ${cls}: worst is ${slowest.scenario} (${slowest.link})`, cls, rates, slowest.serviceMs.median!)];
   };
   const prior: AvailabilityRow[] = [
     row('earlier parking failover, wired (mean 4 s)', 'unplanned', rates, PRIOR_WORK.parking.failoverMs.wired),
@@ -109,6 +125,7 @@ export function evaluateTargets(runs: readonly DrillRun[], summary: readonly Sum
       out.push({ target: target.name, scenario: s.scenario, link: s.link, limit: `median <= ${ms(target.limitMs)}`, measured, pass: median !== null && failed === 0 && median <= target.limitMs });
     }
   }
+  out.push(...databaseTargets(runs));
   const lossy = runs.filter((r) => r.lost > 0);
   out.push({
     target: 'zero lost messages in every run',
@@ -136,3 +153,42 @@ function describe(runs: readonly DrillRun[]): string {
   const names = runs.slice(0, 6).map((r) => `${r.scenario}/${r.link}#${r.run}`);
   return names.join(', ') + (runs.length > 6 ? `, and ${runs.length - 6} more` : '');
 }
+
+/** Limits through database faults: visitors and gates never wait for the election. */
+export const DB_LIMITS = { availabilityP99Ms: 100, gateP99Ms: 500 };
+
+function databaseTargets(runs: readonly DrillRun[]): TargetResult[] {
+  const db = runs.filter((r) => SCENARIO_INFO[r.scenario].target === 'db');
+  const worstRun = (pick: (r: DrillRun) => number | null | undefined) =>
+    db.reduce<DrillRun | undefined>((w, r) => {
+      const v = pick(r) ?? Number.POSITIVE_INFINITY;
+      return !w || v > (pick(w) ?? Number.POSITIVE_INFINITY) ? r : w;
+    }, undefined);
+  const out: TargetResult[] = [];
+  const availability = worstRun((r) => r.availabilityP99Ms);
+  const unanswered = db.filter((r) => (r.gateSent ?? 0) > (r.gateAnswered ?? 0));
+  const gate = worstRun((r) => r.gateP99Ms);
+  const at = (r: DrillRun) => `${r.scenario}/${r.link}#${r.run}`;
+  out.push({
+    target: 'availability updated through database faults',
+    limit: `p99 <= ${DB_LIMITS.availabilityP99Ms} ms in every run`,
+    measured: !availability ? 'not run' : `worst p99 ${fmt(availability.availabilityP99Ms)} (${at(availability)}), ${db.reduce((n, r) => n + (r.availabilitySamples ?? 0), 0)} changes timed`,
+    pass: !availability ? null : db.every((r) => r.availabilityP99Ms != null && r.availabilityP99Ms <= DB_LIMITS.availabilityP99Ms),
+  });
+  out.push({
+    target: 'gates answered through database faults',
+    limit: `p99 <= ${DB_LIMITS.gateP99Ms} ms in every run, every event answered`,
+    measured: !gate ? 'not run' : `worst p99 ${fmt(gate.gateP99Ms)} (${at(gate)})${unanswered.length ? `; unanswered events in ${describe(unanswered)}` : ''}`,
+    pass: !gate ? null : unanswered.length === 0 && db.every((r) => r.gateP99Ms != null && r.gateP99Ms <= DB_LIMITS.gateP99Ms),
+  });
+  const wrong = runs.filter((r) => r.gateProblems?.length);
+  out.push({
+    target: 'every gate event recorded once; no car charged twice, lost, or charged other than shown',
+    limit: 'no problem in MongoDB',
+    measured: runs.length ? (wrong.length ? `${wrong.length} of ${runs.length} runs: ${describe(wrong)}` : `all well in ${runs.length} runs`) : 'not run',
+    pass: runs.length ? wrong.length === 0 : null,
+  });
+  return out;
+}
+
+const fmt = (v: number | null | undefined) => (v == null ? 'none' : ms(v));

@@ -46,7 +46,7 @@ function summaryTable(summary: readonly SummaryRow[]): string {
 
 function availabilityTable(rows: readonly AvailabilityRow[]): string {
   return table(
-    ['', 'class', 'failures/year', 'failover used', 'downtime/year', 'availability', 'nines'],
+    ['', 'class', 'failures/year', 'interruption used', 'downtime/year', 'availability', 'nines'],
     rows.map((r) => [r.label, r.class, fmtNum(r.failuresPerYear, r.failuresPerYear % 1 ? 1 : 0), `${fmtMs(r.failoverMs)} ms`, fmtSeconds(r.downtimeSecondsPerYear), formatAvailability(r.availability), Number.isFinite(r.nines) ? String(r.nines) : 'no downtime']),
     ['l', 'l', 'r', 'r', 'r', 'r', 'r'],
   );
@@ -68,13 +68,31 @@ export function renderReport(result: DrillResult): string {
       `MongoDB: ${o.mongo === 'stand-in' ? `the replica-set stand-in, election delay ${o.electionDelayMs?.join('-')} ms` : 'the replica set of MONGODB_URI'}; Redis: ${o.redis ? 'each broker on its own Redis' : 'off (brokers in memory)'}. ` +
         `Measuring devices: ${o.devices} × ${o.ratePerDevice} slot states/s (QoS 1, retained) through a link proxy per broker, link failoverMs ${o.failoverMs}; ` +
         `background fleet: \`parking simulate\` with ${o.fleet.slots} slots at ${o.fleet.arrivalsPerMinute} cars/min; throughput windows ${o.windowMs} ms.`,
-      'Times are from the fault. `failover`: until every device that was on the primary published again (database faults: until a majority write was acknowledged again); a planned switchover moves the devices while the primary still serves them, so it is the longest any device waited because of the switch, 0 when none did. `moved`: until the last device was connected to the standby. `visible`: until the state changed at the fault was on the availability topic and in MongoDB. How it is measured: docs/drill.md in the project.',
+      'Times are from the fault. `failover`: until every device that was on the primary published again (database faults: until a majority write was acknowledged again); a planned switchover moves the devices while the primary still serves them, so it is the longest any device waited because of the switch, 0 when none did. `moved`: until the last device was connected to the standby. `visible`: until the state changed at the fault was on the availability topic (what visitors see); `durable`: until it was in MongoDB. How it is measured: docs/drill.md in the project.',
     ].join('\n'),
   );
 
   parts.push('## Failover and visibility (ms)');
   parts.push(summaryTable(result.summary));
   if (result.skipped.length) parts.push(result.skipped.map((s) => `- ${s.scenario} not run: ${s.reason}`).join('\n'));
+
+  const gated = result.summary.filter((s) => s.gateSent > 0 || s.availabilityP99Ms !== null);
+  if (gated.length) {
+    parts.push('## What visitors and gates saw (ms)');
+    parts.push(
+      'While MongoDB elects a primary, the availability topics follow each accepted slot state at once and the charging desk answers the gates from the open sessions it knows; MongoDB catches up behind. ' +
+        '`availability`: a marker slot changed every 200 ms from the fault until writes were acknowledged again, timed from its publish to the availability topic (database faults). ' +
+        '`gate`: the drill gate\'s entries and exits (4 a second) from the fault to the end of the window after it, timed from the event\'s publish to its display. Worst p99 and largest value over the runs. ' +
+        '`durable`: until the state changed at the fault was in MongoDB (median).',
+    );
+    parts.push(
+      table(
+        ['scenario', 'link', 'runs', 'availability p99', 'availability max', 'gate p99', 'gate max', 'gate events', 'unanswered', 'durable (median)', 'service stopped (median)'],
+        gated.map((s) => [s.scenario, s.link, String(s.runs), fmtMs(s.availabilityP99Ms), fmtMs(s.availabilityMaxMs), fmtMs(s.gateP99Ms), fmtMs(s.gateMaxMs), fmtNum(s.gateSent), fmtNum(s.gateUnanswered), fmtMs(s.durableMs.median), fmtMs(s.serviceMs.median)]),
+        ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
+      ),
+    );
+  }
 
   if (result.incidents.length) {
     parts.push('## Incidents');
@@ -92,7 +110,7 @@ export function renderReport(result: DrillResult): string {
 
   parts.push('## Downtime and availability');
   parts.push(
-    `Downtime a year = failures a year × median failover time; availability = 1 − downtime / (365 × 24 × 3600 s). ` +
+    `Downtime a year = failures a year × median interruption of the service (broker faults: the failover; database faults: the slowest availability update or gate answer, since neither waits for the election); availability = 1 − downtime / (365 × 24 × 3600 s). ` +
       `Failures a year: ${o.failuresPerYear.planned} planned, ${o.failuresPerYear.unplanned} unplanned (\`--failures-per-year\`).`,
   );
   parts.push(availabilityTable([...a.planned, ...a.unplanned, ...a.prior]));
@@ -135,15 +153,15 @@ export function renderReport(result: DrillResult): string {
   parts.push('`detect`: the last device\'s link noticed the loss; `link up`: the last one was connected to the standby; `first`: the first blocked device published again; all ms after the fault. `drill lag`: the drill process\'s own event-loop delay (p99 / max, ms), a bound on how late it may have seen an event.');
   parts.push(
     table(
-      ['scenario', 'link', '#', 'failover', 'detect', 'link up', 'first', 'visible', 'sent', 'delivered', 'lost', 'dup.', 'before msg/s', 'after msg/s', 'before B/s', 'after B/s', 'drill lag', 'note'],
+      ['scenario', 'link', '#', 'failover', 'detect', 'link up', 'first', 'visible', 'durable', 'avail. p99', 'gate p99', 'sent', 'delivered', 'lost', 'dup.', 'before msg/s', 'after msg/s', 'before B/s', 'after B/s', 'drill lag', 'note'],
       result.runs.map((r) => [
-        r.scenario, r.link, String(r.run), fmtMs(r.failoverMs), fmtMs(r.detectMs), fmtMs(r.linkReadyMs), fmtMs(r.failoverFirstMs), fmtMs(r.visibleMs),
+        r.scenario, r.link, String(r.run), fmtMs(r.failoverMs), fmtMs(r.detectMs), fmtMs(r.linkReadyMs), fmtMs(r.failoverFirstMs), fmtMs(r.visibleMs), fmtMs(r.durableMs), fmtMs(r.availabilityP99Ms), fmtMs(r.gateP99Ms),
         fmtNum(r.sent), fmtNum(r.delivered), fmtNum(r.lost), fmtNum(r.duplicated),
         fmtNum(r.throughputBefore, 1), fmtNum(r.throughputAfter, 1), fmtNum(r.bytesPerSecBefore), fmtNum(r.bytesPerSecAfter),
         `${fmtMs(r.loopDelayP99Ms)} / ${fmtMs(r.loopDelayMaxMs)}`,
         [r.spuriousFailovers ? `${r.spuriousFailovers} spurious failover${r.spuriousFailovers === 1 ? '' : 's'} before the fault` : '', r.error ?? ''].filter(Boolean).join('; '),
       ]),
-      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
+      ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),
   );
   const lossy = result.runs.filter((r) => r.lostMessages?.length);

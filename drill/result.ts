@@ -9,7 +9,7 @@ export interface DrillRun {
   link: LinkName;
   /** From the fault until the devices publish again (database faults: until a write is acknowledged again), ms; null when that did not happen before the deadline. */
   failoverMs: number | null;
-  /** From the fault until the state changed at the fault is on the availability topic and durable in MongoDB, ms; null past the deadline. */
+  /** From the fault until the state changed at the fault is on the availability topic (what visitors see), ms; null past the deadline. */
   visibleMs: number | null;
   /** Messages the measuring devices sent during the run. */
   sent: number;
@@ -35,6 +35,24 @@ export interface DrillRun {
   detectMs: number | null;
   /** When the last device's link was up on the standby, ms after the fault. */
   linkReadyMs: number | null;
+  /** From the fault until that state is durable in MongoDB, ms; null past the deadline. */
+  durableMs?: number | null;
+  /** Database faults: marker changes timed from publish to the availability topic while MongoDB recovered (one every 200 ms). */
+  availabilitySamples?: number;
+  availabilityP50Ms?: number | null;
+  availabilityP99Ms?: number | null;
+  availabilityMaxMs?: number | null;
+  /** The drill gate's events sent from the fault to the end of the window after it, and answered on the display. */
+  gateSent?: number;
+  gateAnswered?: number;
+  /** From a gate event's publish to its display at the gate, ms. */
+  gateP50Ms?: number | null;
+  gateP99Ms?: number | null;
+  gateMaxMs?: number | null;
+  /** What MongoDB holds of the run's gate events, when not all is well (unapplied events, cars charged twice or not as shown). */
+  gateProblems?: string[];
+  /** How long the service stopped for its users, ms: the failover for broker faults; for database faults the longest availability update or gate answer during the fault. */
+  serviceMs?: number | null;
   /** Per measuring device that was on the primary: when its link noticed, was up on the standby, and its blocked publish was acknowledged, ms after the fault. */
   devices?: Record<string, DeviceRecovery>;
   /** Broker switches of the measuring devices that no fault caused (before the fault, in this run). */
@@ -63,6 +81,18 @@ export interface SummaryRow {
   /** When the last device's link was up on the standby (broker faults). */
   linkReadyMs: Stats;
   visibleMs: Stats;
+  /** Until the fault's state was durable in MongoDB. */
+  durableMs: Stats;
+  /** How long the service stopped for its users (DrillRun.serviceMs). */
+  serviceMs: Stats;
+  /** Worst of the runs' p99 (and the largest value): availability updates during database faults, gate answers from the fault to the end of the window after it. Null when not measured. */
+  availabilityP99Ms: number | null;
+  availabilityMaxMs: number | null;
+  gateP99Ms: number | null;
+  gateMaxMs: number | null;
+  /** Gate events sent in the fault windows, and of those not answered. */
+  gateSent: number;
+  gateUnanswered: number;
   /** Runs whose failover or visibility did not happen before the deadline. */
   unrecovered: number;
   sent: number;
@@ -80,7 +110,7 @@ export interface AvailabilityRow {
   label: string;
   class: FaultClass;
   failuresPerYear: number;
-  /** The failover time used: the median of the runs, ms. */
+  /** The interruption used: the median of the runs' serviceMs (the failover for broker faults), ms. */
   failoverMs: number;
   downtimeSecondsPerYear: number;
   availability: number;
@@ -139,6 +169,14 @@ export interface DrillResult {
 export const UNITS: Record<string, string> = {
   failoverMs: 'ms',
   visibleMs: 'ms',
+  durableMs: 'ms',
+  serviceMs: 'ms',
+  availabilityP50Ms: 'ms',
+  availabilityP99Ms: 'ms',
+  availabilityMaxMs: 'ms',
+  gateP50Ms: 'ms',
+  gateP99Ms: 'ms',
+  gateMaxMs: 'ms',
   throughputBefore: 'messages/s delivered',
   throughputAfter: 'messages/s delivered',
   bytesPerSecBefore: 'bytes/s (topic + payload) delivered',

@@ -8,6 +8,8 @@ import type { DrillResult, DrillRun } from './result.ts';
 import type { DrillOptions, DrillProgress } from './runner.ts';
 import { SCENARIO_INFO, type PlannedRun } from './scenarios.ts';
 import type { Stack } from './stack.ts';
+import type { GateStats, GateTraffic } from './gates.ts';
+import { percentile } from './stats.ts';
 import type { Traffic } from './traffic.ts';
 import { AbortedError, measureFor, waitFor, within } from './wait.ts';
 
@@ -19,6 +21,8 @@ export const LIMITS = {
   backlog: 15_000,
   restore: 30_000,
   drain: 15_000,
+  /** For MongoDB to hold every gate event of a run once it has a primary again. */
+  gatesStored: 30_000,
 };
 export const QUICK_LIMITS: typeof LIMITS = { ...LIMITS, recovery: 8_000, backlog: 5_000, drain: 8_000 };
 
@@ -27,6 +31,7 @@ export interface Env {
   o: DrillOptions;
   stack: Stack;
   traffic: Traffic;
+  gates: GateTraffic;
   db: DrillDatabase;
   now: () => number;
   progress: DrillProgress;
@@ -43,9 +48,35 @@ function roundDevices(devices: NonNullable<DrillRun['devices']>): NonNullable<Dr
   return Object.fromEntries(Object.entries(devices).map(([id, d]) => [id, { lostMs: round(d.lostMs), readyMs: round(d.readyMs), recoveredMs: round(d.recoveredMs) }]));
 }
 
-/** The marker's first state, seen end to end: ingest and MongoDB work before any fault. */
+/** Availability latencies sampled during a database fault (publish to the availability topic), ms. */
+function availabilityFigures(samples: readonly number[]): Partial<DrillRun> {
+  if (!samples.length) return {};
+  const sorted = [...samples].sort((a, b) => a - b);
+  const finite = (v: number | null) => (v === null || !Number.isFinite(v) ? null : round(v));
+  return { availabilitySamples: samples.length, availabilityP50Ms: finite(percentile(sorted, 50)), availabilityP99Ms: finite(percentile(sorted, 99)), availabilityMaxMs: finite(sorted[sorted.length - 1]) };
+}
+
+function gateFigures(g: GateStats | undefined): Partial<DrillRun> {
+  if (!g) return {};
+  return { gateSent: g.sent, gateAnswered: g.answered, gateP50Ms: round(g.p50Ms), gateP99Ms: round(g.p99Ms), gateMaxMs: round(g.maxMs) };
+}
+
+/**
+ * How long the service stopped for its users: for broker faults the failover (devices could
+ * not publish); for database faults the longest a visitor's availability update or a gate's
+ * answer took during the fault (MongoDB catching up is not an interruption of the service).
+ * Null when unknown (a sample or a gate event went unanswered).
+ */
+function serviceMs(target: 'broker' | 'db' | 'redis', failoverMs: number | null, samples: readonly number[], gate: GateStats | undefined): number | null {
+  if (target !== 'db') return failoverMs;
+  if (!samples.length || !gate || gate.answered < gate.sent) return null;
+  const worst = Math.max(...samples, gate.maxMs ?? 0);
+  return Number.isFinite(worst) ? worst : null;
+}
+
+/** The marker's first state, seen end to end: ingest and MongoDB work before any fault; and a gate answered: the charging flow runs. */
 export async function firstMarker(env: Env): Promise<void> {
-  const { traffic, db } = env;
+  const { traffic, db, gates } = env;
   env.progress.status('checking the path from device to availability topic and MongoDB');
   const at = env.now();
   const marker = traffic.flipMarker();
@@ -54,6 +85,27 @@ export async function firstMarker(env: Env): Promise<void> {
   const [shown] = await Promise.all([within(seen.promise, LIMITS.start, null), db.durable(marker.slotId, marker.seq, deadline, env.signal)]);
   seen.cancel();
   if (shown === null) throw new Error(`the marker state never showed on the availability topic within ${LIMITS.start} ms: is ingest running? (see ${env.o.outDir}/logs/ingest.log)`);
+  env.progress.status('checking the path from a gate to its display (Node-RED)');
+  gates.startDriving();
+  await waitFor(() => gates.stats(at, env.now()).answered > 0, { timeoutMs: LIMITS.start, what: `a gate event answered on its display (is Node-RED running? see ${env.o.outDir}/logs/flows.log)`, pollMs: 50, signal: env.signal });
+}
+
+/** Every `SAMPLE_EVERY_MS` while `until` is pending: change the marker and time it to the availability topic. */
+const SAMPLE_EVERY_MS = 200;
+async function sampleAvailability(env: Env, until: Promise<unknown>): Promise<number[]> {
+  let done = false;
+  void until.finally(() => (done = true));
+  const latencies: number[] = [];
+  while (!done && !env.signal?.aborted) {
+    const at = env.now();
+    const marker = env.traffic.flipMarker();
+    const seen = env.traffic.availabilitySeen(marker.expected, at);
+    const shownAt = await within(seen.promise, 2000, null);
+    seen.cancel();
+    latencies.push(shownAt === null ? Number.POSITIVE_INFINITY : shownAt - at);
+    if (!done) await measureFor(SAMPLE_EVERY_MS, env.signal);
+  }
+  return latencies;
 }
 
 /** Everyone on the primary, MongoDB healthy: where every run starts. Parts that crashed are started again first. */
@@ -97,6 +149,10 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
   let failoverMs: number | null = null;
   let failoverFirstMs: number | null = null;
   let visibleMs: number | null = null;
+  let durableMs: number | null = null;
+  let availabilitySamples: number[] = [];
+  let gateWindow: [number, number] | undefined;
+  let gateProblems: string[] = [];
   let blockedDevices = 0;
   let detectMs: number | null = null;
   let linkReadyMs: number | null = null;
@@ -119,6 +175,7 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
     const watch = traffic.watchRecovery(faultAt, blocked);
     env.progress.status(`${label}: ${info.fault}`);
     const fault: InjectedFault = await injectFault(p.scenario, { stack, db });
+    const flippedAt = env.now();
     const marker = traffic.flipMarker();
     const recoveryLimit = env.limits.recovery + (info.target === 'db' ? o.electionDelayMs[1] : 0);
     const visibleLimit = recoveryLimit + env.limits.backlog;
@@ -131,10 +188,15 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
 
     let recoveredAt: number | null = null;
     if (info.target === 'db') {
-      recoveredAt = await db.writeAcknowledged(faultAt + recoveryLimit, env.signal).catch((error: unknown) => {
+      const written = db.writeAcknowledged(faultAt + recoveryLimit, env.signal).catch((error: unknown) => {
         errors.push(`no write acknowledged: ${message(error)}`);
         return null;
       });
+      // While MongoDB has no primary, visitors must still see each change at once: time many.
+      const [acknowledged, samples] = await Promise.all([written, within(shown, visibleLimit, null).then(() => sampleAvailability(env, written))]);
+      recoveredAt = acknowledged;
+      const first = await shown;
+      availabilitySamples = [first === null ? Number.POSITIVE_INFINITY : first - flippedAt, ...samples];
       failoverMs = recoveredAt === null ? null : recoveredAt - faultAt;
       failoverFirstMs = failoverMs;
     } else {
@@ -179,7 +241,9 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
     const [shownAt, durableAt] = await Promise.all([shown, durable]);
     seen.cancel();
     if (shownAt === null) errors.push(`the changed state did not show on the availability topic within ${visibleLimit} ms`);
-    visibleMs = shownAt !== null && durableAt !== null ? Math.max(shownAt, durableAt) - faultAt : null;
+    visibleMs = shownAt === null ? null : shownAt - faultAt;
+    durableMs = durableAt === null ? null : durableAt - faultAt;
+    gateWindow = [faultAt, afterStart + o.windowMs];
 
     env.progress.status(`${label}: restoring`);
     try {
@@ -189,6 +253,9 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
       fatal = error as Error;
       errors.push(`restoring failed: ${message(error)}`);
     }
+    env.progress.status(`${label}: checking the gate events in MongoDB`);
+    gateProblems = await env.gates.verify(db.db, runStart, env.now(), env.limits.gatesStored, env.signal);
+    if (gateProblems.length) errors.push(`gate events: ${gateProblems.slice(0, 3).join('; ')}${gateProblems.length > 3 ? ` and ${gateProblems.length - 3} more` : ''}`);
   } catch (error) {
     fatal = error as Error;
     errors.push(message(error));
@@ -201,6 +268,7 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
   }
   loop.disable();
   const counts = ledger.counts(runStart, runEnd);
+  const gate = gateWindow ? env.gates.stats(gateWindow[0], gateWindow[1]) : undefined;
   for (const incident of stack.incidents.slice(incidentsBefore)) {
     env.incidents.push({ ...incident, run: `${p.scenario}/${p.link}#${p.run}` });
     errors.push(`${incident.part} exited unexpectedly (${incident.code ?? incident.signal}): ${incident.message}`);
@@ -224,6 +292,11 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
     blockedDevices,
     detectMs: round(detectMs),
     linkReadyMs: round(linkReadyMs),
+    durableMs: round(durableMs),
+    ...availabilityFigures(availabilitySamples),
+    ...gateFigures(gate),
+    ...(gateProblems.length ? { gateProblems } : {}),
+    serviceMs: round(serviceMs(info.target, failoverMs, availabilitySamples, gate)),
     ...(devices ? { devices: roundDevices(devices) } : {}),
     ...(counts.lost
       ? {

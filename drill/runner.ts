@@ -11,6 +11,7 @@ import type { DrillResult, DrillRun } from './result.ts';
 import { LIMITS, QUICK_LIMITS, firstMarker, message, runOne, type Env } from './run.ts';
 import { SCENARIO_INFO, planRuns, type LinkName, type ScenarioName } from './scenarios.ts';
 import { startStack } from './stack.ts';
+import { GateTraffic } from './gates.ts';
 import { Traffic } from './traffic.ts';
 import { AbortedError, measureFor, waitFor } from './wait.ts';
 
@@ -48,6 +49,9 @@ export interface DrillProgress {
   print(line: string): void;
 }
 
+/** Gate events a second the drill's gate sends (a car enters, then leaves, every half second). */
+const GATE_RATE = 4;
+
 const quiet: DrillProgress = { setTotal: () => undefined, status: () => undefined, step: () => undefined, print: () => undefined };
 const now = () => performance.now();
 
@@ -68,11 +72,13 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     primaryProbeMs: o.primaryProbeMs,
     fleet: o.fleet,
     logDir,
+    dataDir: join(o.outDir, 'data'),
     partsLogLevel: o.partsLogLevel,
     onStatus: (text) => progress.status(text),
   });
   let db: DrillDatabase | undefined;
   let traffic: Traffic | undefined;
+  let gates: GateTraffic | undefined;
   try {
     db = await DrillDatabase.connect(stack.mongodbUri, o.dbName, stack.mongoKind, now);
     const skipped: DrillResult['skipped'] = [];
@@ -88,9 +94,12 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
     progress.status('starting the measuring devices and observers');
     traffic = new Traffic({ servers: stack.fieldUrls, brokers: stack.brokerUrls, devices: o.devices, ratePerDevice: o.ratePerDevice, failoverMs: o.failoverMs, primaryProbeMs: o.primaryProbeMs, now });
     await traffic.start(LIMITS.start);
-    const env: Env = { o, stack, traffic, db, now, progress, signal: o.signal, incidents: [], limits: o.quick ? QUICK_LIMITS : LIMITS };
+    gates = new GateTraffic({ servers: stack.fieldUrls, rate: GATE_RATE, failoverMs: o.failoverMs, primaryProbeMs: o.primaryProbeMs, now });
+    await gates.start(LIMITS.start);
+    const env: Env = { o, stack, traffic, gates, db, now, progress, signal: o.signal, incidents: [], limits: o.quick ? QUICK_LIMITS : LIMITS };
     await firstMarker(env);
     traffic.startPublishing();
+    gates.startDriving();
     progress.status('warming up');
     await measureFor(o.windowMs, o.signal);
 
@@ -114,6 +123,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
 
     progress.status('draining');
     traffic.stopPublishing();
+    gates.stopDriving();
     const ledger = traffic.ledger;
     await waitFor(() => ledger.undelivered() === 0, { timeoutMs: env.limits.drain, what: 'every message delivered', subscribe: [(l) => ledger.onChange(l)], throttleMs: 50, signal: o.signal }).catch(() => undefined);
     const totals = ledger.counts();
@@ -148,6 +158,7 @@ export async function runDrill(o: DrillOptions): Promise<DrillResult> {
   } finally {
     progress.status('stopping the platform');
     await traffic?.close();
+    await gates?.close();
     await db?.close();
     await stack.close();
   }
@@ -157,5 +168,6 @@ function dbFault(scenario: ScenarioName): DbFault {
 }
 function runLine(r: DrillRun): string {
   const ms = (v: number | null) => (v === null ? 'none' : `${Math.round(v)} ms`);
-  return `${r.scenario} ${r.link} #${r.run}: failover ${ms(r.failoverMs)}, visible ${ms(r.visibleMs)}, ${r.lost} lost of ${r.sent}, ${r.duplicated} dup., ${r.throughputBefore.toFixed(1)} -> ${r.throughputAfter.toFixed(1)} msg/s${r.error ? ` (${r.error})` : ''}`;
+  const db = r.availabilitySamples ? `, durable ${ms(r.durableMs ?? null)}, availability p99 ${ms(r.availabilityP99Ms ?? null)}, gate p99 ${ms(r.gateP99Ms ?? null)}` : '';
+  return `${r.scenario} ${r.link} #${r.run}: failover ${ms(r.failoverMs)}, visible ${ms(r.visibleMs)}${db}, ${r.lost} lost of ${r.sent}, ${r.duplicated} dup., ${r.throughputBefore.toFixed(1)} -> ${r.throughputAfter.toFixed(1)} msg/s${r.error ? ` (${r.error})` : ''}`;
 }

@@ -20,6 +20,8 @@ export interface StackOptions {
   primaryProbeMs: number;
   fleet: { slots: number; arrivalsPerMinute: number };
   logDir: string;
+  /** The parts' data directory (ingest's spill files, Node-RED's user directory and the charging journal). */
+  dataDir: string;
   /** Log level of the parts (their logs go to `logDir`); default info. */
   partsLogLevel?: string;
   /** Reports each part as it comes up. */
@@ -37,6 +39,8 @@ export interface Stack {
   /** The field side: the proxies, primary first. */
   fieldUrls: readonly [string, string];
   ingest: Part;
+  /** Node-RED with the charging flow (`parking flows`), on the brokers directly. */
+  flows: Part;
   fleet: Part;
   redis?: { primary: ServiceHandle; standby: ServiceHandle };
   /** Parts that exited without being told to, in order. */
@@ -137,13 +141,24 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     status('starting ingest');
     const ingest = await startPart({
       name: 'ingest',
-      args: ['ingest', ...linkArgs, '--mongodb-uri', mongodbUri, '--mongodb-db', o.dbName],
+      args: ['ingest', ...linkArgs, '--mongodb-uri', mongodbUri, '--mongodb-db', o.dbName, '--data-dir', o.dataDir],
       env: level,
       ready: /^ingest running/m,
       logFile: log('ingest'),
     });
     watch(ingest);
     closers.push(() => ingest.stop());
+
+    status('starting Node-RED (the charging flow)');
+    const flows = await startPart({
+      name: 'flows',
+      args: ['flows', '--servers', `${primaryUrl},${standbyUrl}`, '--mongodb-uri', mongodbUri, '--mongodb-db', o.dbName, '--http-port', String(await freePort()), '--data-dir', o.dataDir],
+      env: level,
+      ready: /^Node-RED editor /m,
+      logFile: log('flows'),
+    });
+    watch(flows);
+    closers.push(() => flows.stop());
 
     status('starting the simulated fleet');
     const levels = 2;
@@ -166,6 +181,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       proxies: { primary: proxyPrimary, standby: proxyStandby },
       fieldUrls,
       ingest,
+      flows,
       fleet,
       redis,
       incidents,

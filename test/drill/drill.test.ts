@@ -1,7 +1,10 @@
-// The short drill CI runs: the platform's parts as processes, every scenario
-// of the default drill (broker planned, crash and partition over wired and
-// wireless links; MongoDB stepdown, kill and election), two runs each. It
-// fails on any lost message. About two minutes on a 2-core machine.
+// The drills CI runs, the platform's parts as processes:
+// - the short drill: every scenario of the default drill (broker planned, crash
+//   and partition over wired and wireless links; MongoDB stepdown, kill and
+//   election with 1-1.5 s elections), two runs each, about two minutes on 2 cores;
+// - a MongoDB primary kill with a real 10-12 s election, about 40 s.
+// They fail on any lost message or gate event, a car charged twice or other
+// than shown, a visitor or a gate that waited for the database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,38 +18,69 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const SETTING_VARS = /^(PARKING_|MONGODB_URI$|REDIS_URL$|LOG_LEVEL$)/;
 const DRILL_TIMEOUT_MS = 210_000;
 
-describe('parking drill --quick (the short version CI runs)', function () {
-  this.timeout(DRILL_TIMEOUT_MS + 30_000);
-  let dir: string;
-  let child: ChildProcess | undefined;
-  let code: number | null = null;
+interface DrillRunResult {
+  dir: string;
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  result: DrillResult;
+}
+
+/** Runs `parking drill ARGS --out <tmp>`; the drill bounds every wait itself, `timeoutMs` is the last resort. */
+async function drill(args: string[], timeoutMs: number, started: (child: ChildProcess) => void): Promise<DrillRunResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'parking-drill-'));
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTING_VARS.test(name)));
+  const child = spawn(process.execPath, [BIN, 'drill', ...args, '--out', dir, '--log-level', 'warn'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  started(child);
   let stdout = '';
   let stderr = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  const code = await new Promise<number | null>((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.once('exit', (exitCode) => {
+      clearTimeout(timer);
+      resolve(exitCode);
+    });
+  });
+  expect(existsSync(join(dir, 'drill.json')), `no drill.json (exit ${code}):\n${stderr.slice(-4000)}`).to.equal(true);
+  return { dir, code, stdout, stderr, result: JSON.parse(readFileSync(join(dir, 'drill.json'), 'utf8')) as DrillResult };
+}
+
+const runName = (run: DrillResult['runs'][number]) => `${run.scenario}/${run.link}#${run.run} (${run.error ?? 'no error'})`;
+
+/** What every database fault must show: visitors and gates never waited, MongoDB caught up, each gate event stored once. */
+function expectServedThroughDatabaseFaults(result: DrillResult): void {
+  const db = result.runs.filter((r) => r.scenario.startsWith('db-'));
+  expect(db.length, 'database runs').to.be.greaterThan(0);
+  for (const run of db) {
+    const name = runName(run);
+    expect(run.availabilitySamples, `${name}: availability changes timed during the fault`).to.be.greaterThan(0);
+    expect(run.availabilityP99Ms, `${name}: availability p99, ms`).to.be.a('number').and.at.most(100);
+    expect(run.gateSent, `${name}: gate events during the fault`).to.be.greaterThan(0);
+    expect(run.gateAnswered, `${name}: every gate event answered`).to.equal(run.gateSent);
+    expect(run.gateP99Ms, `${name}: gate p99, ms`).to.be.a('number').and.at.most(500);
+    expect(run.durableMs, `${name}: the fault's state durable in MongoDB`).to.be.a('number');
+  }
+  const problems = result.runs.filter((r) => r.gateProblems?.length).map((r) => `${runName(r)}: ${r.gateProblems!.join('; ')}`);
+  expect(problems, 'gate events in MongoDB: each once, no car charged twice or other than shown').to.deep.equal([]);
+}
+
+describe('parking drill --quick (the short version CI runs)', function () {
+  this.timeout(DRILL_TIMEOUT_MS + 30_000);
+  let child: ChildProcess | undefined;
+  let run: DrillRunResult;
   let result: DrillResult;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'parking-drill-'));
-    const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTING_VARS.test(name)));
-    child = spawn(process.execPath, [BIN, 'drill', '--quick', '--out', dir, '--log-level', 'warn'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    const running = child;
-    code = await new Promise<number | null>((resolve) => {
-      // The drill bounds every wait itself; this is the last resort.
-      const timer = setTimeout(() => running.kill('SIGTERM'), DRILL_TIMEOUT_MS);
-      running.once('exit', (exitCode) => {
-        clearTimeout(timer);
-        resolve(exitCode);
-      });
-    });
+    run = await drill(['--quick'], DRILL_TIMEOUT_MS, (c) => (child = c));
     child = undefined;
-    expect(existsSync(join(dir, 'drill.json')), `no drill.json (exit ${code}):\n${stderr.slice(-4000)}`).to.equal(true);
-    result = JSON.parse(readFileSync(join(dir, 'drill.json'), 'utf8')) as DrillResult;
+    result = run.result;
   });
 
   after(() => {
     child?.kill('SIGKILL');
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    if (run?.dir) rmSync(run.dir, { recursive: true, force: true });
   });
 
   it('ran every scenario of the default drill, two runs each (broker faults over both links)', () => {
@@ -59,17 +93,18 @@ describe('parking drill --quick (the short version CI runs)', function () {
   });
 
   it("writes drill.json as the contract says, the report and the chart beside it, and prints the summary", () => {
-    for (const run of result.runs) {
-      expect(Object.keys(run).slice(0, 10)).to.deep.equal(['scenario', 'link', 'failoverMs', 'visibleMs', 'sent', 'delivered', 'lost', 'duplicated', 'throughputBefore', 'throughputAfter']);
-      for (const key of ['sent', 'delivered', 'lost', 'duplicated', 'throughputBefore', 'throughputAfter'] as const) expect(run[key], key).to.be.a('number');
-      expect(run.sent).to.be.greaterThan(0);
+    for (const r of result.runs) {
+      expect(Object.keys(r).slice(0, 10)).to.deep.equal(['scenario', 'link', 'failoverMs', 'visibleMs', 'sent', 'delivered', 'lost', 'duplicated', 'throughputBefore', 'throughputAfter']);
+      for (const key of ['sent', 'delivered', 'lost', 'duplicated', 'throughputBefore', 'throughputAfter'] as const) expect(r[key], key).to.be.a('number');
+      expect(r.sent).to.be.greaterThan(0);
     }
-    const md = readFileSync(join(dir, 'drill.md'), 'utf8');
+    const md = readFileSync(join(run.dir, 'drill.md'), 'utf8');
     expect(md).to.match(/^# Failover drill/);
     expect(md).to.include('| broker-crash | wireless | 2 |');
-    expect(readFileSync(join(dir, 'drill.svg'), 'utf8')).to.match(/^<svg [^>]*>[\s\S]*<\/svg>\s*$/);
-    expect(stdout).to.include('## Targets');
-    expect(stdout).to.include(`wrote ${join(dir, 'drill.json')}`);
+    expect(md).to.include('## What visitors and gates saw (ms)');
+    expect(readFileSync(join(run.dir, 'drill.svg'), 'utf8')).to.match(/^<svg [^>]*>[\s\S]*<\/svg>\s*$/);
+    expect(run.stdout).to.include('## Targets');
+    expect(run.stdout).to.include(`wrote ${join(run.dir, 'drill.json')}`);
   });
 
   it('lost no message in any run, nor between runs', () => {
@@ -78,19 +113,56 @@ describe('parking drill --quick (the short version CI runs)', function () {
     expect(detail || 'none', `runs that lost messages (incidents: ${JSON.stringify(result.incidents)})`).to.equal('none');
     expect(result.totals.lost, 'messages lost in all').to.equal(0);
     expect(result.totals.delivered).to.equal(result.totals.sent);
-    expect(code, `exit code; stderr:\n${stderr.slice(-2000)}`).to.equal(0);
+    expect(run.code, `exit code; stderr:\n${run.stderr.slice(-2000)}`).to.equal(0);
   });
 
   it('every run failed over: the blocked devices published again (a planned switchover: every device moved), and the changed state became visible', () => {
-    for (const run of result.runs) {
-      const name = `${run.scenario}/${run.link}#${run.run} (${run.error ?? 'no error'})`;
-      expect(run.failoverMs, name).to.be.a('number');
-      expect(run.visibleMs, name).to.be.a('number');
-      expect(run.visibleMs!, name).to.be.greaterThan(0);
-      if (run.scenario === 'broker-planned') {
-        expect(run.linkReadyMs, `${name}: every device on the standby`).to.be.a('number');
-        if (run.blockedDevices === 0) expect(run.failoverMs, `${name}: nothing waited for the switch`).to.equal(0);
-      } else if (run.scenario.startsWith('broker-')) expect(run.blockedDevices, name).to.be.greaterThan(0);
+    for (const r of result.runs) {
+      const name = runName(r);
+      expect(r.failoverMs, name).to.be.a('number');
+      expect(r.visibleMs, name).to.be.a('number');
+      expect(r.visibleMs!, name).to.be.greaterThan(0);
+      if (r.scenario === 'broker-planned') {
+        expect(r.linkReadyMs, `${name}: every device on the standby`).to.be.a('number');
+        if (r.blockedDevices === 0) expect(r.failoverMs, `${name}: nothing waited for the switch`).to.equal(0);
+      } else if (r.scenario.startsWith('broker-')) expect(r.blockedDevices, name).to.be.greaterThan(0);
     }
+  });
+
+  it('through the database faults visitors and gates were served at once, and MongoDB holds every gate event once', () => {
+    expectServedThroughDatabaseFaults(result);
+  });
+});
+
+describe('parking drill: a MongoDB primary killed, with a real 10-12 s election', function () {
+  const timeoutMs = 150_000;
+  this.timeout(timeoutMs + 30_000);
+  let child: ChildProcess | undefined;
+  let run: DrillRunResult;
+
+  before(async () => {
+    run = await drill(['--scenarios', 'db-kill', '--runs', '1', '--window-ms', '1000'], timeoutMs, (c) => (child = c));
+    child = undefined;
+  });
+
+  after(() => {
+    child?.kill('SIGKILL');
+    if (run?.dir) rmSync(run.dir, { recursive: true, force: true });
+  });
+
+  it('waited out the election: writes came back after 10-12 s and the state became durable, nothing lost', () => {
+    expect(run.result.options.electionDelayMs).to.deep.equal([10_000, 12_000]);
+    const [r] = run.result.runs;
+    expect(r.scenario).to.equal('db-kill');
+    expect(r.failoverMs, runName(r)).to.be.a('number').and.within(9_000, 25_000);
+    expect(r.durableMs, runName(r)).to.be.a('number').and.at.least(r.failoverMs! - 1000);
+    expect(r.lost).to.equal(0);
+    expect(run.code, `exit code; stderr:\n${run.stderr.slice(-2000)}`).to.equal(0);
+  });
+
+  it('visitors and gates never waited for it, and MongoDB holds every gate event once', () => {
+    expectServedThroughDatabaseFaults(run.result);
+    const [r] = run.result.runs;
+    expect(r.availabilitySamples, 'changes timed through the 10-12 s election').to.be.at.least(20);
   });
 });

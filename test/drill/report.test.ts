@@ -46,6 +46,8 @@ function run({ scenario, link, ...over }: Partial<DrillRun> & Pick<DrillRun, 'sc
     faultAt: '2026-11-22T10:00:03.000Z',
     durationMs: 6000,
     ...over,
+    // The interruption downtime is computed from: the failover, unless given (database faults).
+    serviceMs: 'serviceMs' in over ? over.serviceMs : 'failoverMs' in over ? over.failoverMs : 40,
   };
 }
 
@@ -73,7 +75,10 @@ const RUNS: DrillRun[] = [
   run({ scenario: 'broker-partition', link: 'wireless', run: 1, failoverMs: 420 }),
   run({ scenario: 'broker-partition', link: 'wireless', run: 2, failoverMs: null, visibleMs: null, error: 'devices did not all recover' }),
   run({ scenario: 'broker-planned', link: 'wired', run: 1, failoverMs: 70, lost: 3, delivered: 497, lostMessages: [{ device: 'drill-01', seq: 44, sentMs: -30, ackedMs: 50, ackedBy: 'primary' }] }),
-  run({ scenario: 'db-kill', link: 'wired', run: 1, failoverMs: 11_000, visibleMs: 11_200 }),
+  run({
+    scenario: 'db-kill', link: 'wired', run: 1, failoverMs: 11_000, visibleMs: 12, durableMs: 11_200,
+    availabilitySamples: 55, availabilityP50Ms: 6, availabilityP99Ms: 40, availabilityMaxMs: 40, gateSent: 60, gateAnswered: 60, gateP50Ms: 15, gateP99Ms: 80, gateMaxMs: 80, serviceMs: 80,
+  }),
 ];
 
 describe('drill: summary, targets and availability', () => {
@@ -105,6 +110,24 @@ describe('drill: summary, targets and availability', () => {
     expect(throughput.measured).to.match(/^1 of 7 runs outside; worst -3\.00 %: broker-crash\/wired#3/);
   });
 
+  it('judges the database faults by what visitors and gates saw, and every run by the gate events MongoDB holds', () => {
+    const verdict = (targets: ReturnType<typeof evaluateTargets>, name: string) => targets.find((t) => t.target === name)!;
+    const good = evaluateTargets(RUNS, summary);
+    expect(verdict(good, 'availability updated through database faults')).to.include({ pass: true, measured: 'worst p99 40 ms (db-kill/wired#1), 55 changes timed' });
+    expect(verdict(good, 'gates answered through database faults')).to.include({ pass: true, measured: 'worst p99 80 ms (db-kill/wired#1)' });
+    expect(verdict(good, 'every gate event recorded once; no car charged twice, lost, or charged other than shown')).to.include({ pass: true });
+    const bad = [
+      ...RUNS.slice(0, 6),
+      run({ scenario: 'db-election', link: 'wired', availabilitySamples: 50, availabilityP99Ms: 130, gateSent: 50, gateAnswered: 49, gateP99Ms: 90, gateProblems: ['DRL1: 2 sessions (closed, closed)'] }),
+    ];
+    const targets = evaluateTargets(bad, summarizeRuns(bad));
+    expect(verdict(targets, 'availability updated through database faults').pass).to.equal(false);
+    expect(verdict(targets, 'gates answered through database faults')).to.include({ pass: false, measured: 'worst p99 90 ms (db-election/wired#1); unanswered events in db-election/wired#1' });
+    expect(verdict(targets, 'every gate event recorded once; no car charged twice, lost, or charged other than shown')).to.include({ pass: false, measured: '1 of 7 runs: db-election/wired#1' });
+    const none = evaluateTargets(RUNS.slice(0, 2), summarizeRuns(RUNS.slice(0, 2)));
+    expect(verdict(none, 'gates answered through database faults').pass, 'no database run').to.equal(null);
+  });
+
   it('passes the loss and throughput targets when every run is clean', () => {
     const clean = [run({ scenario: 'broker-crash', link: 'wired' }), run({ scenario: 'broker-crash', link: 'wired', run: 2, throughputAfter: 98 })];
     const targets = evaluateTargets(clean, summarizeRuns(clean));
@@ -117,8 +140,9 @@ describe('drill: summary, targets and availability', () => {
     expect(rows.planned[0]).to.include({ failoverMs: 70, failuresPerYear: 12 });
     expect(rows.planned[0].downtimeSecondsPerYear).to.be.closeTo(0.84, 1e-12);
     expect(rows.unplanned[0]).to.include({ failoverMs: 420 }); // the field link: partition is the slowest broker fault
-    expect(rows.unplanned[1]).to.include({ failoverMs: 11_000 }); // the platform: the database election
-    expect(rows.unplanned[1].downtimeSecondsPerYear).to.equal(66);
+    // The platform: the database election stops nobody (its slowest answer was 80 ms), so the partition is the worst.
+    expect(rows.unplanned[1]).to.include({ failoverMs: 420, label: 'platform, unplanned: worst is broker-partition (wireless)' });
+    expect(rows.scenarios.find((r) => r.label === 'db-kill (wired)')).to.include({ failoverMs: 80 });
     expect(rows.prior.map((r) => r.downtimeSecondsPerYear)).to.deep.equal([24, 36.198]);
     expect(rows.scenarios).to.have.length(4);
   });
