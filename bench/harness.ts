@@ -3,6 +3,7 @@
 // change stream on `slots` filtered (on the server) to the probe lots'
 // documents, so MongoDB is never polled.
 import { MongoClient, type ChangeStream, type ChangeStreamDocument } from 'mongodb';
+import { bounded } from '../mongo/index.ts';
 import { Topics, encodeSlotState } from '../contract/index.ts';
 import { LoadGenerator } from './load.ts';
 import type { Pipeline } from './platform.ts';
@@ -151,11 +152,8 @@ export class PipelineHarness {
   /** Send to `updatedAt` ($$NOW of the write that applied it, server clock, ms) of each probe document, read once after the run. */
   private async appliedLatency(lot: string, sentEpoch: number[]): Promise<LatencySummary | undefined> {
     if (!this.mongo) return undefined;
-    const docs = await this.mongo
-      .db(this.pipeline.db)
-      .collection<{ _id: string; updatedAt?: Date }>('slots')
-      .find({ lot }, { projection: { _id: 1, updatedAt: 1 } })
-      .toArray();
+    const slots = this.mongo.db(this.pipeline.db).collection<{ _id: string; updatedAt?: Date }>('slots');
+    const docs = await bounded('read of the probe slots', 30_000, (signal) => slots.find({ lot }, { projection: { _id: 1, updatedAt: 1 }, signal }).toArray());
     const delays: number[] = [];
     for (const doc of docs) {
       const index = probeIndexOf(lot, doc._id);

@@ -3,6 +3,7 @@
 // bridged standby, ingest), a lone platform broker, a plain Aedes broker and
 // Mosquitto.
 import { MongoClient } from 'mongodb';
+import { bounded, closeMongo } from '../mongo/index.ts';
 import { freePort, startMosquitto } from '../testbed/services/index.ts';
 import { spawnParking, spawnScript, type ChildService } from './procs.ts';
 
@@ -82,9 +83,9 @@ export async function dropDatabase(uri: string, db: string): Promise<void> {
   const client = new MongoClient(uri, { serverSelectionTimeoutMS: 10_000 });
   try {
     await client.connect();
-    await client.db(db).dropDatabase();
+    await bounded('drop of the benchmark database', 30_000, (signal) => client.db(db).dropDatabase({ signal } as never));
   } finally {
-    await client.close();
+    await closeMongo(client);
   }
 }
 

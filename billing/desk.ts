@@ -215,8 +215,16 @@ export class ChargingDesk {
           'charging: MongoDB recorded this event differently from what the gate showed (another process changed the car\'s sessions); MongoDB\'s record stands',
         );
       }
-      // A newer decision of the desk for this car stands; otherwise the view follows MongoDB.
-      if ((this.version.get(k) ?? 0) === decidedAt) this.view.set(k, result.session.status === 'open' ? result.session : null);
+      // A newer decision of the desk for this car stands; otherwise the view follows MongoDB. A car
+      // with no open session is forgotten once the desk has read all open sessions (absent then means none),
+      // so the view holds the cars in the lot, not every car ever seen.
+      if ((this.version.get(k) ?? 0) === decidedAt) {
+        if (result.session.status === 'open') this.view.set(k, result.session);
+        else if (this.seeded && !this.waiting.has(k)) {
+          this.view.delete(k);
+          this.version.delete(k);
+        } else this.view.set(k, null);
+      }
       return result;
     });
   }

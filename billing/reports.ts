@@ -1,5 +1,6 @@
 // Reports over `sessions`: revenue per day and lot, occupancy time per car, open sessions,
 // and the sessions themselves; each as rows and as CSV.
+import { bounded } from '../mongo/bound.ts';
 import type { Collection, Document, Filter } from 'mongodb';
 import { toCsv } from './csv.ts';
 import { MINUTE_MS } from './fee.ts';
@@ -76,7 +77,7 @@ const inRange = (q: ReportQuery) => ({ $gte: q.from, $lt: q.to });
 const byLot = (q: ReportQuery): Filter<SessionDoc> => (q.lot ? { lot: q.lot } : {});
 
 /** Revenue of sessions charged (exited) in the range, per local day of the exit, lot and currency. */
-export async function revenueByDay(sessions: Collection<SessionDoc>, q: ReportQuery): Promise<RevenueRow[]> {
+export async function revenueByDay(sessions: Collection<SessionDoc>, q: ReportQuery, signal?: AbortSignal): Promise<RevenueRow[]> {
   const pipeline: Document[] = [
     { $match: { ...byLot(q), exitAt: inRange(q), status: { $in: ['closed', 'unmatched'] }, fee: { $type: 'number' } } },
     {
@@ -91,12 +92,12 @@ export async function revenueByDay(sessions: Collection<SessionDoc>, q: ReportQu
     { $sort: { '_id.day': 1, '_id.lot': 1, '_id.currency': 1 } },
     { $limit: MAX_ROWS },
   ];
-  const rows = await sessions.aggregate(pipeline).toArray();
+  const rows = await sessions.aggregate(pipeline, { signal, readPreference: READ }).toArray();
   return rows.map((r) => ({ day: r._id.day, lot: r._id.lot, currency: r._id.currency, sessions: r.sessions, closed: r.closed, unmatched: r.unmatched, revenue: r.revenue }));
 }
 
 /** Time parked per car and lot, over the closed sessions that ended in the range; longest first. */
-export async function occupancyByCar(sessions: Collection<SessionDoc>, q: ReportQuery): Promise<OccupancyRow[]> {
+export async function occupancyByCar(sessions: Collection<SessionDoc>, q: ReportQuery, signal?: AbortSignal): Promise<OccupancyRow[]> {
   const pipeline: Document[] = [
     { $match: { ...byLot(q), exitAt: inRange(q), status: 'closed' } },
     {
@@ -112,7 +113,7 @@ export async function occupancyByCar(sessions: Collection<SessionDoc>, q: Report
     { $sort: { totalMinutes: -1, '_id.carId': 1, '_id.lot': 1 } },
     { $limit: MAX_ROWS },
   ];
-  const rows = await sessions.aggregate(pipeline).toArray();
+  const rows = await sessions.aggregate(pipeline, { signal, readPreference: READ }).toArray();
   return rows.map((r) => ({
     carId: r._id.carId,
     lot: r._id.lot,
@@ -129,8 +130,8 @@ export async function occupancyByCar(sessions: Collection<SessionDoc>, q: Report
 export type TariffLookup = (id: string) => Tariff | undefined;
 
 /** Sessions open now (the range does not apply), oldest first, with what leaving now would cost. */
-export async function openSessions(sessions: Collection<SessionDoc>, q: ReportQuery, now: number, tariffFor?: TariffLookup): Promise<OpenRow[]> {
-  const docs = await sessions.find({ ...byLot(q), status: 'open' }).sort({ entryAt: 1 }).limit(MAX_ROWS).toArray();
+export async function openSessions(sessions: Collection<SessionDoc>, q: ReportQuery, now: number, tariffFor?: TariffLookup, signal?: AbortSignal): Promise<OpenRow[]> {
+  const docs = await sessions.find({ ...byLot(q), status: 'open' }, { signal, readPreference: READ }).sort({ entryAt: 1 }).limit(MAX_ROWS).toArray();
   return docs.map((s) => {
     const entryAt = s.entryAt!;
     const tariff = tariffFor?.(s.tariff);
@@ -150,9 +151,9 @@ export async function openSessions(sessions: Collection<SessionDoc>, q: ReportQu
 }
 
 /** Every session that entered or exited in the range, in entry order (unmatched exits by exit time). */
-export async function sessionsInRange(sessions: Collection<SessionDoc>, q: ReportQuery): Promise<SessionRow[]> {
+export async function sessionsInRange(sessions: Collection<SessionDoc>, q: ReportQuery, signal?: AbortSignal): Promise<SessionRow[]> {
   const docs = await sessions
-    .find({ ...byLot(q), $or: [{ entryAt: inRange(q) }, { exitAt: inRange(q) }] })
+    .find({ ...byLot(q), $or: [{ entryAt: inRange(q) }, { exitAt: inRange(q) }] }, { signal, readPreference: READ })
     .sort({ createdAt: 1, _id: 1 })
     .limit(MAX_ROWS)
     .toArray();
@@ -188,19 +189,29 @@ export interface Report {
   rows: ReportRows;
 }
 
-/** Runs the report `q.kind`. `tariffFor` prices open sessions (feeSoFar). */
-export async function runReport(sessions: Collection<SessionDoc>, q: ReportQuery, options: { now?: number; tariffFor?: TariffLookup } = {}): Promise<Report> {
+/** Reports read from a secondary while there is no primary (an election): a little behind rather than not at all. */
+const READ = 'primaryPreferred';
+
+/** Report queries wait at most this long for MongoDB (a secondary answers while there is no primary), ms. */
+export const REPORT_TIMEOUT_MS = 15_000;
+
+/** Runs the report `q.kind` within `timeoutMs` (default REPORT_TIMEOUT_MS). `tariffFor` prices open sessions (feeSoFar). */
+export async function runReport(sessions: Collection<SessionDoc>, q: ReportQuery, options: { now?: number; tariffFor?: TariffLookup; timeoutMs?: number } = {}): Promise<Report> {
+  return bounded(`${q.kind} report`, options.timeoutMs ?? REPORT_TIMEOUT_MS, (signal) => report(sessions, q, options, signal));
+}
+
+async function report(sessions: Collection<SessionDoc>, q: ReportQuery, options: { now?: number; tariffFor?: TariffLookup }, signal: AbortSignal): Promise<Report> {
   const now = options.now ?? Date.now();
   const head = { kind: q.kind, from: q.from, to: q.to, ...(q.lot ? { lot: q.lot } : {}), utcOffset: q.utcOffset, columns: REPORT_COLUMNS[q.kind] };
   switch (q.kind) {
     case 'revenue':
-      return { ...head, rows: await revenueByDay(sessions, q) };
+      return { ...head, rows: await revenueByDay(sessions, q, signal) };
     case 'occupancy':
-      return { ...head, rows: await occupancyByCar(sessions, q) };
+      return { ...head, rows: await occupancyByCar(sessions, q, signal) };
     case 'open':
-      return { ...head, rows: await openSessions(sessions, q, now, options.tariffFor) };
+      return { ...head, rows: await openSessions(sessions, q, now, options.tariffFor, signal) };
     case 'sessions':
-      return { ...head, rows: await sessionsInRange(sessions, q) };
+      return { ...head, rows: await sessionsInRange(sessions, q, signal) };
   }
 }
 

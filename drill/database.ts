@@ -3,7 +3,7 @@
 // measures when writes are acknowledged again, and the slot poller that says
 // when a state is durable.
 import { MongoClient, type Collection, type Db } from 'mongodb';
-import { connectMongo } from '../mongo/index.ts';
+import { bounded, connectMongo } from '../mongo/index.ts';
 import { DeadlineError } from './wait.ts';
 
 export type DbFault = 'stepdown' | 'kill' | 'election';
@@ -65,7 +65,7 @@ export class DrillDatabase {
   }
 
   private async testbed(command: Record<string, unknown>): Promise<{ members: MemberStatus[]; primary: number | null }> {
-    const reply = await this.admin.db('admin').command(command, { readPreference: 'nearest' });
+    const reply = await bounded(`testbedFault ${String(command.testbedFault)}`, 10_000, (signal) => this.admin.db('admin').command(command, { readPreference: 'nearest', signal }));
     return { members: reply.members as MemberStatus[], primary: (reply.primary as number | null) ?? null };
   }
 
@@ -75,7 +75,7 @@ export class DrillDatabase {
       if (fault !== 'stepdown') throw new Error(`db fault ${fault} ${this.supports(fault)}`);
       this.frozenUntil = Date.now() + STEPDOWN_SECS.real * 1000;
       try {
-        await this.admin.db('admin').command({ replSetStepDown: STEPDOWN_SECS.real, secondaryCatchUpPeriodSecs: 5 }, { readPreference: 'primary' });
+        await bounded('replSetStepDown', 30_000, (signal) => this.admin.db('admin').command({ replSetStepDown: STEPDOWN_SECS.real, secondaryCatchUpPeriodSecs: 5 }, { readPreference: 'primary', signal }));
       } catch (error) {
         // Servers before 4.2 drop every connection on a stepdown instead of answering.
         if ((error as { name?: string }).name === 'MongoServerError') throw error;
@@ -121,7 +121,7 @@ export class DrillDatabase {
           last = members.map((m) => `${m.index}:${m.state}`).join(' ');
           if (primary !== null && members.every((m) => m.state === 'PRIMARY' || m.state === 'SECONDARY')) return;
         } else {
-          const hello = await this.admin.db('admin').command({ hello: 1 }, { readPreference: 'primary' });
+          const hello = await bounded('hello', 5000, (signal) => this.admin.db('admin').command({ hello: 1 }, { readPreference: 'primary', signal }));
           if (hello.isWritablePrimary) return;
         }
       } catch (error) {
@@ -141,7 +141,7 @@ export class DrillDatabase {
     let last = '';
     while (!signal?.aborted) {
       try {
-        await probe.updateOne({ _id: 'probe' }, { $inc: { n: 1 }, $set: { at: new Date() } }, { upsert: true, timeoutMS: Math.max(1000, deadline - this.now()) });
+        await bounded('probe write', Math.max(1000, deadline - this.now()), (s) => probe.updateOne({ _id: 'probe' }, { $inc: { n: 1 }, $set: { at: new Date() } }, { upsert: true, signal: s } as never));
         return this.now();
       } catch (error) {
         last = (error as Error).message;
@@ -158,7 +158,7 @@ export class DrillDatabase {
     let last = 'not there yet';
     while (!signal?.aborted) {
       try {
-        const doc = await slots.findOne({ _id: slotId }, { projection: { seq: 1 }, readPreference: 'primaryPreferred', readConcern: { level: 'majority' }, timeoutMS: 2000 });
+        const doc = await bounded('durability poll', 2000, (s) => slots.findOne({ _id: slotId }, { projection: { seq: 1 }, readPreference: 'primaryPreferred', readConcern: { level: 'majority' }, signal: s }));
         if (doc && typeof doc.seq === 'number' && doc.seq >= seq) return this.now();
         last = doc ? `seq ${doc.seq}` : 'no document';
       } catch (error) {

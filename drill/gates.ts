@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import type { Db } from 'mongodb';
 import { Topics } from '../contract/index.ts';
 import { connectLink, type FailoverLink } from '../link/index.ts';
+import { bounded } from '../mongo/index.ts';
 import { percentile } from './stats.ts';
 import { DRILL_LOT } from './traffic.ts';
 import { waitFor } from './wait.ts';
@@ -131,16 +132,16 @@ export class GateTraffic {
     let applied = 0;
     const deadline = this.o.now() + timeoutMs;
     while (!signal?.aborted) {
-      applied = await gateEvents.countDocuments({ eventId: { $in: ids }, appliedAt: { $ne: null } }, { signal: AbortSignal.timeout(5000) } as never).catch(() => applied);
+      applied = await bounded('gate event count', 5000, (s) => gateEvents.countDocuments({ eventId: { $in: ids }, appliedAt: { $ne: null } }, { signal: s })).catch(() => applied);
       if (applied === ids.length || this.o.now() > deadline) break;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
     const problems: string[] = [];
     if (applied < ids.length) problems.push(`${ids.length - applied} of ${ids.length} gate events not applied in MongoDB within ${timeoutMs} ms`);
-    const recorded = await gateEvents.countDocuments({ eventId: { $in: ids } });
+    const recorded = await bounded('gate event count', 5000, (s) => gateEvents.countDocuments({ eventId: { $in: ids } }, { signal: s }));
     if (recorded !== ids.length) problems.push(`${recorded} gate events recorded for ${ids.length} sent`);
     const cars = [...new Set(sent.map((e) => e.carId))];
-    const sessions = await db.collection<{ carId: string; status: string; fee: number | null }>('sessions').find({ lot: DRILL_LOT, carId: { $in: cars } }).toArray();
+    const sessions = await bounded('sessions read', 5000, (s) => db.collection<{ carId: string; status: string; fee: number | null }>('sessions').find({ lot: DRILL_LOT, carId: { $in: cars } }, { signal: s }).toArray());
     for (const car of cars) {
       const mine = sessions.filter((s) => s.carId === car);
       const exit = this.events.find((e) => e.carId === car && e.direction === 'exit');

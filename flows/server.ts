@@ -7,7 +7,8 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { prepareBilling, withRetry, type BillingCollections } from '../billing/index.ts';
+import type { BillingCollections } from '../billing/index.ts';
+import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
 import { applyEnv, defaultClientId, flowsEnv } from './env.ts';
@@ -148,15 +149,13 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
 
     cleanups.push(applyEnv(flowsEnv({ mqttUrls: o.mqttUrls, topicRoot: o.topicRoot, mongodbUri: o.mongodbUri, mongodbDb: o.mongodbDb, mqttFailoverMs: o.mqttFailoverMs ?? 3000, mqttClientId: o.mqttClientId ?? defaultClientId(address.port), mqttCredentials: o.mqttCredentials, healthUrl: `${url}/healthz` })));
 
-    // The reports API has its own MongoDB client: it answers whatever the flows are doing.
-    const client = new MongoClient(o.mongodbUri, { appName: 'parking-reports', serverSelectionTimeoutMS: 10_000 });
-    cleanups.push(() => client.close());
-    let ready: Promise<BillingCollections> | undefined;
-    const collections = () =>
-      (ready ??= withRetry(() => prepareBilling(client.db(o.mongodbDb)), { deadlineMs: 15_000 }).catch((err: Error) => {
-        ready = undefined;
-        throw err;
-      }));
+    // The reports API has its own MongoDB client: it answers whatever the flows are doing. It only
+    // reads (a secondary will do during an election); the charging node creates the indexes.
+    const client = new MongoClient(o.mongodbUri, { ...MONGO_OPTIONS, appName: 'parking-reports' });
+    cleanups.push(() => closeMongo(client));
+    const db = client.db(o.mongodbDb);
+    const readable: BillingCollections = { sessions: db.collection('sessions'), gateEvents: db.collection('gateEvents') } as BillingCollections;
+    const collections = () => Promise.resolve(readable);
 
     restoreRuntimeSettings();
     RED.init(

@@ -60,13 +60,15 @@ function registerFault(testbed: Command, ctx: CliContext): void {
       const admin = client.db('admin');
       const name = action === 'stepdown' ? 'stepDown' : action === 'election-delay' ? 'electionDelay' : action;
       const command = { testbedFault: name, ...(index !== undefined ? { member: index } : {}), handoff: opts.handoff, ...(opts.ms ? { ms: [...opts.ms] } : {}) };
-      const reply = await admin.command(command, { readPreference: 'nearest' });
+      const { bounded } = await import('../../mongo/index.ts');
+      const reply = await bounded(`testbedFault ${name}`, 10_000, (signal) => admin.command(command, { readPreference: 'nearest', signal }));
       const rows = (reply.members as Array<{ index: number; host: string; state: string; partitioned: boolean }>).map(
         (m) => `${m.index}  ${m.host.padEnd(21)} ${m.state}${m.partitioned ? ' (partitioned)' : ''}`,
       );
       ctx.stdout.write(`${rows.join('\n')}\n`);
     } finally {
-      await client.close();
+      const { closeMongo } = await import('../../mongo/index.ts');
+      await closeMongo(client);
     }
   });
 }

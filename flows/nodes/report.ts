@@ -50,8 +50,9 @@ function reportNode(RED: NodeAPI, node: Node, def: ReportDef): void {
     }
     const q = query;
     node.status({ fill: 'blue', shape: 'ring', text: `${q.kind}…` });
-    mongo
-      .collections()
+    // Reads only (a secondary will do during an election): no need to wait for the indexes.
+    const readable = mongo.readable();
+    (readable ? Promise.resolve(readable) : mongo.collections())
       .then((c) => runReport(c.sessions, q, { tariffFor: (id) => tariffs?.tariff ?? deployedTariff(id) }))
       .then((report) => {
         const info = { kind: report.kind, from: report.from, to: report.to, lot: report.lot, utcOffset: report.utcOffset, columns: report.columns, count: report.rows.length };
