@@ -16,7 +16,7 @@
 // record wins).
 import type { Collection } from 'mongodb';
 import type { GateDisplay } from '../contract/index.ts';
-import { bounded, unlimited } from '../mongo/bound.ts';
+import { bounded, settlesWithin, unlimited } from '../mongo/bound.ts';
 import { KeyedQueue } from './keyed-queue.ts';
 import type { EventJournal } from './journal.ts';
 import { closingFields, gateDisplay, openedSession, unmatchedSession, type LotGateEvent, type Outcome, type SessionDoc, type SessionStatus } from './session.ts';
@@ -70,7 +70,7 @@ export class ChargingDesk {
   /** Aborts the MongoDB work in flight at a stop (every waiting event listens to it). */
   private readonly stopping = unlimited(new AbortController());
   private seeded = false;
-  readonly stats = { mismatches: 0, fromDesk: 0, fromMongo: 0 };
+  readonly stats = { mismatches: 0 };
 
   constructor(private readonly o: DeskOptions) {}
 
@@ -134,10 +134,8 @@ export class ChargingDesk {
     });
     taken.stored.catch(() => undefined); // the caller may not wait for it; failures reach the caller through `stored`
     if (taken.local) {
-      this.stats.fromDesk += 1;
       return { ...taken.local, duplicate: false, source: 'desk', stored: taken.stored };
     }
-    this.stats.fromMongo += 1;
     const stored = taken.stored.finally(() => {
       const n = (this.waiting.get(k) ?? 1) - 1;
       if (n > 0) this.waiting.set(k, n);
@@ -155,9 +153,7 @@ export class ChargingDesk {
 
   /** Waits up to `ms` for MongoDB to take every event answered so far; false when some are left (they stay in the journal). */
   async close(ms: number): Promise<boolean> {
-    let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([this.queue.idle().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]);
-    clearTimeout(timer);
+    const done = await settlesWithin(this.queue.idle(), ms);
     this.stopping.abort(new Error('charging stopped'));
     return done;
   }

@@ -193,9 +193,8 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
         return null;
       });
       // While MongoDB has no primary, visitors must still see each change at once: time many.
-      const [acknowledged, samples] = await Promise.all([written, within(shown, visibleLimit, null).then(() => sampleAvailability(env, written))]);
+      const [acknowledged, first, samples] = await Promise.all([written, shown, shown.then(() => sampleAvailability(env, written))]);
       recoveredAt = acknowledged;
-      const first = await shown;
       availabilitySamples = [first === null ? Number.POSITIVE_INFINITY : first - flippedAt, ...samples];
       failoverMs = recoveredAt === null ? null : recoveredAt - faultAt;
       failoverFirstMs = failoverMs;

@@ -8,7 +8,7 @@ import type { Db } from 'mongodb';
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LevelTotals, Topics } from '../contract/index.ts';
-import { bounded, withRetry, OPERATION_TIMEOUT_MS } from '../mongo/index.ts';
+import { bounded, settlesWithin, withRetry, OPERATION_TIMEOUT_MS } from '../mongo/index.ts';
 import { AvailabilityCounts, AvailabilityTracker } from './availability.ts';
 import { WriteBuffer } from './buffer.ts';
 import { slotId, type Inbound, type Rejected, type SlotUpdate } from './decode.ts';
@@ -79,12 +79,6 @@ function fromDoc(d: SlotDoc): SlotUpdate {
     kind: 'slot', id: d._id, lot: d.lot, level: d.level, slot: d.slot, status: d.status as SlotUpdate['status'],
     ts: d.ts, ...(d.seq != null ? { seq: d.seq } : {}), ...(d.device != null ? { device: d.device } : {}), receivedAt: d.ts,
   };
-}
-
-/** Resolves true when `p` settles within `ms`, false otherwise (p keeps running). */
-function within(p: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([p.then(() => true, () => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)))]).finally(() => clearTimeout(timer));
 }
 
 export async function startIngest(options: IngestOptions): Promise<Ingest> {
@@ -295,7 +289,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       subscription.unsubscribe();
       offline.close();
       const started = Date.now();
-      const durable = await within(writer.flush(), closeTimeoutMs);
+      const durable = await settlesWithin(writer.flush(), closeTimeoutMs);
       writer.stop();
       if (!durable) {
         const left = writer.pending();
@@ -308,7 +302,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
         );
       }
       // Availability publishes and the Redis live state: a moment more at most.
-      await within(Promise.all([...pending]), Math.max(500, closeTimeoutMs - (Date.now() - started)));
+      await settlesWithin(Promise.all([...pending]), Math.max(500, closeTimeoutMs - (Date.now() - started)));
       await options.live?.close();
     },
   };

@@ -50,6 +50,16 @@ export async function bounded<T>(operation: string, timeoutMs: number, op: (sign
   }
 }
 
+/**
+ * True when `p` settles (either way) within `ms`, false otherwise; `p` keeps running. For
+ * what a stop waits for at most: MongoDB taking the last writes, a client closing.
+ */
+export function settlesWithin(p: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms)));
+  return Promise.race([p.then(() => true, () => true), late]).finally(() => clearTimeout(timer));
+}
+
 /** `controller`, whose signal any number of operations may listen to (a stop signal shared by all waiting work). */
 export function unlimited(controller: AbortController): AbortController {
   setMaxListeners(0, controller.signal);

@@ -3,8 +3,9 @@
 // operation runs under a deadline (`bounded`, bound.ts) and transient errors
 // are retried (retry.ts).
 import { MongoClient, type MongoClientOptions } from 'mongodb';
+import { settlesWithin } from './bound.ts';
 
-export { bounded, unlimited, MongoDeadlineError, OPERATION_TIMEOUT_MS, type WithSignal } from './bound.ts';
+export { bounded, settlesWithin, unlimited, MongoDeadlineError, OPERATION_TIMEOUT_MS, type WithSignal } from './bound.ts';
 export { withRetry, isTransient, certainlyNotApplied, RetryAborted, DEFAULT_RETRY, type RetryOptions } from './retry.ts';
 
 export const MONGO_OPTIONS: MongoClientOptions = {
@@ -36,7 +37,5 @@ export function primaryOf(client: MongoClient): string | undefined {
 
 /** Closes the client, waiting at most `ms` for operations in flight (a stop must not wait for an election). */
 export async function closeMongo(client: MongoClient, ms = 2000): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)));
-  await Promise.race([client.close().catch(() => undefined), late]).finally(() => clearTimeout(timer));
+  await settlesWithin(client.close(), ms);
 }

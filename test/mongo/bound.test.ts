@@ -1,7 +1,7 @@
 // The deadline every MongoDB operation of the platform runs under, and which failures may have applied a write.
 import { expect } from 'chai';
 import { MongoNetworkError, MongoServerError, MongoServerSelectionError } from 'mongodb';
-import { bounded, certainlyNotApplied, isTransient, MongoDeadlineError } from '../../mongo/index.ts';
+import { bounded, certainlyNotApplied, isTransient, MongoDeadlineError, settlesWithin } from '../../mongo/index.ts';
 
 describe('mongo: bounded operations', function () {
   it("gives the operation's result when it finishes in time", async function () {
@@ -37,6 +37,14 @@ describe('mongo: bounded operations', function () {
       throw new Error('E11000');
     }).catch((err: unknown) => err);
     expect((error as Error).message).to.equal('E11000');
+  });
+});
+
+describe('mongo: waiting at most so long (a stop)', function () {
+  it('says whether a promise settled, either way, before the limit', async function () {
+    expect(await settlesWithin(Promise.resolve(1), 1000)).to.equal(true);
+    expect(await settlesWithin(Promise.reject(new Error('x')), 1000), 'a failure is settled too').to.equal(true);
+    expect(await settlesWithin(new Promise(() => undefined), 30)).to.equal(false);
   });
 });
 
