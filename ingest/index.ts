@@ -203,7 +203,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
       if (recovering.size === 0) {
         const release = releaseRecovered;
         releaseRecovered = undefined;
-        void release().catch((err: Error) => logger.warn({ err: err.message }, 'ingest: could not remove a spill file'));
+        // Tracked, so that `flush()` resolves only once the file is gone.
+        track(release().catch((err: Error) => logger.warn({ err: err.message }, 'ingest: could not remove a spill file')));
       }
     },
   }, {
@@ -238,7 +239,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     writer.recover(kept);
     logger.info({ files: taken.files.length, updates: recovering.size, history: kept.history.length, problems }, 'ingest: writing what the last run could not make durable');
     if (recovering.size) releaseRecovered = taken.release;
-    else void writer.flush().then(() => taken.release());
+    else track(writer.flush().then(() => taken.release()).catch((err: Error) => logger.warn({ err: err.message }, 'ingest: could not remove a spill file')));
   }
 
   const loggedRejects = new Set<string>();
