@@ -27,6 +27,9 @@ const MQTT = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 /** Primary and standby broker ports: the `mqttPort` default for each `role`. */
 export const DEFAULT_MQTT_PORTS = { primary: 1883, standby: 1884 } as const;
 
+/** Primary and standby MQTT over WebSocket ports: the `wsPort` default of `parking broker` for each `role` (`parking start` uses the primary's). */
+export const DEFAULT_WS_PORTS = { primary: 9001, standby: 9002 } as const;
+
 export const SETTINGS = {
   mongodbUri: setting<string | undefined>({ flag: '--mongodb-uri <uri>', env: ['MONGODB_URI'], default: undefined, defaultText: 'unset: an embedded MongoDB', parse: p.mongodbUri, description: 'MongoDB connection string (a replica-set URI in production)' }),
   mongodbDb: setting({ flag: '--mongodb-db <name>', env: ['PARKING_MONGODB_DB'], default: 'parking', parse: p.databaseName, description: 'MongoDB database name' }),
@@ -34,7 +37,7 @@ export const SETTINGS = {
   mqttUrls: setting<readonly string[]>({ flag: '--servers <urls>', env: ['PARKING_MQTT_URLS'], default: Object.freeze(['mqtt://127.0.0.1:1883', 'mqtt://127.0.0.1:1884']), parse: p.urlList(MQTT), description: 'MQTT broker URLs, comma-separated, primary first (mqtt://, mqtts://, ws://, wss://)' }),
   httpPort: setting({ flag: '--http-port <port>', env: ['PARKING_HTTP_PORT'], default: 1880, parse: p.port(), description: 'HTTP port: dashboard, editor, signage, /healthz, /metrics' }),
   mqttPort: setting<number | undefined>({ flag: '--port <port>', env: ['PARKING_MQTT_PORT'], default: undefined, defaultText: '1883 primary, 1884 standby', parse: p.port(), description: 'MQTT port of this broker' }),
-  wsPort: setting({ flag: '--ws-port <port>', env: ['PARKING_WS_PORT'], default: 9001, parse: p.port(), description: 'MQTT over WebSocket port' }),
+  wsPort: setting<number | undefined>({ flag: '--ws-port <port>', env: ['PARKING_WS_PORT'], default: undefined, defaultText: '9001 primary, 9002 standby', parse: p.port(), description: 'MQTT over WebSocket port' }),
   standbyPort: setting({ flag: '--standby-port <port>', env: ['PARKING_STANDBY_PORT'], default: 1884, parse: p.port(), description: 'MQTT port of the standby broker that `parking start` runs' }),
   standbyWsPort: setting({ flag: '--standby-ws-port <port>', env: ['PARKING_STANDBY_WS_PORT'], default: 9002, parse: p.port(), description: 'MQTT over WebSocket port of the standby broker that `parking start` runs' }),
   offlineGraceMs: setting({ flag: '--offline-grace-ms <ms>', env: ['PARKING_OFFLINE_GRACE_MS'], default: 30_000, parse: p.integer(0, 86_400_000), description: 'ingest: slots of a device that went offline (Last Will) turn unknown after this long' }),

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { DEFAULT_MQTT_PORTS, SettingError, settingDef, flagName, type SettingKey } from '../../config/index.ts';
+import { DEFAULT_MQTT_PORTS, DEFAULT_WS_PORTS, SettingError, settingDef, flagName, type SettingKey } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
 import { useSettings } from '../settings.ts';
@@ -48,6 +48,11 @@ async function readStdin(): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
+/** The ports a broker of `role` listens on: the settings when set, else the role's defaults (primary 1883 and 9001, standby 1884 and 9002). */
+export function brokerPorts(role: 'primary' | 'standby', s: { mqttPort?: number; wsPort?: number }): { port: number; wsPort: number } {
+  return { port: s.mqttPort ?? DEFAULT_MQTT_PORTS[role], wsPort: s.wsPort ?? DEFAULT_WS_PORTS[role] };
+}
+
 export function registerBroker(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('broker')
@@ -58,7 +63,7 @@ export function registerBroker(program: Command, ctx: CliContext): void {
   cmd.addOption(new Option('--hash-password', 'read a password on stdin, print its hash for the auth file, and exit'));
   examples(cmd, [
     'parking broker --role primary --port 1883 --allow-anonymous',
-    'parking broker --role standby --port 1884 --ws-port 9002 --primary mqtt://bridge:secret@10.0.0.5:1883 --auth-file /etc/parking/mqtt-accounts.json',
+    'parking broker --role standby --port 1884 --primary mqtt://bridge:secret@10.0.0.5:1883 --auth-file /etc/parking/mqtt-accounts.json',
     "printf '%s' 's3cret' | parking broker --hash-password",
   ]);
   cmd.action(async () => {
@@ -93,8 +98,7 @@ export function registerBroker(program: Command, ctx: CliContext): void {
       role,
       id: s.brokerId,
       host: s.bindHost,
-      port: s.mqttPort ?? DEFAULT_MQTT_PORTS[role],
-      wsPort: s.wsPort,
+      ...brokerPorts(role, s),
       tls,
       heartbeatMs: s.heartbeatMs,
       topicRoot: s.topicRoot,

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { DEFAULT_WS_PORTS } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
 import { useSettings } from '../settings.ts';
@@ -28,7 +29,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       bindHost: s.bindHost,
       primaryPort: s.mqttPort ?? 1883,
       standbyPort: s.standbyPort,
-      wsPort: s.wsPort,
+      wsPort: s.wsPort ?? DEFAULT_WS_PORTS.primary,
       standbyWsPort: s.standbyWsPort,
       httpPort: s.httpPort,
       topicRoot: s.topicRoot,

@@ -42,7 +42,7 @@ describe('loadSettings', () => {
         standbyPort: 1884,
         standbyWsPort: 9002,
         offlineGraceMs: 30000,
-        wsPort: 9001,
+        wsPort: undefined,
         topicRoot: 'parking',
         logLevel: 'info',
         logFormat: 'auto',
