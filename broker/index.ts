@@ -5,7 +5,10 @@
 export { startBroker, defaultBrokerId } from './server.ts';
 export type { BrokerOptions, BrokerRole, BridgeOptions, TlsOptions, RunningBroker, BrokerHealth, BridgeHealth } from './types.ts';
 export { hashPassword, verifyPassword, parseHash, DEFAULT_SCRYPT_COST, type ScryptCost } from './auth/password.ts';
-export { loadAccounts, parseAccounts, AuthFileError, ROLES, type Account, type Accounts, type Role } from './auth/accounts.ts';
+export { newDeviceToken, hashDeviceToken, deviceTokenProblem, parseTokenHash, verifyDeviceToken, type TokenHash } from './auth/token.ts';
+export { estimateBits, MIN_TOKEN_BITS } from './auth/entropy.ts';
+export { AuthThrottle, type ThrottleOptions, type Bucket as ThrottleBucket } from './auth/throttle.ts';
+export { loadAccounts, parseAccounts, AuthFileError, ROLES, type Account, type Accounts, type Role, type StoredPassword } from './auth/accounts.ts';
 export { mayPublish, maySubscribe, isHeartbeatFilter, ANONYMOUS, type Principal } from './auth/acl.ts';
 export { checkPayload, type PayloadVerdict } from './validate.ts';
 export { decideRetained, type RetainedDecision } from './retained/order.ts';

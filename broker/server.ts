@@ -8,6 +8,7 @@ import type { Aedes } from 'aedes';
 import { Topics } from '../contract/index.ts';
 import { ParkingAedes, persistenceOf } from './aedes.ts';
 import { createHooks, type RefusalCounters } from './auth/hooks.ts';
+import { AuthThrottle } from './auth/throttle.ts';
 import { startBridge, type Bridge } from './bridge/bridge.ts';
 import { listenMqtt, listenMqtts, listenWebSocket, type Listener } from './listeners.ts';
 import { warnOnce } from './log-once.ts';
@@ -89,7 +90,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const backend = createBackend(options.redisUrl, { concurrency: CONCURRENCY, onError: (error) => warn(`redis\0${error.message}`, { err: error }, 'redis error') });
   let aedesRef: Aedes | undefined;
   const guard = backend.kind === 'memory' ? memoryGuard(topics) : sharedGuard(topics, () => persistenceOf(aedesRef!));
-  const hooks = createHooks({ topics, accounts: options.accounts ?? new Map(), allowAnonymous: options.allowAnonymous ?? false, refused, counters, warn, logger });
+  const throttle = new AuthThrottle(options.authThrottle);
+  const hooks = createHooks({ topics, accounts: options.accounts ?? new Map(), allowAnonymous: options.allowAnonymous ?? false, refused, counters, warn, logger, throttle });
 
   // The TCP port decides the default id, so listen first on a free port when asked for 0.
   const listeners: Listener[] = [];

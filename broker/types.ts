@@ -2,6 +2,7 @@
 import type { Aedes } from 'aedes';
 import type { Logger } from '../log/index.ts';
 import type { Accounts } from './auth/accounts.ts';
+import type { ThrottleOptions } from './auth/throttle.ts';
 
 export type BrokerRole = 'primary' | 'standby';
 
@@ -48,6 +49,8 @@ export interface BrokerOptions {
   allowAnonymous?: boolean;
   /** Accounts (from the auth file); default none. */
   accounts?: Accounts;
+  /** Limits on failed authentications (per address, per user name and address); default see docs/broker.md. */
+  authThrottle?: Omit<ThrottleOptions, 'now'>;
   /** A standby bridges to its primary. */
   bridge?: BridgeOptions;
   /**

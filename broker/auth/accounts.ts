@@ -1,15 +1,20 @@
 // MQTT accounts from the auth file (JSON): one entry per device, gate,
-// display, service or operator, with a scrypt password hash and a role.
+// display, service or operator, with a role and a password hash: scrypt, or
+// for devices only a fast hash of a random token (token.ts).
 import { readFileSync } from 'node:fs';
 import { idProblem } from '../../contract/index.ts';
 import { parseHash, type ParsedHash } from './password.ts';
+import { isTokenHashText, parseTokenHash, type TokenHash } from './token.ts';
 
 export const ROLES = ['device', 'gate', 'reader', 'service', 'bridge', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
+/** A stored password: a scrypt hash, or (role `device` only) a device token hash. */
+export type StoredPassword = ParsedHash | TokenHash;
+
 interface Base {
   username: string;
-  password: ParsedHash;
+  password: StoredPassword;
 }
 
 /** A slot sensor (Pi): publishes its slots' states and its own status. */
@@ -61,10 +66,14 @@ function parseAccount(username: string, raw: unknown): Account {
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(where, 'must be an object');
   const doc = raw as Record<string, unknown>;
   if (typeof doc.password !== 'string') fail(where, 'password must be a hash made by `parking broker --hash-password`');
-  const password = parseHash(doc.password);
-  if (typeof password === 'string') fail(where, `password ${password}`);
   const role = doc.role;
   if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) fail(where, `role must be one of ${ROLES.join(', ')}`);
+  const token = isTokenHashText(doc.password);
+  if (token && role !== 'device') {
+    fail(where, `password is a device token hash (hmac-sha256$…), which only accounts of role device may hold: a fast hash is safe only for a random token; role ${role} needs a scrypt hash (\`parking broker --hash-password\`)`);
+  }
+  const password = token ? parseTokenHash(doc.password) : parseHash(doc.password);
+  if (typeof password === 'string') fail(where, `password ${password}`);
   const allowed: Record<Role, string[]> = {
     device: ['lot', 'device', 'slots'],
     gate: ['lot', 'gate'],
@@ -94,7 +103,7 @@ function parseAccount(username: string, raw: unknown): Account {
   }
 }
 
-/** Parses the auth file's text: `{"accounts": {"<username>": {"password": "scrypt$…", "role": "…", …}}}`. */
+/** Parses the auth file's text: `{"accounts": {"<username>": {"password": "scrypt$…" or (devices) "hmac-sha256$…", "role": "…", …}}}`. */
 export function parseAccounts(text: string): Accounts {
   let doc: unknown;
   try {

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { DEFAULT_MQTT_PORTS, DEFAULT_WS_PORTS, SettingError, settingDef, flagName, type SettingKey } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
+import { UsageError } from '../errors.ts';
 import { useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
@@ -53,6 +54,29 @@ export function brokerPorts(role: 'primary' | 'standby', s: { mqttPort?: number;
   return { port: s.mqttPort ?? DEFAULT_MQTT_PORTS[role], wsPort: s.wsPort ?? DEFAULT_WS_PORTS[role] };
 }
 
+/**
+ * `--hash-password`: the `password` value of an account for the secret on stdin. With
+ * `--role device` a device token's fast hash (the token must show 128 bits); without
+ * `--role`, with another account role, or with a broker role (primary, standby) scrypt.
+ */
+async function hashPasswordCommand(cmd: Command, ctx: CliContext): Promise<void> {
+  const broker = await import('../../broker/index.ts');
+  const role = cmd.getOptionValueSource('role') === 'cli' ? String(cmd.opts<{ role?: string }>().role) : undefined;
+  const accountRoles: readonly string[] = broker.ROLES;
+  if (role !== undefined && !accountRoles.includes(role) && role !== 'primary' && role !== 'standby') {
+    throw new SettingError('--role', role, `with --hash-password, --role names the account's role: one of ${broker.ROLES.join(', ')}`, { source: 'flag' });
+  }
+  const secret = (await readStdin()).replace(/\r?\n$/, '');
+  if (secret === '') throw new SettingError('--hash-password', '', 'give the password on stdin');
+  if (role === 'device') {
+    const problem = broker.deviceTokenProblem(secret);
+    if (problem) throw new UsageError(`--hash-password --role device: ${problem}`);
+    ctx.stdout.write(`${broker.hashDeviceToken(secret)}\n`);
+    return;
+  }
+  ctx.stdout.write(`${await broker.hashPassword(secret)}\n`);
+}
+
 export function registerBroker(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('broker')
@@ -60,20 +84,21 @@ export function registerBroker(program: Command, ctx: CliContext): void {
       'Run one MQTT broker (MQTT, MQTT over WebSocket, MQTT over TLS with a certificate): a primary, or a standby that bridges every topic under the root to the primary both ways. Prints "broker <role> listening <urls>" when ready; publishes $SYS/<broker id>/heartbeat.',
     );
   const settings = useSettings(cmd, KEYS, { required: ['role'] });
-  cmd.addOption(new Option('--hash-password', 'read a password on stdin, print its hash for the auth file, and exit'));
+  cmd.addOption(
+    new Option(
+      '--hash-password',
+      "read a secret on stdin, print what an account's password field holds in the auth file, and exit: a scrypt hash; with --role device (--role then names the account's role) a fast hash of a device token, which must hold at least 128 random bits (make one with: openssl rand -base64 24)",
+    ),
+  );
   examples(cmd, [
     'parking broker --role primary --port 1883 --allow-anonymous',
     'parking broker --role standby --port 1884 --primary mqtt://bridge:secret@10.0.0.5:1883 --auth-file /etc/parking/mqtt-accounts.json',
     "printf '%s' 's3cret' | parking broker --hash-password",
+    "token=$(openssl rand -base64 24); printf '%s' \"$token\" | parking broker --hash-password --role device",
   ]);
   cmd.action(async () => {
+    if (cmd.opts<{ hashPassword?: boolean }>().hashPassword) return hashPasswordCommand(cmd, ctx);
     const broker = await import('../../broker/index.ts');
-    if (cmd.opts<{ hashPassword?: boolean }>().hashPassword) {
-      const password = (await readStdin()).replace(/\r?\n$/, '');
-      if (password === '') throw new SettingError('--hash-password', '', 'give the password on stdin');
-      ctx.stdout.write(`${await broker.hashPassword(password)}\n`);
-      return;
-    }
     const s = settings(ctx);
     const role = s.role!;
     const logger = commandLogger(ctx, `broker-${role}`, s);
