@@ -3,4 +3,4 @@ export { readConfigFile, type ConfigFile, type ConfigFileOrigin } from './file.t
 export { SETTINGS, SETTING_KEYS, DEFAULT_MQTT_PORTS, DEFAULT_WS_PORTS, settingDef, flagName, defaultText, type SettingDef, type SettingKey, type Settings } from './table.ts';
 export { SettingError, InvalidValue, invalid, redact, showValue, type SettingSource, type SettingErrorDetails } from './errors.ts';
 export * as parsers from './parsers.ts';
-export type { Parser, DelayRange, PortOptions } from './parsers.ts';
+export type { Parser, DelayRange, PortOptions, Part } from './parsers.ts';

@@ -135,6 +135,32 @@ export function id(raw: string): string {
   return raw;
 }
 
+/** A comma-separated list of ids (at least one, no repeats), in the order given. */
+export function idList(raw: string): readonly string[] {
+  const items = raw.split(',').map((item) => item.trim());
+  if (items.some((item) => item === '')) invalid('must be a comma-separated list of ids (1-32 characters of A-Z a-z 0-9 _ -)');
+  for (const item of items) if (!/^[A-Za-z0-9_-]{1,32}$/.test(item)) invalid(`${item}: must be 1-32 characters of A-Z a-z 0-9 _ -`);
+  const repeated = items.find((item, i) => items.indexOf(item) !== i);
+  if (repeated) invalid(`${repeated} is listed twice`);
+  return Object.freeze(items);
+}
+
+/** One part of a partition: `i/n`, this instance's part i (0 to n-1) of n (1-1024). */
+export interface Part {
+  readonly index: number;
+  readonly count: number;
+}
+
+/** `i/n` with 0 <= i < n <= 1024. */
+export function part(raw: string): Part {
+  const match = /^(\d{1,4})\s*\/\s*(\d{1,4})$/.exec(raw);
+  if (!match) invalid('must be i/n: part i (0 to n-1) of n parts, e.g. 0/4');
+  const [index, count] = [Number(match[1]), Number(match[2])];
+  if (!(count >= 1 && count <= 1024)) invalid('n must be 1-1024');
+  if (index >= count) invalid(`i must be 0-${count - 1} (parts are numbered from 0)`);
+  return Object.freeze({ index, count });
+}
+
 /** A whole number in [min, max]. */
 export function integer(min: number, max: number = Number.MAX_SAFE_INTEGER): Parser<number> {
   return (raw) => {

@@ -13,6 +13,7 @@ import { AvailabilityCounts, AvailabilityTracker } from './availability.ts';
 import { WriteBuffer } from './buffer.ts';
 import { slotId, type Inbound, type Rejected, type SlotUpdate } from './decode.ts';
 import { LatestStates } from './latest.ts';
+import { LotFilter, type LotSelection } from './lots.ts';
 import { createMetrics, type IngestMetrics } from './metrics.ts';
 import { OfflineTracker } from './offline.ts';
 import { ingestPipeline } from './pipeline.ts';
@@ -21,7 +22,8 @@ import { prepare, type IngestCollections, type SlotDoc } from './store.ts';
 import { Writer } from './writer.ts';
 import type { LiveState } from './live.ts';
 
-export type { Inbound, SlotUpdate, IngestMetrics };
+export type { Inbound, SlotUpdate, IngestMetrics, LotSelection };
+export { LotFilter, lotSelection, lotHash, partitionOf } from './lots.ts';
 export { classify } from './decode.ts';
 export { redisLiveState, liveKeys, type LiveState } from './live.ts';
 
@@ -53,6 +55,11 @@ export interface IngestOptions {
   spillDir?: string;
   /** How long the start may wait for MongoDB to read the stored slot states, ms. Default 60,000. */
   startTimeoutMs?: number;
+  /**
+   * The lots this instance owns (lots.ts); default every lot. It reads, writes and publishes
+   * availability for these alone; the MqttPort should subscribe to `new LotFilter(lots).filters(topics)`.
+   */
+  lots?: LotSelection;
 }
 
 export interface IngestHealth {
@@ -86,9 +93,18 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const writeTimeoutMs = options.writeTimeoutMs ?? 5000;
   const metrics = createMetrics();
   const latest = new LatestStates();
-  // The stored states, from a secondary too while there is no primary.
+  const lots = new LotFilter(options.lots);
+  // The stored states of this instance's lots, from a secondary too while there is no primary.
+  const readStored = async (signal: AbortSignal): Promise<SlotDoc[]> => {
+    const slots = db.collection<SlotDoc>('slots');
+    const read = { readPreference: 'primaryPreferred', signal } as const;
+    if (lots.all) return slots.find({}, read).toArray();
+    // A partition asks for the lot names first (the index on lot answers it), then reads its own lots' slots alone.
+    const mine = lots.listed ?? (await slots.distinct('lot', {}, read as never)).filter((lot) => lots.has(lot));
+    return mine.length ? slots.find({ lot: { $in: [...mine] } }, read).toArray() : [];
+  };
   const stored = await withRetry(
-    () => bounded('read of the stored slot states', OPERATION_TIMEOUT_MS, (signal) => db.collection<SlotDoc>('slots').find({}, { readPreference: 'primaryPreferred', signal }).toArray()),
+    () => bounded('read of the stored slot states', OPERATION_TIMEOUT_MS, readStored),
     { deadlineMs: options.startTimeoutMs ?? 60_000, onRetry: ({ error }) => logger.warn({ err: (error as Error).message }, 'ingest: waiting for MongoDB to read the stored slot states') },
   );
   for (const doc of stored) latest.seed(fromDoc(doc));
@@ -250,7 +266,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     logger.warn({ topic: r.topic, cause: r.cause }, `ingest: rejected: ${r.message}`);
   };
 
-  const subscription: Subscription = ingestPipeline(mqtt.messages, { topics, latest, metrics, onReject }).subscribe({
+  const subscription: Subscription = ingestPipeline(mqtt.messages, { topics, latest, metrics, onReject, lots }).subscribe({
     next(update) {
       if (update.kind === 'status') {
         offline.status(update.lot, update.device, update.status);

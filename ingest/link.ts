@@ -5,11 +5,12 @@ import type { Topics } from '../contract/index.ts';
 import type { Inbound } from './decode.ts';
 import type { MqttPort } from './index.ts';
 
-export function linkPort(link: FailoverLink, topics: Topics): MqttPort {
+/** `filters`: what to subscribe to, by default every lot's slot and device-status topics (see LotFilter.filters). */
+export function linkPort(link: FailoverLink, topics: Topics, filters: readonly string[] = [topics.filters.slots, topics.filters.deviceStatus]): MqttPort {
   const messages = new Observable<Inbound>((subscriber) => {
     const onMessage = (topic: string, payload: Buffer) => subscriber.next({ topic, payload, receivedAt: Date.now() });
     link.on('message', onMessage);
-    void link.subscribe([topics.filters.slots, topics.filters.deviceStatus], 1).catch((err: Error) => subscriber.error(err));
+    void link.subscribe([...filters], 1).catch((err: Error) => subscriber.error(err));
     return () => {
       link.off('message', onMessage);
     };

@@ -1,6 +1,8 @@
 // Ingest counters and gauges, read by /metrics and the health report.
 export interface IngestMetrics {
   messagesIn: number;
+  /** Messages of lots outside this instance's selection, dropped unread (`--partition`). */
+  otherLots: number;
   accepted: number;
   rejected: Record<string, number>;
   duplicates: number;
@@ -19,6 +21,7 @@ export interface IngestMetrics {
 export function createMetrics(): IngestMetrics {
   return {
     messagesIn: 0,
+    otherLots: 0,
     accepted: 0,
     rejected: {},
     duplicates: 0,

@@ -5,11 +5,12 @@ import type { Topics } from '../contract/index.ts';
 import type { Inbound } from './decode.ts';
 import type { MqttPort } from './index.ts';
 
-export function mqttPort(client: MqttClient, topics: Topics): MqttPort {
+/** `filters`: what to subscribe to, by default every lot's slot and device-status topics (see LotFilter.filters). */
+export function mqttPort(client: MqttClient, topics: Topics, filters: readonly string[] = [topics.filters.slots, topics.filters.deviceStatus]): MqttPort {
   const messages = new Observable<Inbound>((subscriber) => {
     const onMessage = (topic: string, payload: Buffer) => subscriber.next({ topic, payload, receivedAt: Date.now() });
     client.on('message', onMessage);
-    client.subscribe([topics.filters.slots, topics.filters.deviceStatus], { qos: 1 });
+    client.subscribe([...filters], { qos: 1 });
     return () => {
       client.off('message', onMessage);
     };

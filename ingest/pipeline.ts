@@ -1,9 +1,11 @@
-// The ingest pipeline, top to bottom: count, classify, set rejects aside,
-// drop duplicates and stale updates, and hand accepted updates to the sink.
+// The ingest pipeline, top to bottom: drop other instances' lots, count,
+// classify, set rejects aside, drop duplicates and stale updates, and hand
+// accepted updates to the sink.
 import { filter, map, tap, type Observable } from 'rxjs';
 import type { Topics } from '../contract/index.ts';
 import { classify, type Inbound, type Rejected, type SlotUpdate, type StatusUpdate } from './decode.ts';
 import type { LatestStates } from './latest.ts';
+import type { LotFilter } from './lots.ts';
 import type { IngestMetrics } from './metrics.ts';
 
 export type Accepted = SlotUpdate | StatusUpdate;
@@ -13,7 +15,17 @@ export interface PipelineDeps {
   latest: LatestStates;
   metrics: IngestMetrics;
   onReject(rejected: Rejected): void;
+  /** The lots of this instance (default every lot); other lots' messages are dropped before anything else. */
+  lots?: LotFilter;
 }
+
+/** From the topic text alone, before any decoding: a message of another instance's lot costs a string compare. */
+const dropOtherLots = (deps: PipelineDeps) =>
+  filter<Inbound>((msg) => {
+    if (deps.lots!.hasTopic(msg.topic, deps.topics.root)) return true;
+    deps.metrics.otherLots += 1;
+    return false;
+  });
 
 const countIn = (m: IngestMetrics) => tap<Inbound>(() => void (m.messagesIn += 1));
 
@@ -38,7 +50,8 @@ const dropDuplicatesAndStale = (deps: PipelineDeps) =>
   });
 
 export function ingestPipeline(messages: Observable<Inbound>, deps: PipelineDeps): Observable<Accepted> {
-  return messages.pipe(
+  const mine = deps.lots && !deps.lots.all ? messages.pipe(dropOtherLots(deps)) : messages;
+  return mine.pipe(
     countIn(deps.metrics),
     map((msg) => classify(msg, deps.topics)),
     setRejectsAside(deps),

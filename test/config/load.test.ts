@@ -42,6 +42,8 @@ describe('loadSettings', () => {
         standbyPort: 1884,
         standbyWsPort: 9002,
         offlineGraceMs: 30000,
+        ingestLots: undefined,
+        ingestPartition: undefined,
         wsPort: undefined,
         topicRoot: 'parking',
         logLevel: 'info',
