@@ -12,4 +12,4 @@ export { renderSvg } from './svg.ts';
 export { summarize, percentile, type LatencySummary } from './stats.ts';
 export { Pacer } from './pacer.ts';
 export { judgeStep, findBottleneck, capacityEstimates, cpuBudget, cpuPer1000, peerRatios, checkTargets, TARGETS, THROUGHPUT_CRITERIA } from './analysis.ts';
-export { killAllChildren } from './procs.ts';
+export { killAllParts } from '../proc/index.ts';

@@ -2,10 +2,12 @@
 // platform's pipeline (MongoDB stand-in or MONGODB_URI, primary broker, the
 // bridged standby, ingest), a lone platform broker, a plain Aedes broker and
 // Mosquitto.
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
 import { bounded, closeMongo } from '../mongo/index.ts';
+import { startPart, type Part, type PartOptions } from '../proc/index.ts';
 import { freePort, startMosquitto } from '../testbed/services/index.ts';
-import { spawnParking, spawnScript, type ChildService } from './procs.ts';
 
 export interface Endpoint {
   host: string;
@@ -25,7 +27,7 @@ export interface Pipeline extends RunningSystem {
   mongoUri: string;
   db: string;
   mongoKind: 'stand-in' | 'uri' | 'sink';
-  ingest: ChildService;
+  ingest: Part;
   /** Times the ingest's MQTT link was lost (it then fails over). */
   linkLosses(): number;
 }
@@ -48,34 +50,42 @@ const endpoint = (url: string): Endpoint => {
   return { host: parsed.hostname, port: Number(parsed.port), url };
 };
 
-async function stopAll(services: ChildService[]): Promise<void> {
-  await Promise.all(services.map((s) => s.stop()));
+async function stopAll(services: Part[]): Promise<void> {
+  await Promise.all(services.map((s) => s.stop(5000)));
+}
+
+/**
+ * Node flags for a child: with PARKING_BENCH_CPU_PROF=DIR set, each child
+ * writes a CPU profile to DIR/{name}/ when it exits (a normal stop does exit).
+ */
+export function profileFlags(name: string, env: NodeJS.ProcessEnv = process.env): string[] {
+  const dir = env.PARKING_BENCH_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(dir, name)}`] : [];
+}
+
+/** The path of a script of bench/, for `script`. */
+export const benchScript = (file: string): string => fileURLToPath(new URL(file, import.meta.url));
+
+/** A measured child (`parking ARGS`, or a bench script): logs as JSON at warn, CPU-profiled when asked. */
+export function startChild(options: PartOptions): Promise<Part> {
+  return startPart({ ...options, env: { PARKING_LOG_LEVEL: 'warn', ...options.env }, nodeFlags: [...profileFlags(options.name), ...(options.nodeFlags ?? [])] });
 }
 
 /** One `parking broker` process (anonymous clients allowed). */
-export async function startBrokerProcess(role: 'primary' | 'standby', options: { primaryUrl?: string; openFiles?: number; name?: string } = {}): Promise<{ service: ChildService; endpoint: Endpoint }> {
+export async function startBrokerProcess(role: 'primary' | 'standby', options: { primaryUrl?: string; openFiles?: number; name?: string } = {}): Promise<{ service: Part; endpoint: Endpoint }> {
   const [port, wsPort] = [await freePort(), await freePort()];
   const args = ['broker', '--role', role, '--port', String(port), '--ws-port', String(wsPort), '--bind', '127.0.0.1', '--allow-anonymous'];
   if (options.primaryUrl) args.push('--primary', options.primaryUrl);
-  const service = spawnParking(options.name ?? role, args, { openFiles: options.openFiles, counted: [LINK_LOST] });
-  try {
-    const ready = await service.waitFor(BROKER_READY);
-    return { service, endpoint: endpoint(ready[1]) };
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
+  const service = await startChild({ name: options.name ?? role, args, ready: BROKER_READY, openFiles: options.openFiles });
+  return { service, endpoint: endpoint(service.ready[1]) };
 }
 
-async function startStandIn(sink = false): Promise<{ service: ChildService; uri: string }> {
-  const service = sink ? spawnScript('mongo', './mongo-sink.ts', [String(await freePort())]) : spawnParking('mongo', ['testbed', 'mongo', '--port', '0']);
-  try {
-    const ready = await service.waitFor(/(mongodb:\/\/\S+)/);
-    return { service, uri: ready[1] };
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
+async function startStandIn(sink = false): Promise<{ service: Part; uri: string }> {
+  const ready = /(mongodb:\/\/\S+)/;
+  const service = sink
+    ? await startChild({ name: 'mongo', script: benchScript('./mongo-sink.ts'), args: [String(await freePort())], ready })
+    : await startChild({ name: 'mongo', args: ['testbed', 'mongo', '--port', '0'], ready });
+  return { service, uri: service.ready[1] };
 }
 
 /** Drops the benchmark's database on a real server so every run starts empty. */
@@ -90,7 +100,7 @@ export async function dropDatabase(uri: string, db: string): Promise<void> {
 }
 
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
-  const services: ChildService[] = [];
+  const services: Part[] = [];
   try {
     const mongoStart = options.mongodbUri && !options.sink ? Promise.resolve(undefined) : startStandIn(options.sink);
     const [mongo, primary] = await Promise.all([mongoStart, startBrokerProcess('primary')]);
@@ -104,9 +114,12 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       services.push(standby.service);
     }
     const servers = [primary.endpoint.url, ...(standby ? [standby.endpoint.url] : [])].join(',');
-    const ingest = spawnParking('ingest', ['ingest', '--servers', servers, '--mongodb-uri', mongoUri, '--mongodb-db', options.db], { counted: [LINK_LOST] });
+    let linkLosses = 0;
+    const countLinkLosses = (line: string) => {
+      if (LINK_LOST.test(line)) linkLosses += 1;
+    };
+    const ingest = await startChild({ name: 'ingest', args: ['ingest', '--servers', servers, '--mongodb-uri', mongoUri, '--mongodb-db', options.db], ready: /^ingest running/m, onLine: countLinkLosses });
     services.push(ingest);
-    await ingest.waitFor(/ingest running/);
     const processes: Record<string, number> = { primary: primary.service.pid };
     if (standby) processes.standby = standby.service.pid;
     processes.ingest = ingest.pid;
@@ -119,7 +132,7 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
       mongoKind: options.sink ? 'sink' : mongo ? 'stand-in' : 'uri',
       ingest,
       processes,
-      linkLosses: () => ingest.count(LINK_LOST),
+      linkLosses: () => linkLosses,
       stop: () => stopAll(services),
     };
   } catch (error) {
@@ -136,19 +149,13 @@ export interface LoneBroker extends RunningSystem {
 /** A platform broker alone (no standby, no ingest). */
 export async function startLonePlatformBroker(openFiles?: number): Promise<LoneBroker> {
   const { service, endpoint } = await startBrokerProcess('primary', { openFiles });
-  return { endpoint, pid: service.pid, processes: { broker: service.pid }, stop: () => service.stop() };
+  return { endpoint, pid: service.pid, processes: { broker: service.pid }, stop: () => service.stop(5000) };
 }
 
 /** Plain Aedes with no platform hooks. */
 export async function startPlainAedes(): Promise<LoneBroker> {
-  const service = spawnScript('aedes', './peer-aedes.ts', [String(await freePort())]);
-  try {
-    const ready = await service.waitFor(/aedes listening (mqtt:\/\/\S+)/);
-    return { endpoint: endpoint(ready[1]), pid: service.pid, processes: { broker: service.pid }, stop: () => service.stop() };
-  } catch (error) {
-    await service.stop();
-    throw error;
-  }
+  const service = await startChild({ name: 'aedes', script: benchScript('./peer-aedes.ts'), args: [String(await freePort())], ready: /aedes listening (mqtt:\/\/\S+)/ });
+  return { endpoint: endpoint(service.ready[1]), pid: service.pid, processes: { broker: service.pid }, stop: () => service.stop(5000) };
 }
 
 /** Mosquitto with the project's base configuration (testbed/services). */
@@ -176,7 +183,7 @@ export async function startBridgedPair(): Promise<RunningSystem & { primary: End
       stop: () => stopAll([standby.service, primary.service]),
     };
   } catch (error) {
-    await primary.service.stop();
+    await primary.service.stop(5000);
     throw error;
   }
 }

@@ -38,4 +38,4 @@ export { assembleResult, type AssembleInput } from './assemble.ts';
 export { renderReport, table, fmtMs, fmtSeconds } from './report.ts';
 export { renderChart, escapeXml, logDomain } from './chart.ts';
 export { Progress, renderBar, type ProgressSink, type ProgressState } from './progress.ts';
-export { killAllParts } from './processes.ts';
+export { killAllParts } from '../proc/index.ts';

@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { freePort, startRedis, type ServiceHandle } from '../testbed/services/index.ts';
 import { startLinkProxy, type LinkProxy } from '../testbed/linkproxy/index.ts';
-import { startPart, type Part, type UnexpectedExit } from './processes.ts';
+import { startPart, type Part, type UnexpectedExit } from '../proc/index.ts';
 import type { LinkName } from './scenarios.ts';
 
 export interface StackOptions {

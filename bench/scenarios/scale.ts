@@ -2,8 +2,8 @@
 // each with its retained slot state, online status, Last Will and heartbeat
 // subscription (the device fleet runs as its own process).
 import type { BenchOptions } from '../options.ts';
-import { startLonePlatformBroker } from '../platform.ts';
-import { spawnScript, type ChildService } from '../procs.ts';
+import type { Part } from '../../proc/index.ts';
+import { benchScript, startChild, startLonePlatformBroker } from '../platform.ts';
 import { ProcessMeter, readOpenFilesLimit, readRss } from '../procstat.ts';
 import type { ScaleSection, ScaleStep } from '../report.ts';
 import type { Progress } from './pipeline.ts';
@@ -16,33 +16,40 @@ const FD_MARGIN = 1024;
 
 type Reply = Record<string, unknown> & { ok: boolean; cmd?: string; error?: string };
 
+/** The fleet's line once it takes commands. */
+const FLEET_READY = /^\{"ok":true,"cmd":"ready"\}$/m;
+
 /** Sends commands to the fleet process, one JSON line each way. */
 class FleetControl {
-  private readonly replies: Array<(r: Reply) => void> = [];
+  private readonly pending: Array<{ resolve: (r: Reply) => void; reject: (error: Error) => void }> = [];
 
-  constructor(readonly service: ChildService) {
-    service.onLine = (line) => {
+  constructor(readonly service: Part) {
+    service.onLine((line) => {
       if (!line.startsWith('{')) return;
       const reply = JSON.parse(line) as Reply;
-      this.replies.shift()?.(reply);
-    };
-  }
-
-  /** Waits for the fleet's `ready` line. */
-  ready(): Promise<Reply> {
-    return new Promise((resolve) => this.replies.push(resolve));
+      this.pending.shift()?.resolve(reply);
+    });
+    service.onUnexpectedExit(({ message }) => {
+      for (const waiting of this.pending.splice(0)) waiting.reject(new Error(`fleet exited: ${message}\n${service.output().slice(-2000)}`));
+    });
   }
 
   async send(command: Record<string, unknown>, timeoutMs = 300_000): Promise<Reply> {
+    if (!this.service.running) throw new Error(`fleet exited before ${command.cmd}: ${this.service.output().slice(-2000)}`);
     const reply = new Promise<Reply>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`fleet: no answer to ${command.cmd} within ${timeoutMs} ms`)), timeoutMs);
-      this.replies.push((r) => {
-        clearTimeout(timer);
-        resolve(r);
+      this.pending.push({
+        resolve: (r) => {
+          clearTimeout(timer);
+          resolve(r);
+        },
+        reject: (error) => {
+          clearTimeout(timer);
+          reject(error);
+        },
       });
-      void this.service.exited.then(() => reject(new Error(`fleet exited:\n${this.service.output().slice(-2000)}`)));
     });
-    this.service.stdin!.write(`${JSON.stringify(command)}\n`);
+    this.service.writeLine(JSON.stringify(command));
     const r = await reply;
     if (!r.ok) throw new Error(`fleet: ${r.error}`);
     return r;
@@ -59,11 +66,10 @@ export async function runScale(options: BenchOptions, progress: Progress): Promi
   const openFiles = most + FD_MARGIN;
   progress(`scale: starting a broker and a device fleet (open-files limit raised to ${openFiles})`);
   const broker = await startLonePlatformBroker(openFiles);
-  let fleetService: ChildService | undefined;
+  let fleetService: Part | undefined;
   try {
-    fleetService = spawnScript('fleet', './fleet.ts', [], { openFiles, stdin: true });
+    fleetService = await startChild({ name: 'fleet', script: benchScript('./fleet.ts'), args: [], openFiles, stdin: true, ready: FLEET_READY });
     const fleet = new FleetControl(fleetService);
-    await fleet.ready();
     const brokerFiles = readOpenFilesLimit(broker.pid);
     const fleetFiles = readOpenFilesLimit(fleetService.pid);
     const room = Math.min(brokerFiles?.soft ?? Infinity, fleetFiles?.soft ?? Infinity) - 64;
@@ -112,7 +118,7 @@ export async function runScale(options: BenchOptions, progress: Progress): Promi
     await fleet.send({ cmd: 'close' }).catch(() => undefined);
     return { brokerOpenFiles: limits(brokerFiles), fleetOpenFiles: limits(fleetFiles), baselineRssBytes, holdMs: options.holdMs, steps };
   } finally {
-    await fleetService?.stop();
+    await fleetService?.stop(5000);
     await broker.stop();
   }
 }

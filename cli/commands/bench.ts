@@ -65,7 +65,7 @@ export function registerBench(program: Command, ctx: CliContext): void {
       mongodbUri: s.mongodbUri,
     });
     const stopChildren = () => {
-      bench.killAllChildren();
+      bench.killAllParts();
       process.exit(130);
     };
     ctx.signals.on('SIGINT', stopChildren);

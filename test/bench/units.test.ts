@@ -12,7 +12,7 @@ import { seqOf } from '../../bench/scenarios/peers.ts';
 import { escapeXml, scaleY, ticks } from '../../bench/svg.ts';
 import { columns, ms } from '../../bench/table.ts';
 import { publishPacket } from '../../bench/wire.ts';
-import { profileFlags, withOpenFiles } from '../../bench/procs.ts';
+import { profileFlags } from '../../bench/platform.ts';
 import { cpuModelOf } from '../../bench/machine.ts';
 import { decodeSlotState } from '../../contract/index.ts';
 
@@ -176,14 +176,6 @@ describe('bench: /proc parsing', () => {
     expect(othersOf(150, { a: usage(40), b: usage(30) })).to.equal(80);
     expect(othersOf(10, { a: usage(40) })).to.equal(0);
     expect(cpuModelOf('processor\t: 0\nmodel name\t: AMD EPYC 7B13\n')).to.equal('AMD EPYC 7B13');
-  });
-
-  it('raises the open-files limit of a child through sh, which execs the command', () => {
-    expect(withOpenFiles(undefined, 'node', ['x'])).to.deep.equal(['node', ['x']]);
-    const [file, args] = withOpenFiles(11_024, 'node', ['a b']);
-    expect(file).to.equal('sh');
-    expect(args[1]).to.match(/^ulimit -n 11024 .*exec "\$@"$/);
-    expect(args.slice(2)).to.deep.equal(['sh', 'node', 'a b']);
   });
 
   it('profiles the children only when PARKING_BENCH_CPU_PROF names a directory, one folder per child', () => {

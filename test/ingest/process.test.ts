@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import type { MqttClient } from 'mqtt';
-import { startPart, type Part } from '../../drill/processes.ts';
+import { startPart, type Part } from '../../proc/index.ts';
 import { MONGO_OPTIONS } from '../../mongo/index.ts';
 import { startTestMongo, requireStandIn, waitFor, type TestMongo } from '../helpers/mongo.ts';
 import type { RunningBroker } from '../helpers/brokers.ts';
