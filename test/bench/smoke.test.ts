@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { validateReport, type BenchReport } from '../../bench/index.ts';
-import { parking, type Result } from '../cli/parking.ts';
+import { runParking, type RunResult } from '../../proc/index.ts';
 
 // The CI smoke run: `parking bench --quick` as a process, every section, seconds long.
 // It checks that the command works and writes valid JSON; the figures of a loaded
@@ -11,11 +11,11 @@ import { parking, type Result } from '../cli/parking.ts';
 describe('parking bench --quick (process)', function () {
   this.timeout(120_000);
   let dir: string;
-  let result: Result;
+  let result: RunResult;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parking-bench-'));
-    result = await parking(['bench', '--quick', '--out', dir]);
+    result = await runParking(['bench', '--quick', '--out', dir], { timeoutMs: 110_000 });
   });
 
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -42,7 +42,7 @@ describe('parking bench --quick (process)', function () {
   });
 
   it('a bad flag is one line naming it, exit 2, nothing run', async () => {
-    const bad = await parking(['bench', '--rates', 'fast', '--out', join(dir, 'never')]);
+    const bad = await runParking(['bench', '--rates', 'fast', '--out', join(dir, 'never')]);
     expect(bad.code).to.equal(2);
     expect(bad.stderr.trim().split('\n')).to.have.length(1);
     expect(bad.stderr).to.match(/--rates/);

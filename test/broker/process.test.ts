@@ -1,27 +1,17 @@
 // `parking broker` as a process: ready line, MQTT and WebSocket, the heartbeat,
 // restart on the same ports, clean stop, bad settings.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseHash, verifyPassword } from '../../broker/index.ts';
+import { runParking } from '../../proc/index.ts';
 import { startLinkProxy } from '../../testbed/linkproxy/index.ts';
 import { startBrokerProcess, type BrokerProcess } from '../helpers/brokers.ts';
 import { Recorder, closeAll, connect, recorder, unique } from './clients.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/parking.js', import.meta.url));
-
-function run(args: string[], env: Record<string, string> = {}, stdin?: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end(stdin ?? '');
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+/** `parking ARGS` to its end, with `env` over an environment free of parking settings. */
+const run = (args: string[], env: Record<string, string> = {}, input?: string) => runParking(args, { env, input });
 
 describe('parking broker (process)', function () {
   this.timeout(60_000);

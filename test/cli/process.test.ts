@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { finish, lineMatching, parking, ROOT, start, type Result } from './parking.ts';
+import { ROOT, runParking as parking, startPart, type RunResult as Result } from '../../proc/index.ts';
 
 const HELP: ReadonlyArray<[string[], string[]]> = [
   [['start'], ['--no-sim', '--allow-anonymous', '--http-port', '--ws-port', '--mongodb-uri', '--redis-url', '--config', 'PARKING_TOPIC_ROOT']],
@@ -62,14 +62,14 @@ describe('parking command line (process)', function () {
   });
 
   it('a bad PARKING_HTTP_PORT stops with exit 2 and one stderr line naming it', async () => {
-    const result = await parking(['start'], { PARKING_HTTP_PORT: 'abc' });
+    const result = await parking(['start'], { env: { PARKING_HTTP_PORT: 'abc' } });
     expect(result.code).to.equal(2);
     expect(oneLine(result)).to.equal('parking: bad setting PARKING_HTTP_PORT=abc: must be a port number 1-65535');
     expect(result.stdout).to.equal('');
   });
 
   it('a bad setting the command does not use still stops it (exit 2)', async () => {
-    const result = await parking(['testbed', 'mongo'], { PARKING_HTTP_PORT: 'abc' });
+    const result = await parking(['testbed', 'mongo'], { env: { PARKING_HTTP_PORT: 'abc' } });
     expect(result.code).to.equal(2);
     expect(oneLine(result)).to.include('PARKING_HTTP_PORT=abc');
   });
@@ -81,7 +81,7 @@ describe('parking command line (process)', function () {
   });
 
   it('a bad config file exits 2 naming it', async () => {
-    const result = await parking(['ingest'], { PARKING_CONFIG: join(ROOT, 'no-such-config.json') });
+    const result = await parking(['ingest'], { env: { PARKING_CONFIG: join(ROOT, 'no-such-config.json') } });
     expect(result.code).to.equal(2);
     expect(oneLine(result)).to.match(/^parking: bad setting PARKING_CONFIG=.*no-such-config\.json: no such file$/);
   });
@@ -119,12 +119,9 @@ describe('parking command line (process)', function () {
   });
 
   it('testbed mongo prints its URI, runs until SIGTERM, then exits 0', async () => {
-    const child = start(['testbed', 'mongo', '--port', '0', '--election-delay', '50', '--log-level', 'silent']);
-    const ended = finish(child);
-    const line = await lineMatching(child, /^MongoDB replica-set stand-in/);
-    expect(line).to.match(/^MongoDB replica-set stand-in \(development and test only, never for production\): mongodb:\/\/\S+$/);
-    child.kill('SIGTERM');
-    const result = await ended;
-    expect(result.code, result.stderr).to.equal(0);
+    const mongo = await startPart({ name: 'mongo', args: ['testbed', 'mongo', '--port', '0', '--election-delay', '50', '--log-level', 'silent'], ready: /^MongoDB replica-set stand-in.*$/m });
+    expect(mongo.ready[0]).to.match(/^MongoDB replica-set stand-in \(development and test only, never for production\): mongodb:\/\/\S+$/);
+    await mongo.stop();
+    expect(mongo.exit?.code, mongo.output()).to.equal(0);
   });
 });

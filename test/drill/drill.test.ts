@@ -5,17 +5,13 @@
 // - a MongoDB primary kill with a real 10-12 s election, about 40 s.
 // They fail on any lost message or gate event, a car charged twice or other
 // than shown, a visitor or a gate that waited for the database.
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { DrillResult } from '../../drill/index.ts';
+import { runParking } from '../../proc/index.ts';
 
-const BIN = fileURLToPath(new URL('../../bin/parking.js', import.meta.url));
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SETTING_VARS = /^(PARKING_|MONGODB_URI$|REDIS_URL$|LOG_LEVEL$)/;
 const DRILL_TIMEOUT_MS = 210_000;
 
 interface DrillRunResult {
@@ -27,22 +23,9 @@ interface DrillRunResult {
 }
 
 /** Runs `parking drill ARGS --out <tmp>`; the drill bounds every wait itself, `timeoutMs` is the last resort. */
-async function drill(args: string[], timeoutMs: number, started: (child: ChildProcess) => void): Promise<DrillRunResult> {
+async function drill(args: string[], timeoutMs: number): Promise<DrillRunResult> {
   const dir = mkdtempSync(join(tmpdir(), 'parking-drill-'));
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTING_VARS.test(name)));
-  const child = spawn(process.execPath, [BIN, 'drill', ...args, '--out', dir, '--log-level', 'warn'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-  started(child);
-  let stdout = '';
-  let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-  const code = await new Promise<number | null>((resolve) => {
-    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
-    child.once('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
+  const { code, stdout, stderr } = await runParking(['drill', ...args, '--out', dir, '--log-level', 'warn'], { timeoutMs });
   expect(existsSync(join(dir, 'drill.json')), `no drill.json (exit ${code}):\n${stderr.slice(-4000)}`).to.equal(true);
   return { dir, code, stdout, stderr, result: JSON.parse(readFileSync(join(dir, 'drill.json'), 'utf8')) as DrillResult };
 }
@@ -68,18 +51,15 @@ function expectServedThroughDatabaseFaults(result: DrillResult): void {
 
 describe('parking drill --quick (the short version CI runs)', function () {
   this.timeout(DRILL_TIMEOUT_MS + 30_000);
-  let child: ChildProcess | undefined;
   let run: DrillRunResult;
   let result: DrillResult;
 
   before(async () => {
-    run = await drill(['--quick'], DRILL_TIMEOUT_MS, (c) => (child = c));
-    child = undefined;
+    run = await drill(['--quick'], DRILL_TIMEOUT_MS);
     result = run.result;
   });
 
   after(() => {
-    child?.kill('SIGKILL');
     if (run?.dir) rmSync(run.dir, { recursive: true, force: true });
   });
 
@@ -137,16 +117,13 @@ describe('parking drill --quick (the short version CI runs)', function () {
 describe('parking drill: a MongoDB primary killed, with a real 10-12 s election', function () {
   const timeoutMs = 150_000;
   this.timeout(timeoutMs + 30_000);
-  let child: ChildProcess | undefined;
   let run: DrillRunResult;
 
   before(async () => {
-    run = await drill(['--scenarios', 'db-kill', '--runs', '1', '--window-ms', '1000'], timeoutMs, (c) => (child = c));
-    child = undefined;
+    run = await drill(['--scenarios', 'db-kill', '--runs', '1', '--window-ms', '1000'], timeoutMs);
   });
 
   after(() => {
-    child?.kill('SIGKILL');
     if (run?.dir) rmSync(run.dir, { recursive: true, force: true });
   });
 

@@ -10,7 +10,7 @@
 //   await primary.restart();   // same ports; resolves when it prints its ready line again
 //   await standby.stop();      // SIGTERM, waits for the clean exit (SIGKILL after 10 s)
 //   standby.output();          // everything it wrote (stdout and JSON log lines on stderr)
-//   await standby.waitForOutput(/resynchronised/, { from: mark });  // mark = standby.output().length earlier
+//   await standby.waitForOutput(/resynchronised/, { from: mark });  // mark = standby.mark() earlier
 //
 // Options: `role`; `port` (0 or omitted = a free one), `wsPort` (same);
 // `primaryUrl` (standby); `allowAnonymous` (default true: adds
@@ -18,26 +18,21 @@
 // PARKING_MQTT_AUTH_FILE, PARKING_HEARTBEAT_MS); `args` (extra flags). The
 // environment starts free of PARKING_* settings; logs are JSON at info unless
 // `env` says otherwise. Every process still running is killed with SIGKILL
-// when the test process exits; prefer `stop()` in an `after` hook.
+// when the test process exits; prefer `stop()` in an `after` hook. The process
+// itself is a `Part` of proc/index.ts (`broker.part`: onLine, signal, …).
 //
 // In process, faster (no child, same event loop):
 //
 //   import { startBroker } from '../../broker/index.ts';
 //   const broker = await startBroker({ role: 'primary', allowAnonymous: true });  // free ports
 //   broker.url, broker.wsUrl, await broker.health(), broker.aedes; await broker.close();
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { ProcessError, startPart, type Exit, type Part } from '../../proc/index.ts';
 import { freePort } from '../../testbed/services/index.ts';
 
 export { startBroker, type BrokerOptions, type RunningBroker, type BrokerHealth } from '../../broker/index.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BIN = fileURLToPath(new URL('../../bin/parking.js', import.meta.url));
-const SETTING_VARS = /^(PARKING_|MONGODB_URI$|REDIS_URL$|LOG_LEVEL$)/;
 const READY = /^broker (primary|standby) listening (.+)$/m;
 const READY_TIMEOUT_MS = 20_000;
-const STOP_TIMEOUT_MS = 10_000;
-const OUTPUT_LIMIT = 1_000_000;
 
 export interface BrokerProcessOptions {
   role: 'primary' | 'standby';
@@ -74,39 +69,17 @@ export interface BrokerProcess {
   restart(): Promise<void>;
   /** Everything the process wrote so far (all runs), stdout and stderr. */
   output(): string;
+  /** A position in the output for `waitForOutput(…, { from })`. */
+  mark(): number;
   /**
    * Resolves with the text matching `pattern` once the output after position
-   * `from` (default: all output so far) holds it; `output().length` marks a position.
+   * `from` (default: all output so far) holds it; `mark()` marks a position.
    */
   waitForOutput(pattern: RegExp, options?: { from?: number; timeoutMs?: number }): Promise<string>;
   /** Exit code and signal of the last run (undefined while running). */
-  readonly exit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
-}
-
-const live = new Set<ChildProcess>();
-let hooked = false;
-function killAtExit(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (hooked) return;
-  hooked = true;
-  process.on('exit', () => {
-    for (const running of live) running.kill('SIGKILL');
-  });
-}
-
-function cleanEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !SETTING_VARS.test(name)));
-  return { ...env, PARKING_LOG_FORMAT: 'json', PARKING_LOG_LEVEL: 'info', ...extra };
-}
-
-class StartError extends Error {
-  constructor(
-    message: string,
-    readonly addressInUse: boolean,
-  ) {
-    super(message);
-  }
+  readonly exit: Exit | undefined;
+  /** The process (proc/index.ts). */
+  readonly part: Part;
 }
 
 export async function startBrokerProcess(options: BrokerProcessOptions): Promise<BrokerProcess> {
@@ -118,7 +91,7 @@ export async function startBrokerProcess(options: BrokerProcessOptions): Promise
       return await launch(options, port, wsPort);
     } catch (error) {
       // A free port taken by someone else meanwhile: pick others.
-      if (!(error instanceof StartError && error.addressInUse && autoPorts && attempt < 3)) throw error;
+      if (!(error instanceof ProcessError && error.exit && /EADDRINUSE/.test(error.output) && autoPorts && attempt < 3)) throw error;
     }
   }
 }
@@ -128,110 +101,31 @@ async function launch(options: BrokerProcessOptions, port: number, wsPort: numbe
   if (options.primaryUrl) args.push('--primary', options.primaryUrl);
   if (options.allowAnonymous ?? true) args.push('--allow-anonymous');
   args.push(...(options.args ?? []));
-  let output = '';
-  let mqttsUrl: string | undefined;
-  let dropped = 0;
-  const watchers = new Set<() => void>();
-  let child: ChildProcess;
-  let exit: BrokerProcess['exit'];
-  let exited: Promise<void> = Promise.resolve();
-
-  const spawnOnce = (): Promise<void> => {
-    const runOutput = { text: '' };
-    child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env: cleanEnv(options.env ?? {}), stdio: ['ignore', 'pipe', 'pipe'] });
-    killAtExit(child);
-    exit = undefined;
-    const current = child;
-    exited = new Promise((resolve) => current.once('exit', (code, signal) => ((exit = { code, signal }), resolve())));
-    const append = (chunk: Buffer) => {
-      const text = chunk.toString('utf8');
-      runOutput.text += text;
-      output += text;
-      if (output.length > OUTPUT_LIMIT) {
-        dropped += output.length - OUTPUT_LIMIT;
-        output = output.slice(-OUTPUT_LIMIT);
-      }
-      for (const watcher of [...watchers]) watcher();
-    };
-    current.stdout!.on('data', append);
-    current.stderr!.on('data', append);
-    return new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        current.kill('SIGKILL');
-        reject(new StartError(`parking ${args.join(' ')}: not ready after ${READY_TIMEOUT_MS} ms\n${runOutput.text}`, false));
-      }, READY_TIMEOUT_MS);
-      const onData = () => {
-        const ready = READY.exec(runOutput.text);
-        if (!ready) return;
-        mqttsUrl = /mqtts:\/\/\S+/.exec(ready[2])?.[0];
-        clearTimeout(timer);
-        current.stdout!.off('data', onData);
-        resolve();
-      };
-      current.stdout!.on('data', onData);
-      current.once('exit', (code, signal) => {
-        clearTimeout(timer);
-        reject(new StartError(`parking ${args.join(' ')} exited (${code ?? signal}) before it was ready\n${runOutput.text}`, /EADDRINUSE/.test(runOutput.text)));
-      });
-    });
-  };
-
-  const running = () => exit === undefined;
-  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
-    if (!running()) return;
-    child.kill(signal);
-    await exited;
-  };
-  const stop = async () => {
-    if (!running()) return;
-    const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS);
-    child.kill('SIGTERM');
-    await exited;
-    clearTimeout(timer);
-  };
-
-  await spawnOnce();
+  const part = await startPart({ name: `broker-${options.role}`, args, env: options.env, ready: READY, readyTimeoutMs: READY_TIMEOUT_MS });
   return {
     role: options.role,
     url: `mqtt://127.0.0.1:${port}`,
     wsUrl: `ws://127.0.0.1:${wsPort}`,
     port,
     wsPort,
+    part,
     get mqttsUrl() {
-      return mqttsUrl;
+      return /mqtts:\/\/\S+/.exec(part.ready[2])?.[0];
     },
     get pid() {
-      return child.pid ?? -1;
+      return part.pid;
     },
     get running() {
-      return running();
+      return part.running;
     },
     get exit() {
-      return exit;
+      return part.exit;
     },
-    kill,
-    stop,
-    async restart() {
-      await stop();
-      await spawnOnce();
-    },
-    output: () => output,
-    waitForOutput(pattern, { from = 0, timeoutMs = 20_000 } = {}) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const match = pattern.exec(output.slice(Math.max(0, from - dropped)));
-          if (!match) return;
-          watchers.delete(check);
-          clearTimeout(timer);
-          resolve(match[0]);
-        };
-        const timer = setTimeout(() => {
-          watchers.delete(check);
-          reject(new Error(`no ${pattern} in the output of parking ${args.join(' ')} after ${timeoutMs} ms:\n${output.slice(-4000)}`));
-        }, timeoutMs);
-        watchers.add(check);
-        check();
-      });
-    },
+    kill: (signal) => part.kill(signal),
+    stop: () => part.stop(),
+    restart: () => part.restart(),
+    output: () => part.output(),
+    mark: () => part.mark(),
+    waitForOutput: (pattern, waitOptions) => part.waitForOutput(pattern, waitOptions),
   };
 }

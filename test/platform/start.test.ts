@@ -1,50 +1,42 @@
 // `parking start` as a user runs it: one process, every part, URLs printed.
 import { expect } from 'chai';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import mqtt from 'mqtt';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { startPart, type Part } from '../../proc/index.ts';
 import { freePort } from '../../testbed/services/index.ts';
-
-const BIN = new URL('../../bin/parking.js', import.meta.url).pathname;
 
 describe('parking start (process)', function () {
   this.timeout(60_000);
-  let child: ChildProcess;
-  let out = '';
+  let part: Part | undefined;
+  /** Everything it printed so far. */
+  const out = () => part?.output() ?? '';
   const ports: Record<string, number> = {};
 
   before(async function () {
     for (const name of ['PARKING_MQTT_PORT', 'PARKING_STANDBY_PORT', 'PARKING_WS_PORT', 'PARKING_STANDBY_WS_PORT', 'PARKING_HTTP_PORT']) ports[name] = await freePort();
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(PARKING_|MONGODB_URI$|REDIS_URL$)/.test(k)));
-    child = spawn(process.execPath, [BIN, 'start', '--allow-anonymous', '--log-level', 'warn', '--offline-grace-ms', '60000'], {
-      env: { ...env, PARKING_DATA_DIR: mkdtempSync(join(tmpdir(), 'parking-start-')), ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    await new Promise<void>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (/simulated lots/.test(out)) resolve();
-      });
-      child.once('exit', (code) => reject(new Error(`parking start exited with ${code}: ${out}`)));
+    part = await startPart({
+      name: 'start',
+      args: ['start', '--allow-anonymous', '--log-level', 'warn', '--offline-grace-ms', '60000'],
+      env: { PARKING_DATA_DIR: mkdtempSync(join(tmpdir(), 'parking-start-')), ...Object.fromEntries(Object.entries(ports).map(([k, v]) => [k, String(v)])) },
+      ready: /simulated lots/,
+      readyTimeoutMs: 50_000,
     });
   });
 
   after(async function () {
-    if (child?.exitCode === null) {
-      child.kill('SIGTERM');
-      const [code] = await once(child, 'exit');
-      expect(code, 'exit code after SIGTERM').to.equal(0);
+    if (part?.running) {
+      await part.stop();
+      expect(part.exit?.code, 'exit code after SIGTERM').to.equal(0);
     }
   });
 
   it('prints the MQTT URLs, the WebSocket URLs and the MongoDB URI it uses', function () {
-    expect(out).to.include(`mqtt://127.0.0.1:${ports.PARKING_MQTT_PORT}`);
-    expect(out).to.include(`mqtt://127.0.0.1:${ports.PARKING_STANDBY_PORT}`);
-    expect(out).to.include(`ws://127.0.0.1:${ports.PARKING_WS_PORT}`);
-    expect(out).to.match(/MongoDB\s+mongodb:\/\/\S+replicaSet=rs0/);
+    expect(out()).to.include(`mqtt://127.0.0.1:${ports.PARKING_MQTT_PORT}`);
+    expect(out()).to.include(`mqtt://127.0.0.1:${ports.PARKING_STANDBY_PORT}`);
+    expect(out()).to.include(`ws://127.0.0.1:${ports.PARKING_WS_PORT}`);
+    expect(out()).to.match(/MongoDB\s+mongodb:\/\/\S+replicaSet=rs0/);
   });
 
   it('runs the simulated lot: its availability is published retained on both brokers', async function () {
@@ -61,7 +53,7 @@ describe('parking start (process)', function () {
 
   it('serves the dashboard, the editor, signage, /healthz and /metrics on one HTTP port', async function () {
     const base = `http://127.0.0.1:${ports.PARKING_HTTP_PORT}`;
-    for (const path of ['/dashboard', '/red', '/signage/mall-1', '/healthz', '/metrics']) expect(out, path).to.include(`${base}${path}`);
+    for (const path of ['/dashboard', '/red', '/signage/mall-1', '/healthz', '/metrics']) expect(out(), path).to.include(`${base}${path}`);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).to.equal(200);
     const report = (await health.json()) as { status: string; brokers: Array<{ reachable: boolean }> };

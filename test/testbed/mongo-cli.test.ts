@@ -1,43 +1,30 @@
 // `parking testbed mongo` and `parking testbed fault` as separate processes,
 // the way scripts drive the stand-in.
 import { expect } from 'chai';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { promisify } from 'node:util';
-import { once } from 'node:events';
-
-const run = promisify(execFile);
-const BIN = new URL('../../bin/parking.js', import.meta.url).pathname;
+import { runParking, startPart, type Part } from '../../proc/index.ts';
 
 describe('parking testbed mongo and fault (processes)', function () {
   this.timeout(30_000);
-  let child: ChildProcess;
+  let mongo: Part | undefined;
   let uri: string;
 
   before(async function () {
-    child = spawn(process.execPath, [BIN, 'testbed', 'mongo', '--port', '0', '--election-delay', '300'], {
-      env: { ...process.env, PARKING_LOG_LEVEL: 'warn' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    uri = await new Promise<string>((resolve, reject) => {
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        const match = /never for production\): (mongodb:\/\/\S+)/.exec(out);
-        if (match) resolve(match[1]);
-      });
-      child.once('exit', (code) => reject(new Error(`stand-in exited with ${code}`)));
-    });
+    mongo = await startPart({ name: 'mongo', args: ['testbed', 'mongo', '--port', '0', '--election-delay', '300'], env: { PARKING_LOG_LEVEL: 'warn' }, ready: /never for production\): (mongodb:\/\/\S+)/ });
+    uri = mongo.ready[1];
   });
 
   after(async function () {
-    if (child.exitCode === null) {
-      child.kill('SIGTERM');
-      const [code] = await once(child, 'exit');
-      expect(code).to.equal(0);
+    if (mongo?.running) {
+      await mongo.stop();
+      expect(mongo.exit?.code).to.equal(0);
     }
   });
 
-  const fault = async (...args: string[]) => (await run(process.execPath, [BIN, 'testbed', 'fault', '--uri', uri, ...args])).stdout;
+  const fault = async (...args: string[]) => {
+    const result = await runParking(['testbed', 'fault', '--uri', uri, ...args], { timeoutMs: 20_000 });
+    if (result.code !== 0) throw Object.assign(new Error(`parking testbed fault ${args.join(' ')} exited ${result.code}: ${result.stderr}`), result);
+    return result.stdout;
+  };
 
   it('prints a three-member replica-set URI', function () {
     expect(uri).to.match(/^mongodb:\/\/127\.0\.0\.1:\d+,127\.0\.0\.1:\d+,127\.0\.0\.1:\d+\/\?replicaSet=rs0$/);

@@ -147,7 +147,7 @@ describe('web: signage page in Chromium, brokers as processes', function () {
     await shows(page, '#lot-status', 'SPACES');
     await saveScreenshot(page, 'signage-standby');
 
-    const mark = standby.output().length;
+    const mark = standby.mark();
     await primary.restart();
     await shows(page, '#connection-text', 'live', 15_000);
     expect(await page.locator('#connection').getAttribute('data-url')).to.equal(primary.wsUrl);
