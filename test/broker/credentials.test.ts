@@ -3,9 +3,7 @@
 // authentication hook with its throttle (injected clock), a broker that
 // accepts tokens and throttles guessing, and `parking broker --hash-password
 // [--role device]`.
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import type { AuthenticateError, Client } from 'aedes';
 import {
@@ -25,21 +23,13 @@ import {
 } from '../../broker/index.ts';
 import { createHooks } from '../../broker/auth/hooks.ts';
 import { Topics } from '../../contract/index.ts';
+import { runParking } from '../../proc/index.ts';
 import { closeAll, connect } from './clients.ts';
 
 const CHEAP = { N: 1024, r: 8, p: 1 };
-const BIN = fileURLToPath(new URL('../../bin/parking.js', import.meta.url));
 
-function parking(args: string[], input: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !/^(PARKING_|MONGODB_URI$|REDIS_URL$|LOG_LEVEL$)/.test(name)));
-  const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
-  child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
-  child.stdin.end(input);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
-}
+/** `parking ARGS` to its end with `input` on stdin. */
+const parking = (args: string[], input: string) => runParking(args, { input });
 
 const device = (password: string, extra: Record<string, unknown> = {}) => ({ password, role: 'device', lot: 'L1', slots: ['B1/01'], ...extra });
 
