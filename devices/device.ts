@@ -49,6 +49,7 @@ export async function startSlotDevice(options: SlotDeviceOptions): Promise<SlotD
   const log = options.logger ?? {};
   const seq = await SeqCounter.open({ file: options.stateDir ? join(options.stateDir, `${id}.seq`) : undefined });
   const link = new FailoverLink({
+    liveness: 'ack',
     ...options.link,
     servers: options.servers,
     clientId: options.link?.clientId ?? clientIdFor(id),
@@ -56,7 +57,7 @@ export async function startSlotDevice(options: SlotDeviceOptions): Promise<SlotD
     logger: options.logger,
   });
   const publisher = new SlotPublisher({ ...options, link, topics, device: id, seq, debounceMs: options.debounceMs ?? 500 });
-  const announcer = announceStatus(link, statusTopic, options.link?.keepaliveSec ?? 10);
+  const announcer = announceStatus(link, statusTopic, link.keepaliveSec);
   link.on('connected', () => void publisher.republish());
 
   const sensor = options.sensor;

@@ -93,6 +93,7 @@ export async function startGateDevice(options: GateDeviceOptions): Promise<GateD
   const device = options.device === true ? gateDeviceId(options.lot, options.gate) : options.device;
   const statusTopic = device ? topics.deviceStatus(options.lot, device) : undefined;
   const link = new FailoverLink({
+    liveness: 'ack',
     ...options.link,
     servers: options.servers,
     clientId: options.link?.clientId ?? clientIdFor(device ?? `${options.lot}-gate-${options.gate}`, 'g-'),
@@ -100,7 +101,7 @@ export async function startGateDevice(options: GateDeviceOptions): Promise<GateD
     logger: options.logger,
   });
   const reader = new GateReader({ link, topics, lot: options.lot, gate: options.gate });
-  const announcer = statusTopic ? announceStatus(link, statusTopic, options.link?.keepaliveSec ?? 10) : undefined;
+  const announcer = statusTopic ? announceStatus(link, statusTopic, link.keepaliveSec) : undefined;
   if (options.onDisplay) {
     const onDisplay = options.onDisplay;
     link.on('message', (topic, payload) => {

@@ -56,7 +56,7 @@ export class GateTraffic {
   constructor(private readonly o: GateOptions) {}
 
   async start(timeoutMs: number): Promise<void> {
-    const link = connectLink({ servers: this.o.servers, clientId: `drill-gate-${process.pid}`, failoverMs: this.o.failoverMs, probeIntervalMs: this.o.primaryProbeMs });
+    const link = connectLink({ liveness: 'ack', servers: this.o.servers, clientId: `drill-gate-${process.pid}`, failoverMs: this.o.failoverMs, probeIntervalMs: this.o.primaryProbeMs });
     this.link = link;
     link.on('message', (topic, payload) => this.onDisplay(topic, payload));
     await waitFor(() => link.connected, { timeoutMs, what: 'the drill gate connected', on: [[link, 'connected']], pollMs: 50 });

@@ -79,7 +79,7 @@ export class Traffic extends EventEmitter<{ change: [] }> {
   }
 
   private linkFor(device: string, clientId: string): FailoverLink {
-    const link = connectLink({ servers: this.options.servers, clientId, failoverMs: this.options.failoverMs, probeIntervalMs: this.options.primaryProbeMs });
+    const link = connectLink({ liveness: 'ack', servers: this.options.servers, clientId, failoverMs: this.options.failoverMs, probeIntervalMs: this.options.primaryProbeMs });
     link.on('failover', (_from, to, reason) => {
       if (reason !== 'failback') this.failovers += 1;
       if (reason !== 'failback' && to === this.options.servers[1]) this.watch?.linkReady(device, this.options.now());

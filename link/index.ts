@@ -11,7 +11,9 @@ export {
   type PublishOptions,
   type SwitchReason,
   type FailoverRecord,
+  type Liveness,
 } from './client.ts';
+export { RoundTrip, ackDeadline, AckWatch } from './liveness.ts';
 export { ServerRotation, roleOf, type Role, type BackoffOptions, type NextAttempt } from './policy.ts';
 export { Outbox, OutboxFullError, type OutboxEntry, type QoS } from './outbox.ts';
 export { probeBroker, HEARTBEAT_FILTER, type ProbeOptions, type ProbeResult } from './probe.ts';

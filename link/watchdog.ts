@@ -1,10 +1,9 @@
-// Declares a link dead when nothing arrived on it for `timeoutMs`.
+// Declares a link dead when nothing arrived on it for a timeout.
 //
-// The link records when it last received a packet (broker heartbeats arrive
-// every ~100 ms, so a healthy link is never quiet for long). When the timer
-// fires, the verdict waits for setImmediate: after an event-loop stall the
-// timer phase runs before the sockets are read, and bytes that did arrive
-// must count first.
+// The link records when it last received a packet. When the timer fires, the
+// verdict waits for setImmediate: after an event-loop stall the timer phase
+// runs before the sockets are read, and bytes that did arrive must count
+// first.
 //
 // A stall of this process says nothing about the broker: while the loop was
 // blocked nothing could be read, and a broker in the same process (`parking
@@ -26,20 +25,28 @@ export class Watchdog {
   private running = false;
   /** The lastHeard() value a stall grace was given for. */
   private graceFor: number | undefined;
+  private readonly timeout: () => number;
 
   constructor(
-    private readonly timeoutMs: number,
+    /** The allowed silence, ms: fixed, or read again at every check (an adaptive deadline). */
+    timeoutMs: number | (() => number),
     /** When something last arrived (epoch ms). */
     private readonly lastHeard: () => number,
     private readonly onDead: (silentMs: number) => void,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.timeout = typeof timeoutMs === 'number' ? () => timeoutMs : timeoutMs;
+  }
+
+  get watching(): boolean {
+    return this.running;
+  }
 
   /** Starts watching; a timeout of 0 or less never fires. */
   start(): void {
-    if (this.running || this.timeoutMs <= 0) return;
+    if (this.running || this.timeout() <= 0) return;
     this.running = true;
-    this.arm(this.timeoutMs - (this.now() - this.lastHeard()));
+    this.arm(this.timeout() - (this.now() - this.lastHeard()));
   }
 
   stop(): void {
@@ -64,19 +71,20 @@ export class Watchdog {
   private check(lateMs: number, loop: EventLoopUtilization): void {
     this.immediate = undefined;
     if (!this.running) return;
+    const timeoutMs = this.timeout();
     const heard = this.lastHeard();
     const silent = this.now() - heard;
-    if (silent >= this.timeoutMs) {
-      const stalled = lateMs >= this.timeoutMs / 2 || performance.eventLoopUtilization(loop).utilization >= BUSY_LOOP;
+    if (silent >= timeoutMs) {
+      const stalled = lateMs >= timeoutMs / 2 || performance.eventLoopUtilization(loop).utilization >= BUSY_LOOP;
       if (stalled && this.graceFor !== heard) {
         this.graceFor = heard;
-        this.arm(this.timeoutMs);
+        this.arm(timeoutMs);
         return;
       }
       this.running = false;
       this.onDead(silent);
       return;
     }
-    this.arm(this.timeoutMs - silent);
+    this.arm(timeoutMs - silent);
   }
 }

@@ -65,13 +65,14 @@ interface LotRuntime {
 async function sharedLot(plan: LotPlan, options: SimulationOptions, topics: Topics, model: LotModel): Promise<LotRuntime> {
   const statusTopic = topics.deviceStatus(plan.lot, LOT_SIMULATOR_DEVICE);
   const link = new FailoverLink({
+    liveness: 'ack',
     ...options.link,
     servers: options.servers,
     clientId: options.link?.clientId ?? clientIdFor(plan.lot, 'sim-'),
     will: { topic: statusTopic, payload: 'offline', qos: 1, retain: true },
     logger: options.logger,
   });
-  const announcer = announceStatus(link, statusTopic, options.link?.keepaliveSec ?? 10);
+  const announcer = announceStatus(link, statusTopic, link.keepaliveSec);
   const seq = await SeqCounter.open();
   const slots = new Map<string, SlotPublisher>();
   for (const level of plan.levels) {

@@ -1,0 +1,134 @@
+// One MQTT connection of a link: MQTT.js carries it; this file opens it with
+// the link's options and deadlines and reports what happens on it. Which
+// connection serves, and what moves where, is the link's business (client.ts).
+import { connect, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
+import type { AckWatch } from './liveness.ts';
+import { RoundTrip } from './liveness.ts';
+import type { LinkConfig, LinkOptions, SwitchReason } from './options.ts';
+import type { OutboxEntry } from './outbox.ts';
+import type { Watchdog } from './watchdog.ts';
+
+export interface Connection {
+  id: number;
+  index: number;
+  url: string;
+  client: MqttClient;
+  /** main: the link's connection; failback: back to the primary; handover: away from a broker that is leaving. */
+  purpose: 'main' | 'failback' | 'handover';
+  startedAt: number;
+  /** When the CONNACK arrived. */
+  upAt: number;
+  lastHeard: number;
+  /** When its last heartbeat arrived (the CONNACK before the first). */
+  lastHeartbeat: number;
+  up: boolean;
+  ready: boolean;
+  /** A failback in `ack` liveness: connected, waiting for the broker's first heartbeat before moving. */
+  checking: boolean;
+  draining: boolean;
+  closed: boolean;
+  heartbeats: number;
+  /** Publishes written before the CONNACK, by message id (see early.ts). */
+  early: Map<number, OutboxEntry>;
+  rtt: RoundTrip;
+  /** ack liveness: made after a failover, so the settling deadline applies (liveness.ts). */
+  patient: boolean;
+  guard?: ReturnType<typeof setTimeout>;
+  /** heartbeat liveness. */
+  watchdog?: Watchdog;
+  /** ack liveness. */
+  acks?: AckWatch;
+}
+
+export interface ConnectionEvents {
+  connect(conn: Connection): void;
+  packet(conn: Connection, packet: Packet): void;
+  message(conn: Connection, topic: string, payload: Buffer, packet: IPublishPacket): void;
+  lost(conn: Connection, reason: SwitchReason, detail: string): void;
+}
+
+interface SocketLike {
+  connecting?: boolean;
+  once?(event: 'connect', listener: () => void): unknown;
+  setNoDelay?(on: boolean): void;
+}
+
+/**
+ * Opens a connection to `config.servers[index]`. Two deadlines: `connectTimeoutMs` until the
+ * TCP connection is up (a dead or cut-off host), then `connackTimeoutMs` for the CONNACK (a
+ * live broker may be busy accepting a whole fleet: dropping it then only adds to its load).
+ */
+export function openConnection(id: number, index: number, purpose: Connection['purpose'], config: LinkConfig, options: LinkOptions, on: ConnectionEvents): Connection {
+  const url = config.servers[index];
+  const will = options.will;
+  const client = connect(url, {
+    ...options.mqtt,
+    clientId: config.clientId,
+    clean: options.clean ?? true,
+    keepalive: config.keepaliveSec,
+    connectTimeout: config.connackTimeoutMs + 100,
+    reconnectPeriod: 0,
+    resubscribe: false,
+    protocolVersion: options.mqtt?.protocolVersion ?? 4,
+    ...(will ? { will: { topic: will.topic, payload: typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload, qos: will.qos ?? 1, retain: will.retain ?? false } } : {}),
+  });
+  const now = Date.now();
+  const conn: Connection = {
+    id,
+    index,
+    url,
+    client,
+    purpose,
+    startedAt: now,
+    upAt: now,
+    lastHeard: now,
+    lastHeartbeat: now,
+    up: false,
+    ready: false,
+    checking: false,
+    draining: false,
+    closed: false,
+    heartbeats: 0,
+    early: new Map(),
+    rtt: new RoundTrip(),
+    patient: false,
+  };
+  const socket = (client as unknown as { stream?: SocketLike }).stream;
+  // Small packets go out at once (no Nagle delay): a slot change is one small publish.
+  socket?.setNoDelay?.(true);
+  const expire = (ms: number, what: string) => {
+    clearTimeout(conn.guard);
+    conn.guard = setTimeout(() => on.lost(conn, 'error', `no ${what} within ${ms} ms`), ms);
+  };
+  expire(config.connectTimeoutMs, socket?.connecting ? 'connection' : 'CONNACK');
+  if (socket?.connecting && socket.once) socket.once('connect', () => !conn.up && !conn.closed && expire(config.connackTimeoutMs, 'CONNACK'));
+  client.on('connect', () => {
+    clearTimeout(conn.guard);
+    on.connect(conn);
+  });
+  client.on('packetreceive', (packet) => {
+    conn.lastHeard = Date.now();
+    on.packet(conn, packet);
+  });
+  client.on('message', (topic, payload, packet) => on.message(conn, topic, payload, packet));
+  client.on('error', (error) => on.lost(conn, 'error', error.message));
+  client.on('close', () => on.lost(conn, 'closed', 'connection closed'));
+  return conn;
+}
+
+const noop = (): void => {};
+
+/** Forgets a connection at once: timers stopped, no more events, the socket destroyed. */
+export function destroyConnection(conn: Connection): void {
+  conn.closed = true;
+  conn.up = false;
+  conn.ready = false;
+  conn.checking = false;
+  clearTimeout(conn.guard);
+  conn.watchdog?.stop();
+  conn.acks?.stop();
+  conn.early.clear();
+  conn.client.removeAllListeners('message');
+  conn.client.on('error', noop);
+  conn.client.end(true);
+}

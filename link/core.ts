@@ -1,0 +1,351 @@
+// The connections of a failover link: which broker to use, opening and
+// adopting connections, noticing dead ones, moving between brokers. The
+// public API (publish, subscribe, close, stats) is FailoverLink (client.ts).
+import { EventEmitter } from 'node:events';
+import type { IPublishPacket, Packet } from 'mqtt';
+import { destroyConnection, openConnection, type Connection } from './connection.ts';
+import { FailbackPlanner } from './failback.ts';
+import { AckWatch, ackDeadline } from './liveness.ts';
+import { resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
+import { Outbox, type QoS } from './outbox.ts';
+import { ServerRotation, roleOf, type NextAttempt } from './policy.ts';
+import { probeBroker } from './probe.ts';
+import { Sender } from './sender.ts';
+import { topicMatches } from './topic.ts';
+import { Watchdog } from './watchdog.ts';
+
+interface Death {
+  url: string;
+  reason: SwitchReason;
+  lastHeard: number;
+  at: number;
+}
+
+/** A URL for logs: the password hidden. */
+export function redactUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/i, '$1:***@');
+}
+
+export abstract class LinkCore extends EventEmitter<LinkEvents> {
+  readonly servers: readonly string[];
+  readonly clientId: string;
+  protected readonly config: LinkConfig;
+  protected readonly rotation: ServerRotation;
+  protected readonly outbox: Outbox;
+  protected readonly sender: Sender;
+  protected readonly failbackPlan: FailbackPlanner;
+  protected readonly subscriptions = new Map<string, QoS>();
+  protected readonly log: LinkLogger;
+  protected readonly random: () => number;
+  protected nextConnection = 1;
+  protected current: Connection | undefined;
+  protected pending: Connection | undefined;
+  /** A connection being opened to move to (a failback or a handover); the current one serves meanwhile. */
+  protected failback: Connection | undefined;
+  protected retryTimer: ReturnType<typeof setTimeout> | undefined;
+  protected handoverTimer: ReturnType<typeof setTimeout> | undefined;
+  protected death: Death | undefined;
+  protected failedRounds = 0;
+  protected lastError: string | undefined;
+  protected started = false;
+  protected closing = false;
+  protected readonly counters = { connects: 0, failovers: 0, failbacks: 0, published: 0, acked: 0, droppedQos0: 0, received: 0, heartbeats: 0 };
+  protected lastFailover: FailoverRecord | undefined;
+  protected lastHeartbeatAt: number | undefined;
+  protected connectedSince: number | undefined;
+
+
+  constructor(protected readonly options: LinkOptions) {
+    super();
+    this.config = resolveOptions(options);
+    this.servers = this.config.servers;
+    this.clientId = this.config.clientId;
+    this.random = options.random ?? Math.random;
+    this.rotation = new ServerRotation(this.servers.length, options.backoff, this.random);
+    this.outbox = new Outbox(options.maxQueue);
+    this.log = options.logger ?? {};
+    this.sender = new Sender(this.outbox, this.config.replayMs, () => this.current, (entry, url) => this.settled(entry.id, url));
+    this.failbackPlan = new FailbackPlanner(this.config, {
+      probe: async () => {
+        const result = await probeBroker(this.servers[0], { timeoutMs: this.config.probeTimeoutMs, heartbeatFilter: this.config.heartbeatFilter, mqtt: this.options.mqtt });
+        this.log.debug?.({ url: redactUrl(this.servers[0]), ...result }, 'probed the primary');
+        return result.healthy;
+      },
+      canMove: () => !this.closing && this.current?.ready === true && this.current.index !== 0 && !this.failback,
+      move: () => (this.failback = this.open(0, 'failback')),
+    }, this.random);
+  }
+
+  /** A publish was acknowledged (and left the outbox). */
+  protected abstract settled(id: number, url: string): void;
+
+  // --- connections -------------------------------------------------------
+
+  protected schedule(next: NextAttempt): void {
+    this.retryTimer = undefined;
+    if (this.closing) return;
+    if (next.delayMs <= 0) {
+      this.attempt(next.index);
+      return;
+    }
+    this.failedRounds += 1;
+    // Said once when the link goes dark, then every 10th round: a Pi may wait a long time for a broker.
+    const log = this.failedRounds === 1 || this.failedRounds % 10 === 0 ? this.log.warn : this.log.debug;
+    log?.call(this.log, { servers: this.servers.map(redactUrl), lastError: this.lastError, rounds: this.failedRounds, delayMs: next.delayMs, queued: this.outbox.size }, 'no broker reachable, trying again');
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
+      this.attempt(next.index);
+    }, next.delayMs);
+  }
+
+  protected attempt(index: number): void {
+    if (this.closing) return;
+    this.pending = this.open(index, 'main');
+  }
+
+  protected open(index: number, purpose: Connection['purpose']): Connection {
+    const conn = openConnection(this.nextConnection++, index, purpose, this.config, this.options, {
+      connect: (c) => this.onConnect(c),
+      packet: (c, packet) => this.onPacket(c, packet),
+      message: (c, topic, payload, packet) => this.onMessage(c, topic, payload, packet),
+      lost: (c, reason, detail) => this.lost(c, reason, detail),
+    });
+    this.log.debug?.({ url: redactUrl(conn.url), purpose, connection: conn.id }, 'connecting');
+    if (purpose === 'main') {
+      if (this.death) this.sender.replay(this.death.at);
+      this.sender.sendEarly(conn);
+    }
+    return conn;
+  }
+
+  protected onPacket(conn: Connection, packet: Packet): void {
+    if (packet.cmd === 'puback' && packet.messageId !== undefined && conn.early.size) this.sender.earlyAcked(conn, packet.messageId, packet.reasonCode);
+  }
+
+  protected onConnect(conn: Connection): void {
+    if (conn.closed || this.closing) return;
+    conn.up = true;
+    conn.upAt = conn.lastHeard = conn.lastHeartbeat = Date.now();
+    conn.rtt.sample(conn.upAt - conn.startedAt);
+    if (conn.purpose === 'main') {
+      if (this.pending !== conn) return this.drop(conn);
+      this.pending = undefined;
+      return this.adopt(conn, undefined);
+    }
+    if (this.failback !== conn) return this.drop(conn);
+    if (conn.purpose === 'failback' && this.config.liveness === 'ack') {
+      // No probe came first: the primary must show that its message bus works (one heartbeat) before the link moves.
+      conn.checking = true;
+      conn.guard = setTimeout(() => this.lost(conn, 'error', `no heartbeat within ${this.config.probeTimeoutMs} ms`), this.config.probeTimeoutMs);
+      conn.client.subscribe({ [this.config.heartbeatFilter]: { qos: 0 } }, (error) => error && this.lost(conn, 'error', `subscribing failed: ${error.message}`));
+      return;
+    }
+    this.moveTo(conn);
+  }
+
+  /** A failback or handover connection is good: it serves from now on. */
+  protected moveTo(conn: Connection): void {
+    clearTimeout(conn.guard);
+    conn.checking = false;
+    this.failback = undefined;
+    this.adopt(conn, this.current);
+  }
+
+  /** The deadline of a publish in flight on `conn` (ack liveness). */
+  protected deadlineOf(conn: Connection): number {
+    return ackDeadline(this.config, conn.rtt, conn.upAt, conn.patient, Date.now());
+  }
+
+  /** Makes `conn` the link: liveness, subscriptions, then every unacknowledged publish, in order. */
+  protected adopt(conn: Connection, previous: Connection | undefined): void {
+    this.current = conn;
+    this.rotation.connected(conn.index);
+    this.counters.connects += 1;
+    const subs: Record<string, { qos: QoS }> = {};
+    if (this.config.liveness === 'heartbeat') {
+      // Dead when nothing arrived for failoverMs, or no heartbeat for stallMs (packets still arriving).
+      const slack = this.config.stallMs - this.config.failoverMs;
+      conn.watchdog = new Watchdog(
+        this.config.failoverMs,
+        () => Math.min(conn.lastHeard, conn.lastHeartbeat + slack),
+        () => {
+          const now = Date.now();
+          const detail = now - conn.lastHeard >= this.config.failoverMs ? `no heartbeat for ${now - conn.lastHeard} ms` : `no heartbeat for ${now - conn.lastHeartbeat} ms, only other packets`;
+          this.lost(conn, 'heartbeat', detail);
+        },
+      );
+      conn.watchdog.start();
+      subs[this.config.heartbeatFilter] = { qos: 0 };
+    } else if (this.config.failoverMs > 0) {
+      // After a failure the new broker is likely taking in a whole fleet: patience while it settles.
+      conn.patient = this.death !== undefined && this.death.url !== conn.url;
+      conn.acks = new AckWatch(
+        () => this.deadlineOf(conn),
+        () => conn.lastHeard,
+        (silentMs) => this.lost(conn, 'heartbeat', `a publish unacknowledged and nothing heard for ${silentMs} ms (deadline ${this.deadlineOf(conn)} ms)`),
+      );
+      // Publishes written before the CONNACK are in flight too.
+      for (const entry of conn.early.values()) conn.acks.sent(entry.id, conn.startedAt);
+    }
+    if (previous && this.config.liveness === 'ack' && conn.purpose === 'failback') conn.client.unsubscribe(this.config.heartbeatFilter);
+    if (this.config.leavingFilter) subs[this.config.leavingFilter] = { qos: 0 };
+    for (const [filter, qos] of this.subscriptions) subs[filter] = { qos };
+    const subscribed = (error?: Error | null) => {
+      if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
+      if (conn === this.current && !conn.closed) this.ready(conn, previous);
+    };
+    if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
+    else queueMicrotask(() => subscribed());
+    // What is in flight on a previous connection that still serves stays there (see Sender.hold).
+    this.sender.adopt(conn, previous);
+    if (previous) this.retire(previous);
+  }
+
+  protected ready(conn: Connection, previous: Connection | undefined): void {
+    conn.ready = true;
+    this.failedRounds = 0;
+    const now = Date.now();
+    this.connectedSince = now;
+    const role = roleOf(conn.index);
+    this.log.info?.({ url: redactUrl(conn.url), role, queued: this.outbox.size }, 'connected');
+    this.emit('connected', conn.url, role);
+    let record: FailoverRecord | undefined;
+    if (previous && conn.purpose === 'handover') {
+      this.counters.failovers += 1;
+      record = { from: previous.url, to: conn.url, reason: 'planned', ms: now - conn.startedAt, detectMs: 0, at: now };
+    } else if (previous) {
+      this.counters.failbacks += 1;
+      record = { from: previous.url, to: conn.url, reason: 'failback', ms: now - conn.startedAt, detectMs: 0, at: now };
+    } else if (this.death && this.death.url !== conn.url) {
+      this.counters.failovers += 1;
+      record = { from: this.death.url, to: conn.url, reason: this.death.reason, ms: now - this.death.lastHeard, detectMs: this.death.at - this.death.lastHeard, at: now };
+    }
+    this.death = undefined;
+    if (record) {
+      this.lastFailover = record;
+      this.log.info?.({ ...record, from: redactUrl(record.from), to: redactUrl(record.to) }, record.reason === 'failback' ? 'back on the primary' : record.reason === 'planned' ? 'moved: the broker is stopping' : 'failed over');
+      this.emit('failover', record.from, record.to, record.reason, record.ms);
+    }
+    if (conn.index !== 0) this.failbackPlan.schedule();
+  }
+
+  /** A connection ended or was declared dead; idempotent. */
+  protected lost(conn: Connection, reason: SwitchReason, detail: string): void {
+    if (conn.closed) return;
+    this.drop(conn);
+    if (this.closing) return;
+    if (conn === this.pending) {
+      this.pending = undefined;
+      this.lastError = detail;
+      this.log.debug?.({ url: redactUrl(conn.url), reason: detail }, 'connection attempt failed');
+      this.schedule(this.rotation.attemptFailed(conn.index));
+      return;
+    }
+    if (conn === this.failback) {
+      this.failback = undefined;
+      if (conn.purpose === 'handover') {
+        // Stay: the leaving broker still serves, and when it is gone the link fails over as usual.
+        this.log.warn?.({ url: redactUrl(conn.url), reason: detail }, 'the broker is stopping, but the next one is not reachable');
+        return;
+      }
+      this.log.debug?.({ url: redactUrl(conn.url), reason: detail }, 'could not move back to the primary');
+      this.failbackPlan.schedule();
+      return;
+    }
+    if (conn === this.current) {
+      this.current = undefined;
+      this.connectedSince = undefined;
+      this.failbackPlan.cancel();
+      if (this.handoverTimer) clearTimeout(this.handoverTimer);
+      this.handoverTimer = undefined;
+      if (this.failback) {
+        this.drop(this.failback);
+        this.failback = undefined;
+      }
+      this.death = { url: conn.url, reason, lastHeard: conn.lastHeard, at: Date.now() };
+      if (reason === 'heartbeat' && this.config.liveness === 'heartbeat' && conn.heartbeats === 0) {
+        this.log.warn?.({ url: redactUrl(conn.url), filter: this.config.heartbeatFilter }, 'this broker sent no heartbeat at all: a broker without heartbeats needs failoverMs 0 or liveness ack');
+      }
+      this.log.warn?.({ url: redactUrl(conn.url), reason: detail, queued: this.outbox.size }, 'link lost');
+      this.emit('disconnected', conn.url, detail);
+      const next = this.rotation.linkDied(conn.index);
+      // A fleet that lost its broker together arrives on the next one spread.
+      const jitter = Math.round(this.config.reconnectJitterMs * this.random());
+      if (jitter <= 0) this.schedule(next);
+      else this.retryTimer = setTimeout(() => this.schedule(next), jitter);
+      return;
+    }
+    // A retired connection closing: what it still carried goes out on the current one.
+    this.sender.resendUnsent();
+  }
+
+  /** Forgets a connection: no more events from it count, its unacknowledged publishes are unsent again. */
+  protected drop(conn: Connection): void {
+    if (conn.closed) return;
+    destroyConnection(conn);
+    this.sender.connectionLost(conn);
+  }
+
+  /** The old connection after a move: a clean DISCONNECT (no Last Will) once its in-flight publishes settle. */
+  protected retire(conn: Connection): void {
+    conn.draining = true;
+    conn.watchdog?.stop();
+    conn.acks?.stop();
+    void this.disconnect(conn, Math.max(1000, 2 * this.config.failoverMs)).then(() => this.sender.resendUnsent());
+  }
+
+  protected disconnect(conn: Connection, timeoutMs: number): Promise<void> {
+    if (conn.closed) return Promise.resolve();
+    conn.watchdog?.stop();
+    conn.acks?.stop();
+    clearTimeout(conn.guard);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.drop(conn);
+        resolve();
+      }, timeoutMs);
+      conn.client.end(false, {}, () => {
+        clearTimeout(timer);
+        this.drop(conn);
+        resolve();
+      });
+    });
+  }
+
+
+  protected onMessage(conn: Connection, topic: string, payload: Buffer, packet: IPublishPacket): void {
+    if (conn.checking && topicMatches(this.config.heartbeatFilter, topic)) return this.moveTo(conn);
+    if (conn.closed || !(conn === this.current || conn.draining)) return;
+    this.counters.received += 1;
+    if (topicMatches(this.config.heartbeatFilter, topic)) {
+      conn.heartbeats += 1;
+      conn.lastHeartbeat = Date.now();
+      this.counters.heartbeats += 1;
+      this.lastHeartbeatAt = conn.lastHeartbeat;
+    } else if (this.config.leavingFilter && conn === this.current && topicMatches(this.config.leavingFilter, topic)) {
+      this.handOver(conn, payload.toString('utf8'));
+      return;
+    }
+    for (const filter of this.subscriptions.keys()) {
+      if (topicMatches(filter, topic)) {
+        this.emit('message', topic, payload, packet);
+        return;
+      }
+    }
+  }
+
+  /** The broker of `conn` announced a graceful stop: connect to the next one (after a random spread) and move there once connected. */
+  protected handOver(conn: Connection, brokerId: string): void {
+    if (this.closing || conn.draining || this.servers.length < 2 || this.handoverTimer) return;
+    const target = (conn.index + 1) % this.servers.length;
+    if (this.failback?.index === target && this.failback.purpose === 'handover') return;
+    this.log.info?.({ url: redactUrl(conn.url), broker: brokerId, to: redactUrl(this.servers[target]) }, 'the broker is stopping: moving to the next one');
+    this.handoverTimer = setTimeout(() => {
+      this.handoverTimer = undefined;
+      if (this.closing || this.current !== conn) return;
+      if (this.failback) this.drop(this.failback);
+      this.failbackPlan.cancel();
+      this.failback = this.open(target, 'handover');
+    }, Math.round(this.config.handoverSpreadMs * this.random()));
+  }
+}

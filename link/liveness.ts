@@ -1,0 +1,99 @@
+// Liveness by acknowledgement (`liveness: 'ack'`): a broker is alive as long
+// as it acknowledges what is sent to it in time. Nothing is exchanged for
+// liveness while a device has nothing to say (the MQTT keep-alive covers an
+// idle link), so an idle device costs the broker nothing.
+//
+// The deadline of a publish in flight adapts like TCP's retransmission timer
+// (RFC 6298): a smoothed round trip plus four times its variation, never less
+// than `failoverMs`, never more than `maxAckWaitMs`. The first sample is the
+// CONNACK: a broker that took long to accept the link (it is accepting a
+// whole fleet) gets a long deadline at once. And for `settleMs` after a
+// failover (a connection made because the previous broker failed) the
+// deadline is at least `settleAckMs`, so a device that got in early does not
+// drop a standby that is only busy taking in the rest of the fleet. Moves
+// that are not failures (the start, a failback, a planned handover) get no
+// such patience: they are spread, and a fault right after one is noticed at
+// the usual speed.
+import { Watchdog } from './watchdog.ts';
+
+/** A smoothed round-trip time and its variation (RFC 6298 §2). Pure. */
+export class RoundTrip {
+  private srtt: number | undefined;
+  private rttvar = 0;
+
+  sample(ms: number): void {
+    const r = Math.max(0, ms);
+    if (this.srtt === undefined) {
+      this.srtt = r;
+      this.rttvar = r / 2;
+      return;
+    }
+    this.rttvar = 0.75 * this.rttvar + 0.25 * Math.abs(this.srtt - r);
+    this.srtt = 0.875 * this.srtt + 0.125 * r;
+  }
+
+  /** SRTT + 4 × RTTVAR (with a 10 ms floor for the variation term); 0 before the first sample. */
+  get timeoutMs(): number {
+    return this.srtt === undefined ? 0 : this.srtt + Math.max(10, 4 * this.rttvar);
+  }
+}
+
+export interface AckDeadline {
+  failoverMs: number;
+  settleMs: number;
+  settleAckMs: number;
+  maxAckWaitMs: number;
+}
+
+/** The deadline of a publish in flight on a connection that came up at `upAt` (after a failover: `patient`). Pure. */
+export function ackDeadline(limits: AckDeadline, rtt: RoundTrip, upAt: number, patient: boolean, now: number): number {
+  const settling = patient && now - upAt < limits.settleMs ? limits.settleAckMs : 0;
+  return Math.min(limits.maxAckWaitMs, Math.max(limits.failoverMs, rtt.timeoutMs, settling));
+}
+
+/**
+ * Watches the publishes in flight on one connection: dead when the oldest one waited past the
+ * deadline with nothing heard from the broker since it was sent.
+ */
+export class AckWatch {
+  /** Entry id → when it was sent here, oldest first. */
+  private readonly inFlight = new Map<number, number>();
+  private readonly watchdog: Watchdog;
+
+  constructor(
+    deadline: () => number,
+    private readonly lastHeard: () => number,
+    onDead: (silentMs: number) => void,
+  ) {
+    this.watchdog = new Watchdog(deadline, () => Math.max(this.lastHeard(), this.oldest() ?? Date.now()), onDead);
+  }
+
+  get size(): number {
+    return this.inFlight.size;
+  }
+
+  sent(id: number, at: number): void {
+    this.inFlight.delete(id);
+    this.inFlight.set(id, at);
+    if (!this.watchdog.watching) this.watchdog.start();
+  }
+
+  /** Acknowledged: the round trip (ms) when it was sent here, else undefined. */
+  acked(id: number, at: number): number | undefined {
+    const sentAt = this.inFlight.get(id);
+    if (sentAt === undefined) return undefined;
+    this.inFlight.delete(id);
+    if (this.inFlight.size === 0) this.watchdog.stop();
+    return at - sentAt;
+  }
+
+  stop(): void {
+    this.watchdog.stop();
+    this.inFlight.clear();
+  }
+
+  private oldest(): number | undefined {
+    const first = this.inFlight.values().next();
+    return first.done ? undefined : first.value;
+  }
+}

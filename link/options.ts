@@ -1,0 +1,234 @@
+// The link's options, their defaults, and the types its users see. Pure.
+import { randomBytes } from 'node:crypto';
+import type { IClientOptions } from 'mqtt';
+import type { QoS } from './outbox.ts';
+import type { BackoffOptions, Role } from './policy.ts';
+import { HEARTBEAT_FILTER } from './probe.ts';
+
+type LogFn = (obj: Record<string, unknown>, msg: string) => void;
+
+/** Anything with pino's `debug/info/warn(obj, msg)`. */
+export interface LinkLogger {
+  debug?: LogFn;
+  info?: LogFn;
+  warn?: LogFn;
+}
+
+export interface LinkWill {
+  topic: string;
+  payload: string | Buffer;
+  qos?: QoS;
+  retain?: boolean;
+}
+
+/**
+ * How the link notices a dead or silent broker (see docs/devices.md, "Liveness"):
+ * - `heartbeat`: it subscribes to the brokers' heartbeats and declares the broker dead after
+ *   `failoverMs` without any packet. Every heartbeat costs the broker one message per such
+ *   link, so this is for the few that must notice silence at once: ingest, signage, Node-RED.
+ * - `ack`: no heartbeats. A publish in flight must be acknowledged within its deadline
+ *   (`failoverMs`, or more when the broker answers slowly or just took the link in); an idle
+ *   link relies on the MQTT keep-alive. An idle device costs the broker nothing but its
+ *   keep-alive. For devices and gates.
+ */
+export type Liveness = 'heartbeat' | 'ack';
+
+export interface LinkOptions {
+  /** Broker URLs, primary first. */
+  servers: readonly string[];
+  /** MQTT client id, the same on every broker (default: random). */
+  clientId?: string;
+  /** Last Will, set on every connection. */
+  will?: LinkWill;
+  /** Clean session (default true). */
+  clean?: boolean;
+  /** See `Liveness` (default `heartbeat`). */
+  liveness?: Liveness;
+  /**
+   * heartbeat: declare the link dead after this long without any packet. ack: the shortest
+   * deadline of a publish in flight. ms; 0 = off (default 300).
+   */
+  failoverMs?: number;
+  /**
+   * heartbeat only: declare the link dead after this long without a heartbeat even while other
+   * packets arrive, ms (default max(1000, 3 × failoverMs)). A broker whose message bus stalls
+   * (its Redis gone) may still acknowledge publishes without passing them on.
+   */
+  stallMs?: number;
+  /**
+   * ack only: for this long after a failover, a publish in flight gets at least `settleAckMs`:
+   * a broker that just took this link in after a fault is likely taking in a whole fleet
+   * (default 10000).
+   */
+  settleMs?: number;
+  /** ack only: the deadline of a publish in flight while a connection made by a failover settles, ms (default 3000). */
+  settleAckMs?: number;
+  /** ack only: the longest deadline of a publish in flight, whatever the round-trip times, ms (default 10000). */
+  maxAckWaitMs?: number;
+  /**
+   * heartbeat: while on a standby, probe the primary this often, ms; 0 = stay on the standby
+   * (default 1000). ack: 0 = stay on the standby; otherwise failbackWindowMs applies.
+   */
+  probeIntervalMs?: number;
+  /** heartbeat only: healthy probes in a row before moving back to the primary (default 2). */
+  probeHealthy?: number;
+  /** Budget of one probe or failback check (connect + first heartbeat), ms (default max(500, 2 × failoverMs)). */
+  probeTimeoutMs?: number;
+  /**
+   * The return to the primary is spread over this window: each link waits a random time in it
+   * before moving back (ack: before each attempt). ms (default: ack 10000, heartbeat 0).
+   */
+  failbackWindowMs?: number;
+  /**
+   * A broker announcing a graceful stop: each link waits a random time up to this before
+   * connecting to the next one, so a fleet does not arrive at once. ms (default: ack 500, heartbeat 0).
+   */
+  handoverSpreadMs?: number;
+  /**
+   * After a connection ended, the first attempt on the next broker waits a random time up to
+   * this, so a fleet that lost its broker together arrives spread. ms (default: ack 200, heartbeat 0).
+   */
+  reconnectJitterMs?: number;
+  /** Budget of one connection attempt until the TCP (or WebSocket) connection is up, ms (default 2000). */
+  connectTimeoutMs?: number;
+  /**
+   * Budget for the CONNACK once the connection is up: a busy broker may take long to accept a
+   * fleet, and dropping it then only adds to its load. ms (default: ack 5000, heartbeat connectTimeoutMs).
+   */
+  connackTimeoutMs?: number;
+  /** MQTT keep-alive sent to the broker, seconds (default: heartbeat 10, ack 30). */
+  keepaliveSec?: number;
+  /** Wait between rounds in which every server failed. */
+  backoff?: BackoffOptions;
+  /** Most publishes waiting for an acknowledgement (default 100000); beyond it publish() rejects. */
+  maxQueue?: number;
+  /** Where brokers publish their heartbeat (default `$SYS/+/heartbeat`). */
+  heartbeatFilter?: string;
+  /**
+   * Where brokers announce a graceful stop (default `$SYS/+/leaving`, or the heartbeat filter's
+   * sibling; '' = do not listen). On the notice the link connects to the next broker and moves
+   * there once connected, still publishing on the old one meanwhile (make before break).
+   */
+  leavingFilter?: string;
+  /** Extra MQTT.js options for every connection: username, password, TLS, protocolVersion. */
+  mqtt?: IClientOptions;
+  logger?: LinkLogger;
+  /** Replaceable for tests. */
+  random?: () => number;
+}
+
+/** Why the link moved: the broker went silent, closed, failed; back to the primary; or the broker announced a graceful stop. */
+export type SwitchReason = 'heartbeat' | 'closed' | 'error' | 'failback' | 'planned';
+
+export interface PublishOptions {
+  /** Default 1. */
+  qos?: QoS;
+  retain?: boolean;
+}
+
+export interface FailoverRecord {
+  from: string;
+  to: string;
+  reason: SwitchReason;
+  /** From the last packet heard on the old link (or the start of a failback or planned move) to the new link being ready. */
+  ms: number;
+  /** From the last packet heard to the link being declared dead (0 for a failback or planned move). */
+  detectMs: number;
+  at: number;
+}
+
+export interface LinkStats {
+  state: 'idle' | 'connecting' | 'connected' | 'closed';
+  url: string | undefined;
+  role: Role | undefined;
+  clientId: string;
+  liveness: Liveness;
+  connects: number;
+  failovers: number;
+  failbacks: number;
+  lastFailover: FailoverRecord | undefined;
+  /** Publishes waiting for an acknowledgement (queued or in flight). */
+  queued: number;
+  oldestQueuedMs: number;
+  published: number;
+  acked: number;
+  /** Sends beyond the first of a publish (each one a possible duplicate). */
+  resent: number;
+  /** Publishes acknowledged just before an unplanned switch, sent again to the new broker. */
+  replayed: number;
+  droppedQos0: number;
+  received: number;
+  heartbeats: number;
+  lastHeartbeatAt: number | undefined;
+  probes: { healthy: number; failed: number };
+  connectedSince: number | undefined;
+  /** ack: the current deadline of a publish in flight, ms. */
+  ackDeadlineMs: number | undefined;
+}
+
+export interface LinkEvents {
+  connected: [url: string, role: Role];
+  disconnected: [url: string, reason: string];
+  failover: [from: string, to: string, reason: SwitchReason, ms: number];
+  message: [topic: string, payload: Buffer, packet: import('mqtt').IPublishPacket];
+  closed: [];
+}
+
+/** The options with every default filled in. */
+export interface LinkConfig {
+  servers: readonly string[];
+  clientId: string;
+  liveness: Liveness;
+  failoverMs: number;
+  stallMs: number;
+  /** How far back acknowledged publishes are sent again after an unplanned switch. */
+  replayMs: number;
+  settleMs: number;
+  settleAckMs: number;
+  maxAckWaitMs: number;
+  probeIntervalMs: number;
+  probeHealthy: number;
+  probeTimeoutMs: number;
+  failbackWindowMs: number;
+  handoverSpreadMs: number;
+  reconnectJitterMs: number;
+  connectTimeoutMs: number;
+  connackTimeoutMs: number;
+  keepaliveSec: number;
+  heartbeatFilter: string;
+  leavingFilter: string;
+}
+
+/** At least this far back acknowledged publishes are sent again after an unplanned switch. */
+const REPLAY_MS = 1000;
+
+export function resolveOptions(options: LinkOptions): LinkConfig {
+  if (options.servers.length === 0) throw new Error('a link needs at least one server URL');
+  const liveness = options.liveness ?? 'heartbeat';
+  const ack = liveness === 'ack';
+  const failoverMs = options.failoverMs ?? 300;
+  const stallMs = Math.max(failoverMs, options.stallMs ?? Math.max(1000, 3 * failoverMs));
+  const heartbeatFilter = options.heartbeatFilter ?? HEARTBEAT_FILTER;
+  return {
+    servers: [...options.servers],
+    clientId: options.clientId ?? `link-${randomBytes(6).toString('hex')}`,
+    liveness,
+    failoverMs,
+    stallMs,
+    replayMs: Math.max(REPLAY_MS, ack ? failoverMs : stallMs),
+    settleMs: options.settleMs ?? 10_000,
+    settleAckMs: options.settleAckMs ?? 3000,
+    maxAckWaitMs: Math.max(failoverMs, options.maxAckWaitMs ?? 10_000),
+    probeIntervalMs: options.probeIntervalMs ?? 1000,
+    probeHealthy: Math.max(1, options.probeHealthy ?? 2),
+    probeTimeoutMs: options.probeTimeoutMs ?? Math.max(500, 2 * failoverMs),
+    failbackWindowMs: Math.max(0, options.failbackWindowMs ?? (ack ? 10_000 : 0)),
+    handoverSpreadMs: Math.max(0, options.handoverSpreadMs ?? (ack ? 500 : 0)),
+    reconnectJitterMs: Math.max(0, options.reconnectJitterMs ?? (ack ? 200 : 0)),
+    connectTimeoutMs: options.connectTimeoutMs ?? 2000,
+    connackTimeoutMs: Math.max(options.connectTimeoutMs ?? 2000, options.connackTimeoutMs ?? (ack ? 5000 : 0)),
+    keepaliveSec: options.keepaliveSec ?? (ack ? 30 : 10),
+    heartbeatFilter,
+    leavingFilter: options.leavingFilter ?? (heartbeatFilter.endsWith('/heartbeat') ? `${heartbeatFilter.slice(0, -'heartbeat'.length)}leaving` : ''),
+  };
+}

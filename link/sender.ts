@@ -1,0 +1,118 @@
+// The sending side of a link: which queued publish goes out on which
+// connection, in order, and what an acknowledgement settles. The outbox
+// (outbox.ts) holds the entries; the link (client.ts) says which connection
+// serves.
+import type { Connection } from './connection.ts';
+import { EARLY_MAX, writeEarly } from './early.ts';
+import type { Outbox, OutboxEntry } from './outbox.ts';
+import { RecentAcks } from './replay.ts';
+
+export class Sender {
+  /**
+   * After a move between two live connections: publishes wait until the old one's in flight
+   * are acknowledged, so a device's publishes stay in order across the move (a newer state
+   * sent on the new connection could otherwise overtake an older one still on its way on the
+   * old, and the brokers, newest state wins, would drop the older one).
+   */
+  private hold: { on: number; left: number } | undefined;
+  private readonly recent: RecentAcks;
+  readonly counts = { resent: 0, replayed: 0 };
+
+  constructor(
+    private readonly outbox: Outbox,
+    replayMs: number,
+    private readonly current: () => Connection | undefined,
+    /** An entry was acknowledged by the broker at `url` (and removed from the outbox). */
+    private readonly onAcked: (entry: OutboxEntry, url: string) => void,
+  ) {
+    this.recent = new RecentAcks(replayMs);
+  }
+
+  /** A new publish: out at once unless a move holds it back. */
+  sendNew(conn: Connection, entry: OutboxEntry): void {
+    if (!this.hold) this.send(conn, entry);
+  }
+
+  /** `conn` serves now; `previous` (still connected) served before. */
+  adopt(conn: Connection, previous: Connection | undefined): void {
+    this.hold = undefined;
+    const inFlight = previous ? this.outbox.all().filter((entry) => entry.sentOn === previous.id).length : 0;
+    if (previous && inFlight > 0) this.hold = { on: previous.id, left: inFlight };
+    else for (const entry of this.outbox.notOn(conn.id)) this.send(conn, entry);
+  }
+
+  /** `conn` is gone: what it carried is unsent again (the caller sends it on the current one). */
+  connectionLost(conn: Connection): void {
+    if (this.hold?.on === conn.id) this.hold = undefined;
+    this.outbox.connectionLost(conn.id);
+  }
+
+  /** Sends what no connection carries, on the current one. */
+  resendUnsent(): void {
+    const conn = this.current();
+    if (!conn?.up || this.hold) return;
+    for (const entry of this.outbox.all()) if (entry.sentOn === undefined) this.send(conn, entry);
+  }
+
+  /** Queues again what was acknowledged shortly before the old broker was lost (see replay.ts). */
+  replay(lostAt: number): void {
+    for (const entry of this.recent.takeBefore(lostAt)) {
+      this.outbox.add(entry.topic, entry.payload, entry.qos, entry.retain, Date.now());
+      this.counts.replayed += 1;
+    }
+  }
+
+  private send(conn: Connection, entry: OutboxEntry): void {
+    if (entry.sends > 0) this.counts.resent += 1;
+    this.outbox.markSent(entry, conn.id);
+    conn.acks?.sent(entry.id, Date.now());
+    conn.client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (error) => {
+      if (!error) {
+        this.acked(entry, conn);
+        return;
+      }
+      // Not acknowledged by this connection: it goes out again on the next one.
+      if (entry.sentOn === conn.id) entry.sentOn = undefined;
+    });
+  }
+
+  /** The oldest unsent QoS 1 publishes, right behind the CONNECT: after a failover the first PUBACK comes one round trip sooner. */
+  sendEarly(conn: Connection): void {
+    for (const entry of this.outbox.all()) {
+      if (conn.early.size >= EARLY_MAX) break;
+      if (entry.sentOn !== undefined) continue;
+      if (entry.qos !== 1) break; // keep the order: a QoS 2 publish waits for the CONNACK, and so does what follows it
+      const messageId = writeEarly(conn.client, entry);
+      if (messageId === undefined) break;
+      if (entry.sends > 0) this.counts.resent += 1;
+      this.outbox.markSent(entry, conn.id);
+      conn.early.set(messageId, entry);
+    }
+  }
+
+  /** A PUBACK MQTT.js has no record of: one of the early publishes. */
+  earlyAcked(conn: Connection, messageId: number, reasonCode: number | undefined): void {
+    const entry = conn.early.get(messageId);
+    if (!entry || conn.closed) return;
+    conn.early.delete(messageId);
+    if (entry.sentOn !== conn.id) return;
+    // An MQTT 5 refusal: sent again on the next connection, as for a publish MQTT.js made.
+    if (reasonCode !== undefined && reasonCode >= 0x80) entry.sentOn = undefined;
+    else this.acked(entry, conn);
+  }
+
+  private acked(entry: OutboxEntry, conn: Connection): void {
+    const from = entry.sentOn;
+    if (!this.outbox.ack(entry.id)) return;
+    const now = Date.now();
+    const rtt = conn.acks?.acked(entry.id, now);
+    // Karn's rule: only a publish sent once times the round trip.
+    if (rtt !== undefined && entry.sends === 1) conn.rtt.sample(rtt);
+    if (this.hold && from === this.hold.on && --this.hold.left <= 0) {
+      this.hold = undefined;
+      this.resendUnsent();
+    }
+    this.recent.add(entry, now);
+    this.onAcked(entry, conn.url);
+  }
+}

@@ -1,0 +1,145 @@
+// Liveness by acknowledgement (devices and gates) and the spread return to the primary.
+import { expect } from 'chai';
+import { FailbackPlanner } from '../../link/failback.ts';
+import { FailoverLink, RoundTrip, ackDeadline, type LinkOptions } from '../../link/index.ts';
+import { RecentAcks } from '../../link/replay.ts';
+import { startLinkProxy, type LinkProxy } from '../../testbed/linkproxy/index.ts';
+import { startTestBroker, type TestBroker } from './brokers.ts';
+import { next, until } from './wait.ts';
+
+const LIMITS = { failoverMs: 300, settleMs: 10_000, settleAckMs: 3000, maxAckWaitMs: 10_000 };
+
+describe('link: liveness by acknowledgement (pure parts)', () => {
+  it('the round trip follows RFC 6298: the first sample sets 3 × RTT, later ones smooth it', () => {
+    const rtt = new RoundTrip();
+    expect(rtt.timeoutMs).to.equal(0);
+    rtt.sample(800);
+    expect(rtt.timeoutMs).to.equal(800 + 4 * 400);
+    for (let i = 0; i < 50; i++) rtt.sample(2);
+    expect(rtt.timeoutMs).to.be.below(60);
+  });
+
+  it('the deadline is failoverMs at least, the CONNACK time of a busy broker stretches it, and only a failover adds the settling patience', () => {
+    const quick = new RoundTrip();
+    quick.sample(3);
+    expect(ackDeadline(LIMITS, quick, 0, false, 100)).to.equal(300);
+    expect(ackDeadline(LIMITS, quick, 0, true, 100), 'settling after a failover').to.equal(3000);
+    expect(ackDeadline(LIMITS, quick, 0, true, 10_001), 'settled').to.equal(300);
+    const busy = new RoundTrip();
+    busy.sample(1500);
+    expect(ackDeadline(LIMITS, busy, 0, false, 100)).to.equal(4500);
+    const hung = new RoundTrip();
+    hung.sample(9000);
+    expect(ackDeadline(LIMITS, hung, 0, false, 100), 'capped').to.equal(10_000);
+  });
+
+  it('replays only what was acknowledged within the window before the loss', () => {
+    const recent = new RecentAcks(1000);
+    const entry = (id: number) => ({ id, topic: 't', payload: Buffer.from(String(id)), qos: 1 as const, retain: false, queuedAt: 0, sentOn: undefined, sends: 1 });
+    recent.add(entry(1), 1000);
+    recent.add(entry(2), 2500);
+    recent.add(entry(3), 2900);
+    expect(recent.takeBefore(3000).map((e) => e.id)).to.deep.equal([2, 3]);
+    expect(recent.takeBefore(3000)).to.deep.equal([]);
+  });
+
+  it('spreads the move back over the failback window, and probes first only with heartbeats', async () => {
+    const moves: number[] = [];
+    let probes = 0;
+    const started = Date.now();
+    const randoms = [0.5, 0.9];
+    const planner = new FailbackPlanner(
+      { liveness: 'ack', probeIntervalMs: 10, probeHealthy: 2, failbackWindowMs: 200 },
+      { probe: async () => (probes++, true), canMove: () => true, move: () => moves.push(Date.now() - started) },
+      () => randoms.shift() ?? 0,
+    );
+    planner.schedule();
+    await until(() => moves.length === 1, { timeoutMs: 2000 });
+    expect(probes, 'ack liveness: the move itself is the check').to.equal(0);
+    expect(moves[0]).to.be.within(170, 400); // 10 ms × (0.8 + 0.4 × 0.5) + 200 ms × 0.9
+    const hb = new FailbackPlanner({ liveness: 'heartbeat', probeIntervalMs: 10, probeHealthy: 2, failbackWindowMs: 0 }, { probe: async () => (probes++, true), canMove: () => true, move: () => moves.push(0) }, () => 0.5);
+    hb.schedule();
+    await until(() => moves.length === 2, { timeoutMs: 2000 });
+    expect(probes).to.equal(2);
+  });
+});
+
+describe('link: liveness by acknowledgement (brokers)', function () {
+  this.timeout(20_000);
+  let primary: TestBroker;
+  let standby: TestBroker;
+  let toPrimary: LinkProxy;
+  let toStandby: LinkProxy;
+  const links: FailoverLink[] = [];
+
+  const link = (options: Partial<LinkOptions> = {}): FailoverLink => {
+    const l = new FailoverLink({ liveness: 'ack', servers: [toPrimary.url('mqtt'), toStandby.url('mqtt')], failoverMs: 300, probeIntervalMs: 0, connectTimeoutMs: 1000, ...options });
+    links.push(l);
+    return l.start();
+  };
+
+  beforeEach(async () => {
+    primary = await startTestBroker();
+    standby = await startTestBroker();
+    toPrimary = await startLinkProxy({ target: { host: '127.0.0.1', port: primary.port } });
+    toStandby = await startLinkProxy({ target: { host: '127.0.0.1', port: standby.port } });
+  });
+
+  afterEach(async () => {
+    await Promise.all(links.splice(0).map((l) => l.close()));
+    await Promise.all([toPrimary.close(), toStandby.close()]);
+    await Promise.all([primary.close(), standby.close()]);
+  });
+
+  it('costs an idle link nothing: no heartbeat subscription, nothing received', async () => {
+    const l = link();
+    await l.waitConnected();
+    await new Promise((resolve) => setTimeout(resolve, 400)); // four broker heartbeats would arrive meanwhile
+    expect(l.stats()).to.include({ liveness: 'ack', heartbeats: 0, received: 0 });
+    expect(l.keepaliveSec).to.equal(30);
+  });
+
+  it('notices a silent partition at the deadline of the publish in flight and loses nothing', async () => {
+    const l = link();
+    await l.waitConnected();
+    await l.publish('test/ack', '1');
+    toPrimary.partition();
+    const cut = Date.now();
+    const acked = l.publishAcked('test/ack', '2');
+    const [, to, reason] = await next<[string, string, string]>(l, 'failover', { timeoutMs: 3000 });
+    expect([to, reason]).to.deep.equal([toStandby.url('mqtt'), 'heartbeat']);
+    expect(await acked).to.equal(toStandby.url('mqtt'));
+    expect(Date.now() - cut).to.be.within(280, 1200);
+    expect(standby.accepted.map((m) => m.payload.toString())).to.include('2');
+  });
+
+  it('after a failover, does not drop a standby that is only slow (busy taking in a fleet)', async () => {
+    const l = link();
+    await l.waitConnected();
+    const moved = next(l, 'failover', { timeoutMs: 3000 });
+    toPrimary.reset(); // the primary's connection ends (a crash); the link moves to the standby
+    await moved;
+    // PUBACKs now take about 1.2 s: four times the usual deadline, inside the settling patience.
+    toStandby.setProfile({ latencyMs: 600, jitterMs: 0 });
+    const started = Date.now();
+    await l.publish('test/slow', 'x');
+    expect(Date.now() - started).to.be.above(1000);
+    expect(l.stats().failovers).to.equal(1);
+    expect(l.connected).to.equal(true);
+  });
+
+  it('returns to the primary once it is back, after a random wait within the failback window', async () => {
+    const l = link({ probeIntervalMs: 50, failbackWindowMs: 600, random: () => 0.5 });
+    await l.waitConnected();
+    toPrimary.partition();
+    await l.publish('test/back', '1');
+    expect(l.role).to.equal('standby');
+    toPrimary.heal();
+    const healed = Date.now();
+    await next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    expect(Date.now() - healed).to.be.within(250, 3000);
+    expect(l.role).to.equal('primary');
+    await l.publish('test/back', '2');
+    expect(primary.accepted.map((m) => m.payload.toString())).to.include('2');
+  });
+});
