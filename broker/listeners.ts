@@ -18,10 +18,17 @@ export interface Listener {
 /** Largest WebSocket frame accepted: far above any MQTT packet of the platform. */
 const WS_MAX_FRAME = 256 * 1024;
 
+/**
+ * Connections the kernel queues for accepting (capped by net.core.somaxconn). Node's default,
+ * 511, is less than a fleet reconnecting at once: the rest of the SYNs are dropped, and their
+ * clients try again only after TCP's 1, 3, 7 s retransmission waits.
+ */
+export const LISTEN_BACKLOG = 8192;
+
 function listen(server: NetServer | HttpServer, host: string, port: number): Promise<number> {
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen({ host, port }, () => {
+    server.listen({ host, port, backlog: LISTEN_BACKLOG }, () => {
       server.off('error', reject);
       resolve((server.address() as AddressInfo).port);
     });

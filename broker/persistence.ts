@@ -3,12 +3,13 @@
 // and mqemitter-redis) so a restarted broker keeps its retained slot states
 // and several brokers can serve the same clients and topics.
 import { createRequire } from 'node:module';
+import { indexedMemoryPersistence } from './retained/indexed.ts';
 
 const require = createRequire(import.meta.url);
 
 export interface Backend {
   kind: 'memory' | 'redis';
-  /** Aedes `persistence` option; undefined = Aedes' in-memory default. */
+  /** Aedes `persistence` option. */
   persistence?: unknown;
   /** Aedes `mq` option; undefined = Aedes' in-process default. */
   mq?: unknown;
@@ -23,7 +24,7 @@ interface RedisEmitterFactory {
 
 /** Message routing and storage for Aedes. `concurrency` as Aedes' option. */
 export function createBackend(redisUrl: string | undefined, options: { concurrency: number; onError?: (error: Error) => void }): Backend {
-  if (!redisUrl) return { kind: 'memory' };
+  if (!redisUrl) return { kind: 'memory', persistence: indexedMemoryPersistence() };
   const persistenceRedis = require('aedes-persistence-redis') as RedisPersistenceFactory;
   const { Redis } = require('ioredis') as typeof import('ioredis');
   const mqemitterRedis = require('mqemitter-redis') as RedisEmitterFactory;
