@@ -4,6 +4,7 @@ import { registerBench } from './bench.ts';
 import { registerBroker } from './broker.ts';
 import { registerDevice } from './device.ts';
 import { registerDrill } from './drill.ts';
+import { registerFleet } from './fleet.ts';
 import { registerFlows } from './flows.ts';
 import { registerGate } from './gate.ts';
 import { registerIngest } from './ingest.ts';
@@ -23,6 +24,7 @@ export const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => void
   registerDevice,
   registerGate,
   registerSimulate,
+  registerFleet,
   registerSignage,
   registerDrill,
   registerBench,

@@ -1,0 +1,197 @@
+// The fleet drill (`parking drill --fleet N [--auth]`): a steady window (no
+// fault: every failover in it is spurious), an idle window (no publishes: what
+// liveness alone costs the brokers), then broker faults, `runs` times each.
+// At each fault every device publishes at the fault's moment; the drill
+// measures how long each device's publish took to be acknowledged, when the
+// whole fleet was on the standby and back on the primary, what the brokers
+// spent, and what was lost or duplicated.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { percentile } from '../stats.ts';
+import { waitFor } from '../wait.ts';
+import { fleetDevice, FLEET_LOT } from './devices.ts';
+import { startFleetStack, type FleetStack } from './stack.ts';
+import { usageOfAll, usageWindow, type Usage } from './usage.ts';
+
+export const FLEET_SCENARIOS = ['broker-crash', 'broker-partition', 'broker-planned'] as const;
+export type FleetScenario = (typeof FLEET_SCENARIOS)[number];
+
+/** Above this many devices a partition is not drilled: its link proxy, in the drill's process, needs two descriptors per device. */
+export const PROXY_MAX_DEVICES = 8000;
+
+export interface FleetDrillOptions {
+  devices: number;
+  auth: boolean;
+  runs: number;
+  scenarios: readonly FleetScenario[];
+  steadyMs: number;
+  idleMs: number;
+  periodMs: number;
+  failbackWindowMs: number;
+  connectRate: number;
+  outDir: string;
+  onStatus?: (text: string) => void;
+}
+
+export interface Spread {
+  p50: number | null;
+  p99: number | null;
+  max: number | null;
+}
+
+export interface FleetRun {
+  scenario: FleetScenario;
+  run: number;
+  /** Per device: from the fault to its publish acknowledged, ms. */
+  ackMs: Spread;
+  /** Devices whose publish was not acknowledged within the wait. */
+  unacked: number;
+  /** From the fault until the last device was on the standby, ms. */
+  allOnStandbyMs: number | null;
+  /** Failovers beyond one per device (flapping), from the fault until back. */
+  extraFailovers: number;
+  /** From the primary being back until the last device was on it, ms, and the spread of the returns. */
+  allBackMs: number | null;
+  backMs: Spread;
+  /** The standby from the fault for at least 5 s (until the fleet is on it). */
+  standby: Usage;
+  /** The fleet processes over the same window. */
+  fleet: Usage;
+  primaryDuringFailback: Usage;
+  lost: number;
+  duplicated: number;
+}
+
+export interface FleetDrillResult {
+  devices: number;
+  auth: boolean;
+  startedAt: string;
+  periodMs: number;
+  failbackWindowMs: number;
+  steady: { ms: number; spuriousFailovers: number; primary: Usage; standby: Usage; fleet: Usage };
+  idle: { ms: number; primary: Usage; standby: Usage };
+  runs: FleetRun[];
+  /** Slot states published and acknowledged over the whole drill. */
+  published: number;
+  lost: number;
+  duplicated: number;
+}
+
+const spread = (values: ReadonlyArray<number | null>): Spread => {
+  const sorted = values.filter((v): v is number => v !== null).sort((a, b) => a - b);
+  return { p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.length ? sorted[sorted.length - 1] : null };
+};
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runFleetDrill(o: FleetDrillOptions): Promise<FleetDrillResult> {
+  const status = o.onStatus ?? (() => undefined);
+  const logDir = join(o.outDir, 'logs');
+  mkdirSync(logDir, { recursive: true });
+  const stack = await startFleetStack({ devices: o.devices, auth: o.auth, proxy: o.scenarios.includes('broker-partition'), periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, connectRate: o.connectRate, logDir, onStatus: status });
+  try {
+    const startedAt = new Date().toISOString();
+    await onPrimary(stack, o.devices, 60_000);
+    status(`steady traffic for ${Math.round(o.steadyMs / 1000)} s`);
+    const before = stack.stats().failovers;
+    const steadyUse = [usageWindow(() => stack.primary.pid), usageWindow(() => stack.standby.pid), fleetUsage(stack)];
+    await sleep(o.steadyMs);
+    const [steadyPrimary, steadyStandby, steadyFleet] = steadyUse.map((u) => u.end());
+    const steady = { ms: o.steadyMs, spuriousFailovers: stack.stats().failovers - before, primary: steadyPrimary, standby: steadyStandby, fleet: steadyFleet };
+    status(`idle (no publishes) for ${Math.round(o.idleMs / 1000)} s`);
+    stack.tell({ cmd: 'pause' });
+    await sleep(1000);
+    const idleUse = [usageWindow(() => stack.primary.pid), usageWindow(() => stack.standby.pid)];
+    await sleep(o.idleMs);
+    const [idlePrimary, idleStandby] = idleUse.map((u) => u.end());
+    stack.tell({ cmd: 'resume' });
+    const runs: FleetRun[] = [];
+    for (let run = 1; run <= o.runs; run += 1) {
+      for (const scenario of o.scenarios) {
+        status(`${scenario} run ${run}/${o.runs}`);
+        runs.push(await faultRun(stack, o, scenario, run));
+      }
+    }
+    const reports = await stack.reports(30_000);
+    const loss = await countLoss(stack, reports.flatMap((r) => r.lastSeq.map((seq, i) => ({ index: r.first + i, seq }))));
+    const totals = stack.stats();
+    return { devices: o.devices, auth: o.auth, startedAt, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, steady, idle: { ms: o.idleMs, primary: idlePrimary, standby: idleStandby }, runs, published: totals.acked, lost: loss, duplicated: stack.deliveries.duplicated };
+  } finally {
+    await stack.close();
+  }
+}
+
+function fleetUsage(stack: FleetStack): { end(): Usage } {
+  return usageOfAll(stack.workers.map((w) => () => w.part.pid));
+}
+
+function onPrimary(stack: FleetStack, devices: number, timeoutMs: number): Promise<unknown> {
+  return waitFor(() => stack.stats().primary === devices, { timeoutMs, what: `all ${devices} devices on the primary (${JSON.stringify(stack.stats())})`, pollMs: 100 });
+}
+
+async function faultRun(stack: FleetStack, o: FleetDrillOptions, scenario: FleetScenario, run: number): Promise<FleetRun> {
+  await onPrimary(stack, o.devices, o.failbackWindowMs + 60_000);
+  const failoversBefore = stack.stats().failovers;
+  const duplicatedBefore = stack.deliveries.duplicated;
+  const at = Date.now() + 500;
+  stack.tell({ cmd: 'burst', at });
+  await sleep(at - Date.now());
+  const standbyUse = usageWindow(() => stack.standby.pid);
+  const fleetUse = fleetUsage(stack);
+  const exited = scenario === 'broker-partition' ? undefined : stack.primary.kill(scenario === 'broker-crash' ? 'SIGKILL' : 'SIGTERM', 15_000);
+  if (scenario === 'broker-partition') stack.proxy!.partition();
+  await waitFor(() => stack.stats().standby === o.devices && stack.stats().queued === 0, { timeoutMs: 60_000, what: `all devices on the standby, nothing queued (${JSON.stringify(stack.stats())})`, pollMs: 100 }).catch((error: Error) => status(o, error.message));
+  await sleep(Math.max(0, at + 5000 - Date.now()));
+  const standby = standbyUse.end();
+  const fleet = fleetUse.end();
+  const atFault = await stack.reports(20_000);
+  const ackMs = atFault.flatMap((r) => r.burstAckMs);
+  const standbyMs = atFault.flatMap((r) => r.standbyMs);
+  // Restore: the primary comes back (or the cut heals); the fleet returns spread over the failback window.
+  if (exited) {
+    await exited;
+    await stack.restartPrimary();
+  } else stack.proxy!.heal();
+  const restoredAt = Date.now();
+  const primaryUse = usageWindow(() => stack.primary.pid);
+  await onPrimary(stack, o.devices, o.failbackWindowMs + 60_000).catch((error: Error) => status(o, error.message));
+  const primaryDuringFailback = primaryUse.end();
+  const back = await stack.reports(20_000);
+  const backMs = back.flatMap((r) => r.backAt.map((t) => (t === null ? null : t - restoredAt)));
+  const lost = await countLoss(stack, back.flatMap((r) => r.lastSeq.map((seq, i) => ({ index: r.first + i, seq }))));
+  const moved = standbyMs.filter((v) => v !== null).length;
+  return {
+    scenario,
+    run,
+    ackMs: spread(ackMs),
+    unacked: ackMs.filter((v) => v === null).length,
+    allOnStandbyMs: moved === o.devices ? Math.max(...(standbyMs as number[])) : null,
+    extraFailovers: Math.max(0, stack.stats().failovers - failoversBefore - o.devices),
+    allBackMs: backMs.every((v) => v !== null) ? Math.max(...(backMs as number[])) : null,
+    backMs: spread(backMs),
+    standby,
+    fleet,
+    primaryDuringFailback,
+    lost,
+    duplicated: stack.deliveries.duplicated - duplicatedBefore,
+  };
+}
+
+function status(o: FleetDrillOptions, text: string): void {
+  o.onStatus?.(`  ! ${text}`);
+}
+
+/** Acknowledged slot states no observer was delivered (waiting up to 10 s for stragglers). */
+async function countLoss(stack: FleetStack, last: ReadonlyArray<{ index: number; seq: number }>): Promise<number> {
+  const observers = stack.observers.map((ob) => ob.name);
+  const count = () => {
+    let n = 0;
+    for (const { index, seq } of last) {
+      const d = fleetDevice(index);
+      n += stack.deliveries.missing(`parking/${FLEET_LOT}/slot/${d.level}/${d.slot}`, seq, observers).length;
+    }
+    return n;
+  };
+  await waitFor(() => count() === 0, { timeoutMs: 10_000, what: 'every acknowledged state delivered', pollMs: 250 }).catch(() => undefined);
+  return count();
+}

@@ -1,0 +1,178 @@
+// What the fleet drill runs: the primary and the standby broker (each its own
+// process, with per-device accounts or anonymous), a link proxy in front of
+// the primary when a partition is to be drilled, the fleet processes, and an
+// observer on each broker.
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashDeviceToken, hashPassword } from '../../broker/index.ts';
+import { startLinkProxy, type LinkProxy } from '../../testbed/linkproxy/index.ts';
+import { freePort } from '../../testbed/services/index.ts';
+import { startPart, type Part } from '../../proc/index.ts';
+import { FLEET_SECRET_ENV, fleetAccounts } from './devices.ts';
+import { Deliveries, observe, type Observer } from './observe.ts';
+import type { FleetReport, FleetStats } from './worker.ts';
+
+/** Devices per fleet process. */
+export const DEVICES_PER_WORKER = Number(process.env.FLEET_PER_WORKER ?? 1000);
+const RESYNCED = /bridge: resynchronised with the primary/;
+
+export interface FleetStackOptions {
+  devices: number;
+  auth: boolean;
+  /** A link proxy in front of the primary (for partitions). */
+  proxy: boolean;
+  periodMs: number;
+  failbackWindowMs: number;
+  connectRate: number;
+  logDir: string;
+  onStatus?: (text: string) => void;
+}
+
+export interface Worker {
+  part: Part;
+  stats: FleetStats | undefined;
+  /** The next report line's resolver. */
+  nextReport?: (report: FleetReport) => void;
+}
+
+export interface FleetStack {
+  primary: Part;
+  standby: Part;
+  brokerUrls: readonly [string, string];
+  proxy: LinkProxy | undefined;
+  workers: Worker[];
+  deliveries: Deliveries;
+  observers: Observer[];
+  /** Sum of the workers' latest stats. */
+  stats(): FleetStats;
+  /** Sends `cmd` to every worker. */
+  tell(cmd: Record<string, unknown>): void;
+  /** Every worker's report (after it flushed, at most `timeoutMs`). */
+  reports(timeoutMs: number): Promise<FleetReport[]>;
+  /** Restarts the primary and waits for the standby's bridge to resynchronise. */
+  restartPrimary(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack> {
+  const status = o.onStatus ?? (() => undefined);
+  const parts: Part[] = [];
+  let proxy: LinkProxy | undefined;
+  const observers: Observer[] = [];
+  const close = async () => {
+    await Promise.all(observers.map((ob) => ob.close()));
+    await Promise.all(parts.map((p) => p.stop(5000).catch(() => undefined)));
+    await proxy?.close();
+  };
+  try {
+    const secret = randomBytes(32).toString('base64url');
+    const observerPassword = randomBytes(18).toString('base64url');
+    const bridgePassword = randomBytes(18).toString('base64url');
+    let authArgs = ['--allow-anonymous'];
+    if (o.auth) {
+      status(`writing ${o.devices} device accounts`);
+      const accounts = {
+        ...fleetAccounts(o.devices, secret, hashDeviceToken),
+        'drill-observer': { password: await hashPassword(observerPassword), role: 'service' },
+        'drill-bridge': { password: await hashPassword(bridgePassword), role: 'bridge' },
+      };
+      const file = join(o.logDir, 'fleet-accounts.json');
+      writeFileSync(file, JSON.stringify({ accounts }), { mode: 0o600 });
+      authArgs = ['--auth-file', file];
+    }
+    const [pPort, sPort, pWs, sWs] = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const brokerUrls = [`mqtt://127.0.0.1:${pPort}`, `mqtt://127.0.0.1:${sPort}`] as const;
+    const bridgeUrl = o.auth ? `mqtt://drill-bridge:${bridgePassword}@127.0.0.1:${pPort}` : brokerUrls[0];
+    const openFiles = o.devices * 2 + 2000;
+    status('starting the brokers');
+    const broker = (role: string, port: number, ws: number, extra: string[]) =>
+      startPart({ name: `broker-${role}`, args: ['broker', '--role', role, '--port', String(port), '--ws-port', String(ws), '--bind', '127.0.0.1', ...authArgs, ...extra], ready: /^broker \w+ listening /m, logFile: join(o.logDir, `broker-${role}.log`), openFiles, ...(process.env.FLEET_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEET_PROFILE_DIR}`] } : {}) });
+    const primary = await broker('primary', pPort, pWs, []);
+    parts.push(primary);
+    const standby = await broker('standby', sPort, sWs, ['--primary', bridgeUrl]);
+    parts.push(standby);
+    await standby.waitForOutput(RESYNCED, { timeoutMs: 20_000 });
+    if (o.proxy) proxy = await startLinkProxy({ target: { host: '127.0.0.1', port: pPort } });
+    const fieldUrls = [proxy ? proxy.url('mqtt') : brokerUrls[0], brokerUrls[1]];
+
+    const deliveries = new Deliveries();
+    const creds = o.auth ? { username: 'drill-observer', password: observerPassword } : {};
+    observers.push(observe('primary', brokerUrls[0], deliveries, creds), observe('standby', brokerUrls[1], deliveries, creds));
+
+    const workers: Worker[] = [];
+    const count = Math.ceil(o.devices / DEVICES_PER_WORKER);
+    status(`starting ${o.devices} device links in ${count} process${count > 1 ? 'es' : ''}`);
+    const starting: Array<Promise<unknown>> = [];
+    for (let w = 0; w < count; w += 1) {
+      const first = w * DEVICES_PER_WORKER;
+      const n = Math.min(DEVICES_PER_WORKER, o.devices - first);
+      const worker: Worker = { part: undefined as unknown as Part, stats: undefined };
+      workers.push(worker);
+      starting.push(
+        startPart({
+          name: `fleet-${w + 1}`,
+          args: ['fleet', '--devices', String(n), '--first', String(first), '--servers', fieldUrls.join(','), '--period-ms', String(o.periodMs), '--connect-rate', String(Math.ceil(o.connectRate / count)), '--failback-window-ms', String(o.failbackWindowMs)],
+          env: { [FLEET_SECRET_ENV]: secret, PARKING_LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? 'error' },
+          stdin: true,
+          ready: /^\{"ready":\d+\}$/m,
+          readyTimeoutMs: 60_000 + (1000 * o.devices) / o.connectRate,
+          logFile: join(o.logDir, `fleet-${w + 1}.log`),
+          tailChars: 200_000,
+          ...(process.env.FLEET_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEET_PROFILE_DIR}/fleet`] } : {}),
+          openFiles: n + 1000,
+          onLine: (line) => {
+            if (!line.startsWith('{')) return;
+            const msg = JSON.parse(line) as { stats?: FleetStats; report?: FleetReport };
+            if (msg.stats) worker.stats = msg.stats;
+            if (msg.report) worker.nextReport?.(msg.report);
+          },
+        }).then((part) => {
+          worker.part = part;
+          parts.push(part);
+        }),
+      );
+    }
+    await Promise.all(starting);
+    const sum = (): FleetStats => {
+      const out: FleetStats = { devices: 0, primary: 0, standby: 0, down: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
+      for (const w of workers) for (const key of Object.keys(out) as Array<keyof FleetStats>) out[key] += w.stats?.[key] ?? 0;
+      return out;
+    };
+    return {
+      primary,
+      standby,
+      brokerUrls,
+      proxy,
+      workers,
+      deliveries,
+      observers,
+      stats: sum,
+      tell: (cmd) => workers.forEach((w) => w.part.writeLine(JSON.stringify(cmd))),
+      reports: (timeoutMs) =>
+        Promise.all(
+          workers.map(
+            (w) =>
+              new Promise<FleetReport>((resolve, reject) => {
+                const timer = setTimeout(() => reject(new Error(`${w.part.name} sent no report within ${timeoutMs + 10_000} ms`)), timeoutMs + 10_000);
+                w.nextReport = (report) => {
+                  clearTimeout(timer);
+                  w.nextReport = undefined;
+                  resolve(report);
+                };
+                w.part.writeLine(JSON.stringify({ cmd: 'report', timeoutMs }));
+              }),
+          ),
+        ),
+      async restartPrimary() {
+        const mark = standby.mark();
+        await primary.restart();
+        await standby.waitForOutput(RESYNCED, { from: mark, timeoutMs: 30_000 });
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
