@@ -7,7 +7,7 @@ describe('parking command line (in process)', () => {
   it('registers every command of the contract, each with a description', () => {
     const program = createProgram(testContext());
     expect(program.commands.map((command) => command.name())).to.deep.equal(['start', 'broker', 'ingest', 'flows', 'device', 'gate', 'simulate', 'fleet', 'signage', 'drill', 'bench', 'testbed']);
-    expect(COMMANDS).to.have.length(11);
+    expect(COMMANDS).to.have.length(12);
     for (const command of program.commands) expect(command.description(), command.name()).to.not.equal('');
   });
 
