@@ -11,6 +11,8 @@ import { Ledger, RecoveryWatch, type Via } from './ledger.ts';
 import { waitFor } from './wait.ts';
 
 export const DRILL_LOT = 'drill';
+/** The measuring devices return to the primary within this window (not 10 s: the drill's runs follow each other). */
+export const DRILL_FAILBACK_WINDOW_MS = 1000;
 /** Level of the measuring devices' slots. */
 export const MEASURE_LEVEL = 'M';
 /** Level of the marker slot: its free count (0 or 1) shows the marker's state. */
@@ -79,7 +81,7 @@ export class Traffic extends EventEmitter<{ change: [] }> {
   }
 
   private linkFor(device: string, clientId: string): FailoverLink {
-    const link = connectLink({ liveness: 'ack', servers: this.options.servers, clientId, failoverMs: this.options.failoverMs, probeIntervalMs: this.options.primaryProbeMs });
+    const link = connectLink({ liveness: 'ack', failbackWindowMs: DRILL_FAILBACK_WINDOW_MS, servers: this.options.servers, clientId, failoverMs: this.options.failoverMs, probeIntervalMs: this.options.primaryProbeMs });
     link.on('failover', (_from, to, reason) => {
       if (reason !== 'failback') this.failovers += 1;
       if (reason !== 'failback' && to === this.options.servers[1]) this.watch?.linkReady(device, this.options.now());

@@ -86,7 +86,9 @@ export interface LinkOptions {
   handoverSpreadMs?: number;
   /**
    * After a connection ended, the first attempt on the next broker waits a random time up to
-   * this, so a fleet that lost its broker together arrives spread. ms (default: ack 200, heartbeat 0).
+   * this, so a fleet that lost its broker together arrives spread. ms (default 0: the standby's
+   * accept backlog takes a fleet's first attempts at once, and every later round is spread by
+   * the backoff's jitter; see docs/devices.md "Liveness").
    */
   reconnectJitterMs?: number;
   /** Budget of one connection attempt until the TCP (or WebSocket) connection is up, ms (default 2000). */
@@ -224,7 +226,7 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
     probeTimeoutMs: options.probeTimeoutMs ?? Math.max(500, 2 * failoverMs),
     failbackWindowMs: Math.max(0, options.failbackWindowMs ?? (ack ? 10_000 : 0)),
     handoverSpreadMs: Math.max(0, options.handoverSpreadMs ?? (ack ? 500 : 0)),
-    reconnectJitterMs: Math.max(0, options.reconnectJitterMs ?? (ack ? 200 : 0)),
+    reconnectJitterMs: Math.max(0, options.reconnectJitterMs ?? 0),
     connectTimeoutMs: options.connectTimeoutMs ?? 2000,
     connackTimeoutMs: Math.max(options.connectTimeoutMs ?? 2000, options.connackTimeoutMs ?? (ack ? 5000 : 0)),
     keepaliveSec: options.keepaliveSec ?? (ack ? 30 : 10),

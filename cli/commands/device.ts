@@ -43,7 +43,7 @@ export function registerDevice(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--device <id>', 'device id in status topics and payloads (default: <lot>-<level>-<slot>)', parsers.id))
     .addOption(validatedOption('--active <level>', 'gpio: the line level meaning occupied: low (pull-up on) or high (pull-down on)', parsers.oneOf(['low', 'high'] as const)).default('low'))
     .addOption(validatedOption('--sim-interval <ms>', 'sim: mean time between changes, milliseconds', parsers.integer(1, 86_400_000)).default(20_000));
-  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'debounceMs', 'stateDir', 'topicRoot', 'logLevel', 'logFormat']);
+  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'debounceMs', 'stateDir', 'topicRoot', 'logLevel', 'logFormat']);
   examples(cmd, [
     'parking device --lot mall-1 --level B1 --slot 07 --sensor gpio:17 --servers mqtt://10.0.0.5:1883,mqtt://10.0.0.6:1884',
     "printf '1\\n0\\n' | parking device --lot mall-1 --level B1 --slot 07 --sensor stdin",
@@ -71,7 +71,7 @@ export function registerDevice(program: Command, ctx: CliContext): void {
       sensor,
       debounceMs: s.debounceMs,
       stateDir: s.stateDir,
-      link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs },
+      link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
       logger,
       onPublish: (state) => ctx.stdout.write(`${new Date(state.ts).toISOString()} ${flags.lot}/${flags.level}/${flags.slot} ${encodeSlotState(state)}\n`),
     });

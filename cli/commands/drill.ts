@@ -27,6 +27,12 @@ interface DrillFlags {
   fleetSlots: number;
   fleetRate: number;
   partsLogLevel: string;
+  fleet?: number;
+  auth?: boolean;
+  steadyMs?: number;
+  idleMs?: number;
+  periodMs?: number;
+  failbackWindowMs?: number;
 }
 
 /** A parser from a function that throws plain errors. */
@@ -65,13 +71,25 @@ export function registerDrill(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--db <name>', 'MongoDB database the drill\'s ingest writes to', parsers.databaseName).default('parking_drill'))
     .addOption(validatedOption('--fleet-slots <n>', 'slots of the simulated background fleet', parsers.integer(1, 10_000)).default(40))
     .addOption(validatedOption('--fleet-rate <cars>', 'arrivals a minute in the background fleet', parsers.positiveNumber).default(30))
+    .addOption(validatedOption('--fleet <n>', 'instead: the broker faults (crash, partition up to 8000 devices, planned) with a fleet of N device links in their own processes; writes DIR/fleet.json and fleet.md', parsers.integer(1, 20_000)))
+    .addOption(new Option('--auth', 'with --fleet: per-device accounts (device tokens) on both brokers'))
+    .addOption(validatedOption('--steady-ms <ms>', 'with --fleet: the steady window in which every failover is spurious (default 600000; 20000 with --quick)', parsers.integer(1000, 86_400_000)))
+    .addOption(validatedOption('--idle-ms <ms>', 'with --fleet: the window without publishes that shows what liveness costs the brokers (default 30000; 5000 with --quick)', parsers.integer(1000, 3_600_000)))
+    .addOption(validatedOption('--period-ms <ms>', 'with --fleet: each device publishes this often', parsers.integer(100, 3_600_000)))
+    .addOption(validatedOption('--failback-window-ms <ms>', 'with --fleet: the devices return to the primary spread over this window', parsers.integer(0, 3_600_000)))
     .addOption(validatedOption('--parts-log-level <level>', 'log level of the platform\'s parts in DIR/logs (debug shows every refused publish)', parsers.oneOf(LOG_LEVELS)).default('info'));
   const settings = useSettings(cmd, ['mongodbUri', 'failoverMs', 'logLevel', 'logFormat']);
-  examples(cmd, ['parking drill --runs 3', 'parking drill --quick --out reports/drill-ci', 'parking drill --scenarios broker-crash,broker-partition --links wireless --runs 10', 'parking drill --redis --failures-per-year 12,4']);
+  examples(cmd, ['parking drill --runs 3', 'parking drill --fleet 2000 --auth --runs 3', 'parking drill --quick --out reports/drill-ci', 'parking drill --scenarios broker-crash,broker-partition --links wireless --runs 10', 'parking drill --redis --failures-per-year 12,4']);
   cmd.action(async () => {
     const s = settings(ctx);
     const flags = cmd.opts<DrillFlags>();
     const quick = flags.quick === true;
+    if (flags.fleet !== undefined) {
+      const { runFleetDrillCommand } = await import('./drill-fleet.ts');
+      const shutdown = createShutdown({ signals: ctx.signals, logger: commandLogger(ctx, 'drill', s), timeoutMs: 30_000 });
+      ctx.exitCode = await runFleetDrillCommand(ctx, { ...flags, fleet: flags.fleet, out: flags.out ?? `reports/fleet-${stamp(new Date())}`, fleetScenarios: flags.scenarios?.join(',') }, shutdown);
+      return;
+    }
     const scenarios = flags.scenarios ?? defaultScenarios(flags.redis === true);
     if (scenarios.includes('redis-loss') && !flags.redis) throw new UsageError('the redis-loss scenario needs --redis (brokers on Redis)');
     const logger = commandLogger(ctx, 'drill', s);

@@ -10,7 +10,6 @@ interface FleetFlags {
   first: number;
   periodMs: number;
   connectRate: number;
-  failbackWindowMs?: number;
 }
 
 export function registerFleet(program: Command, ctx: CliContext): void {
@@ -22,9 +21,8 @@ export function registerFleet(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--devices <n>', 'device links', parsers.integer(1, 20_000)).default(100))
     .addOption(validatedOption('--first <n>', 'number of the first device (fd-<n>)', parsers.integer(0, 99_999)).default(0))
     .addOption(validatedOption('--period-ms <ms>', 'each device publishes its slot this often', parsers.integer(100, 3_600_000)).default(10_000))
-    .addOption(validatedOption('--connect-rate <n>', 'devices connected per second at start', parsers.integer(1, 100_000)).default(1000))
-    .addOption(validatedOption('--failback-window-ms <ms>', 'spread the return to the primary over this window', parsers.integer(0, 3_600_000)));
-  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'logLevel', 'logFormat']);
+    .addOption(validatedOption('--connect-rate <n>', 'devices connected per second at start', parsers.integer(1, 100_000)).default(1000));
+  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'logLevel', 'logFormat']);
   examples(cmd, ['PARKING_FLEET_TOKEN_SECRET=… parking fleet --devices 2000 --servers mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884']);
   cmd.action(async () => {
     const s = settings(ctx);
@@ -38,7 +36,7 @@ export function registerFleet(program: Command, ctx: CliContext): void {
       periodMs: flags.periodMs,
       connectRate: flags.connectRate,
       tokenSecret: ctx.env[FLEET_SECRET_ENV] || undefined,
-      link: { logger, failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(flags.failbackWindowMs !== undefined ? { failbackWindowMs: flags.failbackWindowMs } : {}) },
+      link: { logger, failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
       write: (line) => ctx.stdout.write(`${line}\n`),
     });
     await worker.start();

@@ -34,7 +34,7 @@ export function registerGate(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--device <id>', 'also say online/offline on the status topic of this device id (Last Will offline)', parsers.id))
     .addOption(validatedOption('--rate <cars>', 'simulated: arrivals per minute', parsers.positiveNumber).default(6))
     .addOption(validatedOption('--stay <seconds>', 'simulated: mean stay, seconds', parsers.positiveNumber).default(300));
-  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'topicRoot', 'logLevel', 'logFormat']);
+  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'topicRoot', 'logLevel', 'logFormat']);
   examples(cmd, [
     "printf 'entry B1234XYZ\\nexit B1234XYZ\\n' | parking gate --lot mall-1 --gate north --stdin --servers mqtt://127.0.0.1:1883",
     'parking gate --lot mall-1 --gate north --rate 20 --stay 60',
@@ -52,7 +52,7 @@ export function registerGate(program: Command, ctx: CliContext): void {
         lot: flags.lot,
         gate: flags.gate,
         device: flags.device,
-        link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs },
+        link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
         logger,
         onDisplay: (message) => ctx.stdout.write(`${displayLine(message)}\n`),
       });

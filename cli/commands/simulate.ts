@@ -38,7 +38,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--prefill <fraction>', 'share of the slots taken by cars arriving at the start', fraction).default(0.3))
     .addOption(validatedOption('--links <kind>', 'lot: one MQTT link per lot; device: one per slot and gate (load)', parsers.oneOf(['lot', 'device'] as const)).default('lot'))
     .addOption(validatedOption('--seed <n>', 'random seed (default: random; printed at start)', parsers.integer(0, 2 ** 32 - 1)));
-  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'topicRoot', 'logLevel', 'logFormat']);
+  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'topicRoot', 'logLevel', 'logFormat']);
   examples(cmd, ['parking simulate --lots 2 --levels 3 --slots 40 --rate 20 --servers mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884']);
   cmd.action(async () => {
     const s = settings(ctx);
@@ -57,7 +57,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
       prefill: flags.prefill,
       links: flags.links,
       seed: flags.seed,
-      link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs },
+      link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
       logger,
     });
     shutdown.onShutdown(() => simulation.stop());
