@@ -63,6 +63,7 @@ describe('loadSettings', () => {
         testbedPort: 27017,
         failoverMs: 300,
         primaryProbeMs: 1000,
+        failbackWindowMs: undefined,
         debounceMs: 500,
         stateDir: undefined,
         dataDir: '.parking',
