@@ -14,7 +14,7 @@ import { Deliveries, observe, type Observer } from './observe.ts';
 import type { FleetReport, FleetStats } from './worker.ts';
 
 /** Devices per fleet process. */
-export const DEVICES_PER_WORKER = Number(process.env.FLEET_PER_WORKER ?? 1000);
+export const DEVICES_PER_WORKER = 2500;
 const RESYNCED = /bridge: resynchronised with the primary/;
 
 export interface FleetStackOptions {
