@@ -1,5 +1,6 @@
 // Benchmark settings: the full run's defaults, the --quick smoke run's, and
 // the parsing of list flags (`100,1000,5k`).
+import type { FleetScenario } from '../drill/fleet/index.ts';
 import { SECTIONS, type Section } from './report.ts';
 
 export interface BenchOptions {
@@ -30,6 +31,20 @@ export interface BenchOptions {
   db: string;
   /** How long to wait for the last probes after a run, ms. */
   drainMs: number;
+  /** Device links of the failover scenario (the fleet drill), each its own MQTT connection. */
+  failoverDevices: number;
+  /** Per-device accounts (device tokens) on both brokers of the failover scenario. */
+  failoverAuth: boolean;
+  /** Times the failover scenario runs each fault. */
+  failoverRuns: number;
+  /** The broker faults of the failover scenario. */
+  failoverScenarios: FleetScenario[];
+  /** The failover scenario's steady window (every failover in it is spurious), ms. */
+  failoverSteadyMs: number;
+  /** Its window without publishes (what liveness alone costs the brokers), ms. */
+  failoverIdleMs: number;
+  /** The devices return to the primary spread over this window, ms. */
+  failoverFailbackWindowMs: number;
 }
 
 export const FULL: Omit<BenchOptions, 'out'> = {
@@ -46,6 +61,13 @@ export const FULL: Omit<BenchOptions, 'out'> = {
   standby: true,
   db: 'parking_bench',
   drainMs: 10_000,
+  failoverDevices: 2000,
+  failoverAuth: true,
+  failoverRuns: 1,
+  failoverScenarios: ['broker-crash', 'broker-partition'],
+  failoverSteadyMs: 60_000,
+  failoverIdleMs: 15_000,
+  failoverFailbackWindowMs: 10_000,
 };
 
 export const QUICK: Omit<BenchOptions, 'out'> = {
@@ -60,6 +82,11 @@ export const QUICK: Omit<BenchOptions, 'out'> = {
   slots: 400,
   publishers: 2,
   drainMs: 5000,
+  failoverDevices: 200,
+  failoverScenarios: ['broker-crash'],
+  failoverSteadyMs: 5000,
+  failoverIdleMs: 2000,
+  failoverFailbackWindowMs: 2000,
 };
 
 /** A positive count with an optional k suffix: `5000`, `5k`, `1.5k`, `20,000` is not one (lists are comma-separated). */

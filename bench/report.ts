@@ -1,8 +1,9 @@
 // What `parking bench` writes to DIR/bench.json, and a structural check of it.
+import type { FleetDrillResult, FleetTarget, ScenarioSummary } from '../drill/fleet/index.ts';
 import type { ProcessUsage } from './procstat.ts';
 import type { LatencySummary } from './stats.ts';
 
-export const SECTIONS = ['latency', 'throughput', 'scale', 'peers'] as const;
+export const SECTIONS = ['latency', 'throughput', 'scale', 'peers', 'failover'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Machine {
@@ -144,6 +145,16 @@ export interface PeersSection {
   skipped: string[];
 }
 
+/**
+ * Site-scale failover: the fleet drill's result as it returned it (drill/fleet),
+ * its medians per fault (`summarizeFleet`) and its targets (`fleetTargets`).
+ */
+export interface FailoverSection {
+  drill: FleetDrillResult;
+  scenarios: ScenarioSummary[];
+  targets: FleetTarget[];
+}
+
 /** What a throughput target leaves each update in CPU, against what this run's parts used. */
 export interface CpuBudget {
   /** The target rate, updates/s, and the cores it must run on. */
@@ -180,6 +191,7 @@ export interface BenchReport {
   throughput?: ThroughputSection;
   scale?: ScaleSection;
   peers?: PeersSection;
+  failover?: FailoverSection;
   budget?: CpuBudget;
   targets: TargetCheck[];
   errors: Array<{ section: string; message: string }>;
@@ -201,6 +213,21 @@ function checkRun(v: unknown, where: string, problems: string[]): void {
   checkSummary(v.availability, `${where}.availability`, problems);
   checkSummary(v.durable, `${where}.durable`, problems);
   if (!isObject(v.processes)) problems.push(`${where}.processes: not an object`);
+}
+
+function checkFailover(v: unknown, problems: string[]): void {
+  if (!isObject(v) || !isObject(v.drill)) return void problems.push('failover.drill: not an object');
+  const drill = v.drill;
+  if (!isNum(drill.devices) || !isNum(drill.published) || !isNum(drill.lost) || !isNum(drill.duplicated)) problems.push('failover.drill: devices, published, lost, duplicated must be numbers');
+  if (!isObject(drill.steady) || !isNum(drill.steady.spuriousFailovers)) problems.push('failover.drill.steady.spuriousFailovers: not a number');
+  if (!isObject(drill.idle) || !isObject(drill.idle.primary)) problems.push('failover.drill.idle.primary: not an object');
+  if (!Array.isArray(drill.runs)) problems.push('failover.drill.runs: not an array');
+  else drill.runs.forEach((run, i) => {
+    if (!isObject(run) || typeof run.scenario !== 'string' || !isObject(run.ackMs) || !isObject(run.standby)) problems.push(`failover.drill.runs[${i}]: scenario, ackMs and standby required`);
+    else for (const key of ['p50', 'p99', 'max']) if (!isNumOrNull(run.ackMs[key])) problems.push(`failover.drill.runs[${i}].ackMs.${key}: not a number or null`);
+  });
+  if (!Array.isArray(v.scenarios)) problems.push('failover.scenarios: not an array');
+  if (!Array.isArray(v.targets)) problems.push('failover.targets: not an array');
 }
 
 /** Problems with the shape of a parsed bench.json (empty when it is well formed). */
@@ -239,5 +266,6 @@ export function validateReport(value: unknown): string[] {
       else checkSummary(run.latency, `peers.runs[${i}].latency`, problems);
     });
   }
+  if (value.failover !== undefined) checkFailover(value.failover, problems);
   return problems;
 }

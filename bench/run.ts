@@ -7,6 +7,7 @@ import { describeMachine } from './machine.ts';
 import type { BenchOptions } from './options.ts';
 import type { BenchReport } from './report.ts';
 import { runLatency, runThroughput, type Progress } from './scenarios/pipeline.ts';
+import { runFailover } from './scenarios/failover.ts';
 import { runPeers } from './scenarios/peers.ts';
 import { runScale } from './scenarios/scale.ts';
 import { renderSvg } from './svg.ts';
@@ -58,6 +59,7 @@ export async function runBench(options: BenchOptions, progress: Progress = () =>
   }
   if (options.only.includes('scale')) await attempt('scale', async () => void (report.scale = await runScale(options, progress)));
   if (options.only.includes('peers')) await attempt('peers', async () => void (report.peers = await runPeers(options, progress)));
+  if (options.only.includes('failover')) await attempt('failover', async () => void (report.failover = await runFailover(options, progress)));
   const finished = new Date();
   report.finishedAt = finished.toISOString();
   report.durationMs = finished.getTime() - started.getTime();

@@ -119,6 +119,31 @@ function peers(report: BenchReport): string[] {
   ];
 }
 
+/** A figure the drill may not have (no /proc, a restarted process): "-". */
+const opt = (n: number | null | undefined) => (n === null || n === undefined ? '-' : String(Math.round(n)));
+const seconds = (milliseconds: number) => `${Math.round(milliseconds / 1000)} s`;
+
+function failover(report: BenchReport): string[] {
+  const { drill: d, scenarios } = report.failover!;
+  const runs = d.runs.length ? Math.max(...d.runs.map((r) => r.run)) : 0;
+  const windowHeader = ['window', 'primary CPU%', 'primary RSS MiB', 'standby CPU%', 'standby RSS MiB', 'fleet CPU%'];
+  const windowRows = [
+    [`steady traffic, ${seconds(d.steady.ms)}`, opt(d.steady.primary.cpuPct), opt(d.steady.primary.rssMiB), opt(d.steady.standby.cpuPct), opt(d.steady.standby.rssMiB), opt(d.steady.fleet.cpuPct)],
+    [`idle (liveness only), ${seconds(d.idle.ms)}`, opt(d.idle.primary.cpuPct), opt(d.idle.primary.rssMiB), opt(d.idle.standby.cpuPct), opt(d.idle.standby.rssMiB), '-'],
+  ];
+  const faultHeader = ['fault', 'runs', 'ack p50', 'p99', 'max', 'unacked', 'all on standby', 'all back', 'extra failovers', 'storm: standby CPU%', 'standby RSS MiB', 'fleet CPU%', 'failback: primary CPU%', 'lost', 'duplicated'];
+  const faultRows = scenarios.map((x) => [
+    x.scenario, int(x.runs), ms(x.ackP50), ms(x.ackP99), ms(x.ackMax), int(x.unacked), ms(x.allOnStandbyMs), ms(x.allBackMs), int(x.extraFailovers),
+    opt(x.standbyCpuPct), opt(x.standbyRssMiB), opt(x.fleetCpuPct), opt(x.primaryFailbackCpuPct), int(x.lost), int(x.duplicated),
+  ]);
+  return [
+    `FAILOVER  ${int(d.devices)} device links${d.auth ? ' with per-device accounts' : ''} in fleet processes, a primary and a bridged standby (the fleet drill); each device publishes every ${d.periodMs / 1000} s; spurious failovers in ${seconds(d.steady.ms)} of steady traffic: ${d.steady.spuriousFailovers}; over the run ${int(d.published)} slot states acknowledged, ${int(d.lost)} lost, ${int(d.duplicated)} duplicated`,
+    columns(windowHeader, windowRows),
+    `  per fault, medians over ${runs} run${runs === 1 ? '' : 's'}; ms: from the fault to each device's publish acknowledged (ack); until the whole fleet was on the standby; from the primary's return until it was back (failback window ${d.failbackWindowMs / 1000} s); storm: the standby from the fault, at least 5 s`,
+    columns(faultHeader, faultRows),
+  ];
+}
+
 export function renderTable(report: BenchReport): string {
   const m = report.machine;
   const out: string[] = [
@@ -130,6 +155,7 @@ export function renderTable(report: BenchReport): string {
   if (report.budget) out.push('', ...budget(report));
   if (report.scale) out.push('', ...scale(report));
   if (report.peers) out.push('', ...peers(report));
+  if (report.failover) out.push('', ...failover(report));
   if (report.targets.length) {
     out.push('', 'TARGETS');
     out.push(columns(['', 'what', 'target', 'measured'], report.targets.map((t) => [t.met === null ? '[n/a]' : t.met ? '[met]' : '[MISSED]', t.name, t.target, t.value])));

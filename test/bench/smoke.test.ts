@@ -22,7 +22,7 @@ describe('parking bench --quick (process)', function () {
 
   it('exits 0 and prints the table', () => {
     expect(result.code, result.stderr.slice(-3000)).to.equal(0);
-    for (const heading of ['LATENCY', 'THROUGHPUT', 'SCALE', 'PEERS', 'TARGETS']) expect(result.stdout).to.include(heading);
+    for (const heading of ['LATENCY', 'THROUGHPUT', 'SCALE', 'PEERS', 'FAILOVER', 'TARGETS']) expect(result.stdout).to.include(heading);
     expect(result.stdout).to.include(`written: ${join(dir, 'bench.json')}`);
   });
 
@@ -37,6 +37,11 @@ describe('parking bench --quick (process)', function () {
     expect(report.throughput!.withoutMongo!.steps.length).to.be.above(0);
     expect(report.scale!.steps[0].devices).to.equal(100);
     expect(report.peers!.runs.map((r) => r.target)).to.include.members(['platform', 'aedes', 'bridge-direct', 'bridge-standby']);
+    expect(report.failover!.drill.devices).to.equal(200);
+    expect(report.failover!.drill.runs.map((r) => r.scenario)).to.deep.equal(['broker-crash']);
+    expect(report.failover!.scenarios).to.have.length(1);
+    expect(report.targets.some((t) => t.name.startsWith('failover: '))).to.equal(true);
+    expect(existsSync(join(dir, 'failover', 'fleet.md'))).to.equal(true);
     expect(readFileSync(join(dir, 'bench.txt'), 'utf8')).to.equal(result.stdout.slice(0, result.stdout.indexOf('\nwritten: ')));
     expect(readFileSync(join(dir, 'bench.svg'), 'utf8')).to.match(/^<svg [^]*<\/svg>\n$/);
   });

@@ -9,6 +9,8 @@ import { ProbeBook, occupiedOf, probeIndexOf } from '../../bench/probes.ts';
 import { cpuPercent, othersOf, parseMachineTicks, parseOpenFilesLimit, parseRss, parseStat, type ProcessUsage } from '../../bench/procstat.ts';
 import { SlotFleet, scatterStep, shapeFor } from '../../bench/slots.ts';
 import { seqOf } from '../../bench/scenarios/peers.ts';
+import { failoverSection } from '../../bench/scenarios/failover.ts';
+import { fleetTargets, type FleetDrillResult, type FleetRun } from '../../drill/fleet/index.ts';
 import { escapeXml, scaleY, ticks } from '../../bench/svg.ts';
 import { columns, ms } from '../../bench/table.ts';
 import { publishPacket } from '../../bench/wire.ts';
@@ -51,6 +53,25 @@ function report(): BenchReport {
     ] },
     peers: { runs: [peer('platform', 1000, 1, 5, 30), peer('aedes', 1000, 0.5, 2, 20), peer('mosquitto', 1000, 0.25, 1, 5)], ratios: [], skipped: [] },
     targets: [], errors: [],
+  };
+}
+
+function fleetRun(scenario: FleetRun['scenario'], ack: [number, number, number], overrides: Partial<FleetRun> = {}): FleetRun {
+  return {
+    scenario, run: 1, ackMs: { p50: ack[0], p99: ack[1], max: ack[2] }, unacked: 0, allOnStandbyMs: 1450, extraFailovers: 0, allBackMs: 10_600, backMs: { p50: 5000, p99: 9900, max: 10_600 },
+    standby: { cpuPct: 87.5, rssMiB: 412 }, fleet: { cpuPct: 140.2, rssMiB: 900 }, primaryDuringFailback: { cpuPct: 35, rssMiB: 190 }, lost: 0, duplicated: 3,
+    ...overrides,
+  };
+}
+
+/** A drill of 2,000 links with accounts: the crash within its targets, the partition's p99 over its own. */
+function fleetDrill(): FleetDrillResult {
+  return {
+    devices: 2000, auth: true, startedAt: '2026-11-22T10:06:00.000Z', periodMs: 10_000, failbackWindowMs: 10_000,
+    steady: { ms: 60_000, spuriousFailovers: 0, primary: { cpuPct: 12.4, rssMiB: 180 }, standby: { cpuPct: 6.1, rssMiB: 150 }, fleet: { cpuPct: 30, rssMiB: 800 } },
+    idle: { ms: 15_000, primary: { cpuPct: 1.6, rssMiB: 181 }, standby: { cpuPct: undefined, rssMiB: undefined } },
+    runs: [fleetRun('broker-crash', [240, 870, 1320]), fleetRun('broker-partition', [610, 1720, 2400], { allOnStandbyMs: null, duplicated: 0, standby: { cpuPct: undefined, rssMiB: 300 } })],
+    published: 31_234, lost: 0, duplicated: 3,
   };
 }
 
@@ -241,6 +262,16 @@ describe('bench: judgements', () => {
     const none = checkTargets({});
     expect(none.every((t) => t.met === null)).to.equal(true);
   });
+
+  it('takes the fleet drill\'s targets for its size as the failover targets', () => {
+    const targets = checkTargets({ failover: failoverSection(fleetDrill()) });
+    const byName = Object.fromEntries(targets.map((t) => [t.name, t]));
+    expect(byName['failover: spurious failovers in 60 s of steady traffic']).to.deep.equal({ name: 'failover: spurious failovers in 60 s of steady traffic', target: '0', value: '0', met: true });
+    expect(byName['failover: crash: publish acknowledged, p99'].met).to.equal(true);
+    expect(byName['failover: crash: every device account accepted by the standby (which never saw them)'].value).to.equal('1450 ms');
+    expect(byName['failover: partition (no FIN): publish acknowledged, p99']).to.include({ value: '1720 ms', met: false });
+    expect(targets.filter((t) => t.name.startsWith('failover: '))).to.have.length(fleetTargets(fleetDrill()).length);
+  });
 });
 
 describe('bench: options', () => {
@@ -255,12 +286,18 @@ describe('bench: options', () => {
     expect(parseDuration('500ms')).to.equal(500);
     expect(() => parseDuration('0.1')).to.throw(RangeError);
     expect(parseSections('peers,latency')).to.deep.equal(['latency', 'peers']);
+    expect(parseSections('failover,scale')).to.deep.equal(['scale', 'failover']);
     expect(() => parseSections('latency,bogus')).to.throw(/unknown section bogus/);
   });
 
   it('the quick run is smaller than the full one; given values win', () => {
     expect(QUICK.durationMs).to.be.below(FULL.durationMs);
     expect(Math.max(...QUICK.devices)).to.be.below(Math.max(...FULL.devices));
+    expect(QUICK.failoverDevices).to.be.below(FULL.failoverDevices);
+    expect(QUICK.failoverSteadyMs).to.be.below(FULL.failoverSteadyMs);
+    expect(QUICK.failoverScenarios).to.deep.equal(['broker-crash']);
+    expect(FULL.failoverScenarios).to.deep.equal(['broker-crash', 'broker-partition']);
+    expect(FULL.failoverAuth && QUICK.failoverAuth).to.equal(true);
     const o = resolveOptions({ out: 'x', quick: true, rates: [300], durationMs: undefined });
     expect(o.rates).to.deep.equal([300]);
     expect(o.durationMs).to.equal(QUICK.durationMs);
@@ -289,6 +326,29 @@ describe('bench: rendering', () => {
     expect(ms(1.234)).to.equal('1.23');
     expect(ms(123.4)).to.equal('123');
     expect(columns(['a', 'name'], [['1', 'x'], ['100', 'long']], '')).to.equal('  a  name\n  1  x\n100  long');
+  });
+
+  it('the failover section: the windows, a line per fault with the drill\'s medians, its targets with the others', () => {
+    const r = report();
+    r.failover = failoverSection(fleetDrill());
+    r.targets = checkTargets(r);
+    const table = renderTable(r);
+    const section = table.slice(table.indexOf('FAILOVER'), table.indexOf('TARGETS'));
+    expect(section).to.match(/^FAILOVER {2}2,000 device links with per-device accounts in fleet processes/);
+    expect(section).to.match(/each device publishes every 10 s; spurious failovers in 60 s of steady traffic: 0; over the run 31,234 slot states acknowledged, 0 lost, 3 duplicated/);
+    expect(section).to.match(/\n {2}steady traffic, 60 s\s+12\s+180\s+6\s+150\s+30\n/);
+    expect(section).to.match(/\n {2}idle \(liveness only\), 15 s\s+2\s+181\s+-\s+-\s+-\n/);
+    expect(section).to.match(/medians over 1 run; .*failback window 10 s/);
+    expect(section).to.match(/\n {2}broker-crash\s+1\s+240\s+870\s+1320\s+0\s+1450\s+10600\s+0\s+88\s+412\s+140\s+35\s+0\s+3\n/);
+    expect(section).to.match(/\n {2}broker-partition\s+1\s+610\s+1720\s+2400\s+0\s+-\s+10600\s+0\s+-\s+300\s+140\s+35\s+0\s+0\n/);
+    expect(table).to.match(/\[met\]\s+failover: messages lost\s+0\s+0\n/);
+    expect(table).to.match(/\[MISSED\]\s+failover: partition \(no FIN\): publish acknowledged, p99\s+≤ 1,500 ms\s+1720 ms/);
+    expect(r.failover.scenarios.map((x) => x.scenario)).to.deep.equal(['broker-crash', 'broker-partition']);
+    expect(validateReport(JSON.parse(JSON.stringify(r)))).to.deep.equal([]);
+    const broken = JSON.parse(JSON.stringify(r)) as { failover: { drill: { steady: unknown; runs: unknown[] } } };
+    broken.failover.drill.steady = {};
+    broken.failover.drill.runs = [{ scenario: 'broker-crash', ackMs: { p50: 'fast' }, standby: {} }];
+    expect(validateReport(broken)).to.include.members(['failover.drill.steady.spuriousFailovers: not a number', 'failover.drill.runs[0].ackMs.p50: not a number or null']);
   });
 
   it('the SVG is one well-formed document with a panel per section and escaped text', () => {
