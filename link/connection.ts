@@ -53,6 +53,8 @@ interface SocketLike {
   setNoDelay?(on: boolean): void;
 }
 
+const quiet = (): void => {};
+
 /**
  * Opens a connection to `config.servers[index]`. Two deadlines: `connectTimeoutMs` until the
  * TCP connection is up (a dead or cut-off host), then `connackTimeoutMs` for the CONNACK (a
@@ -62,6 +64,8 @@ export function openConnection(id: number, index: number, purpose: Connection['p
   const url = config.servers[index];
   const will = options.will;
   const client = connect(url, {
+    // MQTT.js makes a `debug` logger per client unless given one: a cost in every reconnect of a fleet.
+    log: quiet,
     ...options.mqtt,
     clientId: config.clientId,
     clean: options.clean ?? true,

@@ -39,6 +39,19 @@ export class Outbox {
     return entry;
   }
 
+  /**
+   * Adds entries ahead of every waiting one (they are older: publishes acknowledged by a broker
+   * that was lost, sent again), in the order given.
+   */
+  prepend(items: ReadonlyArray<Pick<OutboxEntry, 'topic' | 'payload' | 'qos' | 'retain'>>, now: number): OutboxEntry[] {
+    // Not held to the limit: these were in the queue a moment ago, and the window bounds them.
+    const added: OutboxEntry[] = items.map((item) => ({ id: this.nextId++, topic: item.topic, payload: item.payload, qos: item.qos, retain: item.retain, queuedAt: now, sentOn: undefined, sends: 0 }));
+    const rest = [...this.entries.values()];
+    this.entries.clear();
+    for (const entry of [...added, ...rest]) this.entries.set(entry.id, entry);
+    return added;
+  }
+
   /** Acknowledged: removed. False when it was already gone (a duplicate ack). */
   ack(id: number): boolean {
     return this.entries.delete(id);

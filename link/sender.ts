@@ -54,12 +54,16 @@ export class Sender {
     for (const entry of this.outbox.all()) if (entry.sentOn === undefined) this.send(conn, entry);
   }
 
-  /** Queues again what was acknowledged shortly before the old broker was lost (see replay.ts). */
+  /**
+   * Queues again what was acknowledged shortly before the old broker was lost (see replay.ts),
+   * ahead of what still waits: those are newer, and a broker given a newer slot state first
+   * would refuse the older one as stale, so an older state the lost broker never passed on
+   * would reach no one.
+   */
   replay(lostAt: number): void {
-    for (const entry of this.recent.takeBefore(lostAt)) {
-      this.outbox.add(entry.topic, entry.payload, entry.qos, entry.retain, Date.now());
-      this.counts.replayed += 1;
-    }
+    const again = this.recent.takeBefore(lostAt);
+    this.outbox.prepend(again, Date.now());
+    this.counts.replayed += again.length;
   }
 
   private send(conn: Connection, entry: OutboxEntry): void {

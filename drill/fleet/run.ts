@@ -42,6 +42,8 @@ export interface Spread {
 export interface FleetRun {
   scenario: FleetScenario;
   run: number;
+  /** When the fault was injected (epoch ms). */
+  faultAt: number;
   /** Per device: from the fault to its publish acknowledged, ms. */
   ackMs: Spread;
   /** Devices whose publish was not acknowledged within the wait. */
@@ -163,6 +165,7 @@ async function faultRun(stack: FleetStack, o: FleetDrillOptions, scenario: Fleet
   return {
     scenario,
     run,
+    faultAt: at,
     ackMs: spread(ackMs),
     unacked: ackMs.filter((v) => v === null).length,
     allOnStandbyMs: moved === o.devices ? Math.max(...(standbyMs as number[])) : null,
@@ -193,5 +196,15 @@ async function countLoss(stack: FleetStack, last: ReadonlyArray<{ index: number;
     return n;
   };
   await waitFor(() => count() === 0, { timeoutMs: 10_000, what: 'every acknowledged state delivered', pollMs: 250 }).catch(() => undefined);
-  return count();
+  const lost = count();
+  if (lost > 0) {
+    const samples: string[] = [];
+    for (const { index, seq } of last) {
+      const d = fleetDevice(index);
+      const missing = stack.deliveries.missing(`parking/${FLEET_LOT}/slot/${d.level}/${d.slot}`, seq, observers);
+      if (missing.length && samples.length < 10) samples.push(`${d.device} seq ${missing.join(',')} of ${seq}`);
+    }
+    stack.onLost?.(samples);
+  }
+  return lost;
 }

@@ -44,6 +44,8 @@ export interface FleetStack {
   workers: Worker[];
   deliveries: Deliveries;
   observers: Observer[];
+  /** Told which acknowledged states no observer was delivered (a sample). */
+  onLost?: (samples: string[]) => void;
   /** Sum of the workers' latest stats. */
   stats(): FleetStats;
   /** Sends `cmd` to every worker. */
@@ -113,7 +115,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
         startPart({
           name: `fleet-${w + 1}`,
           args: ['fleet', '--devices', String(n), '--first', String(first), '--servers', fieldUrls.join(','), '--period-ms', String(o.periodMs), '--connect-rate', String(Math.ceil(o.connectRate / count)), '--failback-window-ms', String(o.failbackWindowMs)],
-          env: { [FLEET_SECRET_ENV]: secret, PARKING_LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? 'error' },
+          env: { ...(o.auth ? { [FLEET_SECRET_ENV]: secret } : {}), PARKING_LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? 'error' },
           stdin: true,
           ready: /^\{"ready":\d+\}$/m,
           readyTimeoutMs: 60_000 + (1000 * o.devices) / o.connectRate,
@@ -147,6 +149,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
       workers,
       deliveries,
       observers,
+      onLost: (samples) => status(`lost: ${samples.join('; ')}`),
       stats: sum,
       tell: (cmd) => workers.forEach((w) => w.part.writeLine(JSON.stringify(cmd))),
       reports: (timeoutMs) =>

@@ -58,7 +58,7 @@ function report(): BenchReport {
 
 function fleetRun(scenario: FleetRun['scenario'], ack: [number, number, number], overrides: Partial<FleetRun> = {}): FleetRun {
   return {
-    scenario, run: 1, ackMs: { p50: ack[0], p99: ack[1], max: ack[2] }, unacked: 0, allOnStandbyMs: 1450, extraFailovers: 0, allBackMs: 10_600, backMs: { p50: 5000, p99: 9900, max: 10_600 },
+    scenario, run: 1, faultAt: 1_800_000_000_000, ackMs: { p50: ack[0], p99: ack[1], max: ack[2] }, unacked: 0, allOnStandbyMs: 1450, extraFailovers: 0, allBackMs: 10_600, backMs: { p50: 5000, p99: 9900, max: 10_600 },
     standby: { cpuPct: 87.5, rssMiB: 412 }, fleet: { cpuPct: 140.2, rssMiB: 900 }, primaryDuringFailback: { cpuPct: 35, rssMiB: 190 }, lost: 0, duplicated: 3,
     ...overrides,
   };

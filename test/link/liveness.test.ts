@@ -1,7 +1,7 @@
 // Liveness by acknowledgement (devices and gates) and the spread return to the primary.
 import { expect } from 'chai';
 import { FailbackPlanner } from '../../link/failback.ts';
-import { FailoverLink, RoundTrip, ackDeadline, type LinkOptions } from '../../link/index.ts';
+import { FailoverLink, Outbox, RoundTrip, ackDeadline, type LinkOptions } from '../../link/index.ts';
 import { RecentAcks } from '../../link/replay.ts';
 import { startLinkProxy, type LinkProxy } from '../../testbed/linkproxy/index.ts';
 import { startTestBroker, type TestBroker } from './brokers.ts';
@@ -41,6 +41,14 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     recent.add(entry(3), 2900);
     expect(recent.takeBefore(3000).map((e) => e.id)).to.deep.equal([2, 3]);
     expect(recent.takeBefore(3000)).to.deep.equal([]);
+  });
+
+  it('puts publishes sent again after a loss ahead of the newer ones still waiting', () => {
+    const outbox = new Outbox(2);
+    outbox.add('t', Buffer.from('3'), 1, true, 0);
+    outbox.add('t', Buffer.from('4'), 1, true, 0);
+    outbox.prepend([{ topic: 't', payload: Buffer.from('1'), qos: 1, retain: true }, { topic: 't', payload: Buffer.from('2'), qos: 1, retain: true }], 1);
+    expect(outbox.all().map((e) => e.payload.toString())).to.deep.equal(['1', '2', '3', '4']);
   });
 
   it('spreads the move back over the failback window, and probes first only with heartbeats', async () => {
@@ -126,6 +134,21 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     expect(Date.now() - started).to.be.above(1000);
     expect(l.stats().failovers).to.equal(1);
     expect(l.connected).to.equal(true);
+  });
+
+  it('after a crash, sends what the lost broker acknowledged last ahead of what it never acknowledged (a slot state the lost broker did not pass on is not refused as stale)', async () => {
+    const l = link();
+    await l.waitConnected();
+    await l.publish('test/order', '1', { retain: true });
+    toPrimary.partition(); // 2 goes out but is never acknowledged
+    const second = l.publish('test/order', '2', { retain: true });
+    await until(() => l.stats().queued === 1, { what: () => 'publish 2 in flight' });
+    toPrimary.reset(); // then the primary's connection ends: 1 (acknowledged 0 s ago) is sent again, before 2
+    await second;
+    const order = () => standby.accepted.filter((m) => m.topic === 'test/order').map((m) => m.payload.toString());
+    await until(() => order().length === 2, { what: () => `the standby accepted ${order().join(',')}` });
+    expect(order()).to.deep.equal(['1', '2']);
+    expect(l.stats().replayed).to.equal(1);
   });
 
   it('returns to the primary once it is back, after a random wait within the failback window', async () => {
