@@ -31,6 +31,8 @@ export interface Connection {
   /** Publishes written before the CONNACK, by message id (see early.ts). */
   early: Map<number, OutboxEntry>;
   rtt: RoundTrip;
+  /** What the broker says of its bridge to the primary (a standby's `$SYS/<id>/bridge`), if anything. */
+  bridgeState?: string;
   /** ack liveness: made after a failover, so the settling deadline applies (liveness.ts). */
   patient: boolean;
   guard?: ReturnType<typeof setTimeout>;

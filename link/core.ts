@@ -71,7 +71,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         this.log.debug?.({ url: redactUrl(this.servers[0]), ...result }, 'probed the primary');
         return result.healthy;
       },
-      canMove: () => !this.closing && this.current?.ready === true && this.current.index !== 0 && !this.failback,
+      // Not while the standby says its bridge to the primary is down (see LinkOptions.bridgeFilter).
+      canMove: () => !this.closing && this.current?.ready === true && this.current.index !== 0 && !this.failback && this.current.bridgeState !== 'down',
       move: () => (this.failback = this.open(0, 'failback')),
     }, this.random);
   }
@@ -189,6 +190,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     }
     if (previous && this.config.liveness === 'ack' && conn.purpose === 'failback') conn.client.unsubscribe(this.config.heartbeatFilter);
     if (this.config.leavingFilter) subs[this.config.leavingFilter] = { qos: 0 };
+    if (this.config.bridgeFilter) subs[this.config.bridgeFilter] = { qos: 0 };
     for (const [filter, qos] of this.subscriptions) subs[filter] = { qos };
     const subscribed = (error?: Error | null) => {
       if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
@@ -322,6 +324,10 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       conn.lastHeartbeat = Date.now();
       this.counters.heartbeats += 1;
       this.lastHeartbeatAt = conn.lastHeartbeat;
+    } else if (this.config.bridgeFilter && conn === this.current && topicMatches(this.config.bridgeFilter, topic)) {
+      conn.bridgeState = payload.toString('utf8');
+      // The primary is reachable through the bridge again: plan the return (a plan waits while it is down).
+      if (conn.bridgeState === 'synced' && conn.ready && conn.index !== 0) this.failbackPlan.schedule();
     } else if (this.config.leavingFilter && conn === this.current && topicMatches(this.config.leavingFilter, topic)) {
       this.handOver(conn, payload.toString('utf8'));
       return;

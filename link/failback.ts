@@ -8,7 +8,9 @@
 //   probes is a storm); the failback connection is the check.
 // Then it waits a random time in `failbackWindowMs` and moves: a fleet that
 // sat on the standby returns spread over the window, not all at once. A
-// failed move starts over.
+// failed move starts over. While the standby says its bridge to the primary
+// is down (`$SYS/<id>/bridge`), nothing moves: the link plans again when it
+// says `synced`.
 
 export interface FailbackPlan {
   liveness: 'heartbeat' | 'ack';

@@ -112,6 +112,13 @@ export interface LinkOptions {
    * there once connected, still publishing on the old one meanwhile (make before break).
    */
   leavingFilter?: string;
+  /**
+   * Where a standby says whether its bridge to the primary is `synced` or `down` (default
+   * `$SYS/+/bridge`, or the heartbeat filter's sibling; '' = do not listen). On a standby that
+   * says `down` the link does not return to the primary: a primary just restarted has no
+   * subscribers until the bridge is back, and what the link sent there would reach no one.
+   */
+  bridgeFilter?: string;
   /** Extra MQTT.js options for every connection: username, password, TLS, protocolVersion. */
   mqtt?: IClientOptions;
   logger?: LinkLogger;
@@ -199,10 +206,14 @@ export interface LinkConfig {
   keepaliveSec: number;
   heartbeatFilter: string;
   leavingFilter: string;
+  bridgeFilter: string;
 }
 
 /** At least this far back acknowledged publishes are sent again after an unplanned switch. */
 const REPLAY_MS = 1000;
+
+/** `$SYS/+/leaving` from `$SYS/+/heartbeat`; '' for a heartbeat filter of another shape. */
+const sibling = (heartbeatFilter: string, name: string): string => (heartbeatFilter.endsWith('/heartbeat') ? `${heartbeatFilter.slice(0, -'heartbeat'.length)}${name}` : '');
 
 export function resolveOptions(options: LinkOptions): LinkConfig {
   if (options.servers.length === 0) throw new Error('a link needs at least one server URL');
@@ -231,6 +242,7 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
     connackTimeoutMs: Math.max(options.connectTimeoutMs ?? 2000, options.connackTimeoutMs ?? (ack ? 5000 : 0)),
     keepaliveSec: options.keepaliveSec ?? (ack ? 30 : 10),
     heartbeatFilter,
-    leavingFilter: options.leavingFilter ?? (heartbeatFilter.endsWith('/heartbeat') ? `${heartbeatFilter.slice(0, -'heartbeat'.length)}leaving` : ''),
+    leavingFilter: options.leavingFilter ?? sibling(heartbeatFilter, 'leaving'),
+    bridgeFilter: options.bridgeFilter ?? sibling(heartbeatFilter, 'bridge'),
   };
 }

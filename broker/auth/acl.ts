@@ -1,5 +1,5 @@
 // Who may publish and subscribe what: pure rules per role, on the topic tree
-// of the contract. Everyone may read the broker heartbeats and stop notices; nobody publishes
+// of the contract. Everyone may read the broker heartbeats, stop notices and bridge states; nobody publishes
 // under `$SYS`.
 import type { Topics } from '../../contract/index.ts';
 import type { Account } from './accounts.ts';
@@ -9,8 +9,8 @@ export type Principal = Account | { role: 'anonymous' };
 
 export const ANONYMOUS: Principal = Object.freeze({ role: 'anonymous' });
 
-/** `$SYS/<broker id>/heartbeat` or `$SYS/+/heartbeat`, and the same for `leaving` (a graceful stop's notice). */
-const HEARTBEAT_FILTER = /^\$SYS\/[^/#]+\/(heartbeat|leaving)$/;
+/** `$SYS/<broker id>/heartbeat` or `$SYS/+/heartbeat`, and the same for `leaving` (a graceful stop's notice) and `bridge` (a standby's bridge state). */
+const HEARTBEAT_FILTER = /^\$SYS\/[^/#]+\/(heartbeat|leaving|bridge)$/;
 
 export function isHeartbeatFilter(filter: string): boolean {
   return HEARTBEAT_FILTER.test(filter);

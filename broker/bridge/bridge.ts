@@ -51,8 +51,21 @@ function redactUrl(url: string): string {
   return parsed.href;
 }
 
+/**
+ * Where a standby says, retained, whether its bridge to the primary is `synced` (connected and
+ * resynchronised) or `down`. Failover links on the standby wait for `synced` before they return
+ * to the primary: a primary just restarted has no subscribers yet (neither the bridge nor the
+ * services), and a non-retained message sent there (a gate event) would reach no one.
+ */
+export function bridgeStateTopic(brokerId: string): string {
+  return `$SYS/${brokerId}/bridge`;
+}
+
 export function startBridge(deps: BridgeDeps): Bridge {
   const { aedes, root, options } = deps;
+  const announce = (state: 'synced' | 'down') =>
+    aedes.publish({ cmd: 'publish', topic: bridgeStateTopic(deps.brokerId), payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => {});
+  announce('down');
   const filter = `${root}/#`;
   const url = new URL(options.url);
   const queueLimit = options.queueLimit ?? 10_000;
@@ -140,6 +153,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     await Promise.race([client.subscribeAsync(filter, { qos: 1 }), disconnected]);
     if (mine !== generation) return;
     deps.logger?.info({ pushed }, 'bridge: resynchronised with the primary');
+    announce('synced');
     everSynced = true;
     for (const wake of syncedWaiters.splice(0)) wake();
   }
@@ -164,6 +178,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
       since = new Date();
       generation += 1;
       if (!closed) deps.logger?.warn({ primary: redactUrl(options.url) }, 'bridge: link to the primary lost');
+      announce('down');
     }
   });
   client.on('error', (error: Error) => {

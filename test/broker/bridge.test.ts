@@ -144,6 +144,17 @@ describe('bridge: Aedes standby to Aedes primary (processes)', function () {
     expect(late.count(y)).to.equal(1);
   });
 
+  it('says on the standby, retained, whether the bridge is synced or down ($SYS/<id>/bridge: failover links wait for synced before they return)', async () => {
+    const states = await recorder(standby.url, '$SYS/+/bridge');
+    expect((await states.next((m) => m.topic.endsWith('/bridge'), 5000, 'the retained bridge state')).payload).to.equal('synced');
+    const mark = standby.mark();
+    await primary.kill();
+    const down = await states.next((m) => m.topic.endsWith('/bridge') && m.payload === 'down', 10_000, 'down');
+    await primary.restart();
+    await standby.waitForOutput(RESYNCED, { from: mark });
+    await states.next((m) => m.topic.endsWith('/bridge') && m.payload === 'synced' && states.messages.indexOf(m) > states.messages.indexOf(down), 10_000, 'synced again');
+  });
+
   it('after the standby restarts empty, it gets the primary retained state', async () => {
     const lot = unique('lot');
     const x = `parking/${lot}/slot/B2/01`;

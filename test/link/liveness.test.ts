@@ -151,6 +151,24 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     expect(l.stats().replayed).to.equal(1);
   });
 
+  it('waits on a standby whose bridge to the primary is down, and returns once it says synced (a restarted primary has no subscribers before)', async () => {
+    const say = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
+    await say('down');
+    const l = link({ probeIntervalMs: 50, failbackWindowMs: 100 });
+    await l.waitConnected();
+    toPrimary.partition();
+    await l.publish('test/bridge', '1');
+    expect(l.role).to.equal('standby');
+    toPrimary.heal();
+    await new Promise((resolve) => setTimeout(resolve, 800)); // several plans' worth: none may move while the bridge is down
+    expect(l.role).to.equal('standby');
+    expect(l.stats().failbacks).to.equal(0);
+    const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    await say('synced');
+    await back;
+    expect(l.role).to.equal('primary');
+  });
+
   it('returns to the primary once it is back, after a random wait within the failback window', async () => {
     const l = link({ probeIntervalMs: 50, failbackWindowMs: 600, random: () => 0.5 });
     await l.waitConnected();
