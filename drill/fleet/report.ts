@@ -1,5 +1,6 @@
 // The fleet drill's report: medians over the runs of each scenario, and the
 // targets of a site-scale failover checked against them. Pure.
+import { summarize } from '../stats.ts';
 import type { FleetDrillResult, FleetRun, FleetScenario } from './run.ts';
 
 export interface FleetTarget {
@@ -9,12 +10,7 @@ export interface FleetTarget {
   ok: boolean;
 }
 
-const median = (values: ReadonlyArray<number | null | undefined>): number | null => {
-  const sorted = values.filter((v): v is number => typeof v === 'number').sort((a, b) => a - b);
-  if (!sorted.length) return null;
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-};
+const median = (values: ReadonlyArray<number | null | undefined>): number | null => summarize(values).median;
 
 export interface ScenarioSummary {
   scenario: FleetScenario;

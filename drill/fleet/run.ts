@@ -187,24 +187,16 @@ function status(o: FleetDrillOptions, text: string): void {
 /** Acknowledged slot states no observer was delivered (waiting up to 10 s for stragglers). */
 async function countLoss(stack: FleetStack, last: ReadonlyArray<{ index: number; seq: number }>): Promise<number> {
   const observers = stack.observers.map((ob) => ob.name);
-  const count = () => {
-    let n = 0;
-    for (const { index, seq } of last) {
-      const d = fleetDevice(index);
-      n += stack.deliveries.missing(`parking/${FLEET_LOT}/slot/${d.level}/${d.slot}`, seq, observers).length;
-    }
-    return n;
-  };
-  await waitFor(() => count() === 0, { timeoutMs: 10_000, what: 'every acknowledged state delivered', pollMs: 250 }).catch(() => undefined);
-  const lost = count();
-  if (lost > 0) {
-    const samples: string[] = [];
-    for (const { index, seq } of last) {
-      const d = fleetDevice(index);
-      const missing = stack.deliveries.missing(`parking/${FLEET_LOT}/slot/${d.level}/${d.slot}`, seq, observers);
-      if (missing.length && samples.length < 10) samples.push(`${d.device} seq ${missing.join(',')} of ${seq}`);
-    }
-    stack.onLost?.(samples);
-  }
-  return lost;
+  /** Per device with a gap: what no observer was delivered. */
+  const gaps = () =>
+    last
+      .map(({ index, seq }) => {
+        const d = fleetDevice(index);
+        return { device: d.device, seq, missing: stack.deliveries.missing(`parking/${FLEET_LOT}/slot/${d.level}/${d.slot}`, seq, observers) };
+      })
+      .filter((g) => g.missing.length > 0);
+  await waitFor(() => gaps().length === 0, { timeoutMs: 10_000, what: 'every acknowledged state delivered', pollMs: 250 }).catch(() => undefined);
+  const left = gaps();
+  if (left.length) stack.onLost?.(left.slice(0, 10).map((g) => `${g.device} seq ${g.missing.join(',')} of ${g.seq}`));
+  return left.reduce((n, g) => n + g.missing.length, 0);
 }

@@ -1,29 +1,17 @@
 // CPU and memory of a process, from /proc (Linux): a window's CPU share and
-// the resident set. Where /proc is missing the figures are undefined.
-import { readFileSync } from 'node:fs';
-
-const TICKS_PER_SECOND = 100;
+// the resident set (read by bench/procstat.ts). Where /proc is missing the figures are undefined.
+import { readRss, readTicks, ticksPerSecond } from '../../bench/procstat.ts';
 
 /** User + system CPU time of `pid` so far, seconds. */
 export function cpuSeconds(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // Fields after the command name (which may hold spaces) start after the last ')'.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
-  } catch {
-    return undefined;
-  }
+  const ticks = readTicks(pid);
+  return ticks === undefined ? undefined : ticks / ticksPerSecond();
 }
 
 /** Resident set size of `pid`, MiB. */
 export function rssMiB(pid: number): number | undefined {
-  try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Math.round(Number(match[1]) / 1024) : undefined;
-  } catch {
-    return undefined;
-  }
+  const bytes = readRss(pid);
+  return bytes === undefined ? undefined : Math.round(bytes / 1024 ** 2);
 }
 
 export interface Usage {
