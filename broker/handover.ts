@@ -33,24 +33,38 @@ export interface HandoverResult {
   ms: number;
 }
 
+export interface HandoverLimits {
+  /** Stop waiting once no client has left for this long (the rest are not moving); ms. */
+  stallMs: number;
+  /** Stop waiting after this long in any case; ms. */
+  maxMs: number;
+}
+
+/** A fleet of thousands takes seconds to move, the standby taking it in: wait while it moves, not a fixed time. */
+export const HANDOVER_DEFAULTS: HandoverLimits = { stallMs: 3000, maxMs: 20_000 };
+
 /**
- * Announces the stop and waits, at most `limitMs`, until every client that heard it has
- * disconnected. The broker keeps serving them meanwhile.
+ * Announces the stop and waits until every client that heard it has disconnected, or
+ * none left for `stallMs`, or `maxMs` passed. The broker keeps serving them meanwhile.
  */
-export async function handOver(aedes: Aedes, brokerId: string, limitMs: number): Promise<HandoverResult> {
+export async function handOver(aedes: Aedes, brokerId: string, limits: HandoverLimits = HANDOVER_DEFAULTS): Promise<HandoverResult> {
   const started = Date.now();
   const topic = leavingTopic(brokerId);
   const waiting = listeners(aedes, topic);
-  if (!waiting.size || limitMs <= 0) return { notified: waiting.size, stayed: waiting.size, ms: 0 };
+  if (!waiting.size || limits.maxMs <= 0) return { notified: waiting.size, stayed: waiting.size, ms: 0 };
   const notified = waiting.size;
   await new Promise<void>((resolve) => {
-    const timer = setTimeout(finish, limitMs);
+    const cap = setTimeout(finish, limits.maxMs);
+    let stall = setTimeout(finish, Math.min(limits.stallMs, limits.maxMs));
     function onGone(client: { id: string }) {
-      waiting.delete(client.id);
-      if (!waiting.size) finish();
+      if (!waiting.delete(client.id)) return;
+      if (!waiting.size) return finish();
+      clearTimeout(stall);
+      stall = setTimeout(finish, limits.stallMs);
     }
     function finish() {
-      clearTimeout(timer);
+      clearTimeout(cap);
+      clearTimeout(stall);
       aedes.off('clientDisconnect', onGone);
       resolve();
     }

@@ -12,7 +12,7 @@ import { AuthThrottle } from './auth/throttle.ts';
 import { startBridge, type Bridge } from './bridge/bridge.ts';
 import { listenMqtt, listenMqtts, listenWebSocket, type Listener } from './listeners.ts';
 import { warnOnce } from './log-once.ts';
-import { handOver } from './handover.ts';
+import { HANDOVER_DEFAULTS, handOver } from './handover.ts';
 import { MAX_PACKET_BYTES, guardPackets } from './packet-guard.ts';
 import { createBackend } from './persistence.ts';
 import { publishPipeline } from './pipeline.ts';
@@ -41,6 +41,9 @@ function closeAedes(aedes: Aedes): Promise<void> {
 
 type ClientStream = {
   end?: () => void;
+  removeAllListeners?: (event: 'readable') => void;
+  on?: (event: 'data', listener: () => void) => void;
+  resume?: () => void;
   writableLength?: number;
   destroyed?: boolean;
   once?: (event: 'close', listener: () => void) => void;
@@ -50,11 +53,11 @@ type ClientStream = {
  * A graceful stop delivers what it acknowledged: read nothing more from any
  * client (what they sent since stays unacknowledged, so they send it again to
  * the standby), let every publish already acknowledged reach its subscribers
- * (the standby's bridge among them), then half-close each connection so the
- * bytes still in flight arrive before the socket goes away (closing a socket
- * with unread input would reset it and drop them). Bounded by `limitMs`.
+ * (the standby's bridge among them), then half-close each connection and wait
+ * for the peer to close it: the peer has then read the bytes in flight (closing
+ * or destroying a socket earlier would drop them). Bounded by `limitMs`.
  */
-async function drainClients(aedes: Aedes, limitMs = 1500): Promise<void> {
+async function drainClients(aedes: Aedes, limitMs = 5000): Promise<void> {
   const clients = Object.values((aedes as unknown as { clients: Record<string, { conn?: ClientStream; pause?: () => void }> }).clients ?? {});
   // Aedes reads a connection on 'readable', which pausing the stream does not stop: its client pauses.
   for (const client of clients) client.pause?.();
@@ -66,7 +69,13 @@ async function drainClients(aedes: Aedes, limitMs = 1500): Promise<void> {
     quiet = conns.some((conn) => (conn.writableLength ?? 0) > 0) ? 0 : quiet + 1;
   }
   const closed = conns.map((conn) => new Promise<void>((resolve) => (conn.destroyed ? resolve() : conn.once?.('close', resolve))));
-  for (const conn of conns) conn.end?.();
+  for (const conn of conns) {
+    conn.end?.();
+    // What a client sends from now on is dropped unread (never acknowledged, it goes to the standby); read, so its closing is seen.
+    conn.removeAllListeners?.('readable');
+    conn.on?.('data', () => undefined);
+    conn.resume?.();
+  }
   let timer: NodeJS.Timeout | undefined;
   await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
   clearTimeout(timer);
@@ -175,7 +184,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       close() {
         closing ??= (async () => {
           leaving = true;
-          const handover = await handOver(aedes, id, options.handoverMs ?? 2000);
+          const handover = await handOver(aedes, id, { maxMs: options.handoverMs ?? HANDOVER_DEFAULTS.maxMs, stallMs: options.handoverStallMs ?? HANDOVER_DEFAULTS.stallMs });
           if (handover.notified) logger?.info({ ...handover }, handover.stayed ? 'stopping: some clients did not move to the other broker in time' : 'stopping: every failover client moved to the other broker');
           await drainClients(aedes);
           await bridge?.close();

@@ -54,10 +54,13 @@ export interface BrokerOptions {
   /** A standby bridges to its primary. */
   bridge?: BridgeOptions;
   /**
-   * A graceful stop first announces it on `$SYS/<id>/leaving` and waits up to this long,
-   * still serving, for the failover clients to move to the other broker; ms, default 2000.
+   * A graceful stop first announces it on `$SYS/<id>/leaving` and waits, still serving, for
+   * the failover clients to move to the other broker: while they keep leaving, up to this
+   * long; ms, default 20000 (a fleet of 10,000 takes 10-20 s to move).
    */
   handoverMs?: number;
+  /** The wait ends when no client left for this long; ms, default 3000. */
+  handoverStallMs?: number;
   /** Redis URL: retained messages, sessions and message routing shared through Redis. Default: in memory. */
   redisUrl?: string;
   logger?: Logger;

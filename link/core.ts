@@ -291,8 +291,6 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   /** The old connection after a move: a clean DISCONNECT (no Last Will) once its in-flight publishes settle. */
   protected retire(conn: Connection): void {
     conn.draining = true;
-    conn.watchdog?.stop();
-    conn.acks?.stop();
     void this.disconnect(conn, Math.max(1000, 2 * this.config.failoverMs)).then(() => this.sender.resendUnsent());
   }
 
@@ -343,6 +341,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   /** The broker of `conn` announced a graceful stop: connect to the next one (after a random spread) and move there once connected. */
   protected handOver(conn: Connection, brokerId: string): void {
     if (this.closing || conn.draining || this.servers.length < 2 || this.handoverTimer) return;
+    this.sender.noticed(Date.now());
     const target = (conn.index + 1) % this.servers.length;
     if (this.failback?.index === target && this.failback.purpose === 'handover') return;
     this.log.info?.({ url: redactUrl(conn.url), broker: brokerId, to: redactUrl(this.servers[target]) }, 'the broker is stopping: moving to the next one');

@@ -38,13 +38,24 @@ export class Sender {
     this.hold = undefined;
     const inFlight = previous ? this.outbox.all().filter((entry) => entry.sentOn === previous.id).length : 0;
     if (previous && inFlight > 0) this.hold = { on: previous.id, left: inFlight };
-    else for (const entry of this.outbox.notOn(conn.id)) this.send(conn, entry);
+    else {
+      if (previous) this.replaySinceNotice();
+      for (const entry of this.outbox.notOn(conn.id)) this.send(conn, entry);
+    }
+  }
+
+  /** The broker serving announced its stop: what it acknowledges from now on may never reach its bridge. */
+  noticed(at: number): void {
+    this.recent.keepSince(at);
   }
 
   /** `conn` is gone: what it carried is unsent again (the caller sends it on the current one). */
   connectionLost(conn: Connection): void {
-    if (this.hold?.on === conn.id) this.hold = undefined;
     this.outbox.connectionLost(conn.id);
+    if (this.hold?.on === conn.id) {
+      this.hold = undefined;
+      this.replaySinceNotice();
+    }
   }
 
   /** Sends what no connection carries, on the current one. */
@@ -62,6 +73,16 @@ export class Sender {
    */
   replay(lostAt: number): void {
     const again = this.recent.takeBefore(lostAt);
+    this.outbox.prepend(again, Date.now());
+    this.counts.replayed += again.length;
+  }
+
+  /**
+   * After a move away from a broker that announced its stop, before anything newer goes out:
+   * what it acknowledged since its notice, again (it may close before passing it on).
+   */
+  private replaySinceNotice(): void {
+    const again = this.recent.takeSinceNotice();
     this.outbox.prepend(again, Date.now());
     this.counts.replayed += again.length;
   }
@@ -112,11 +133,12 @@ export class Sender {
     const rtt = conn.acks?.acked(entry.id, now);
     // Karn's rule: only a publish sent once times the round trip.
     if (rtt !== undefined && entry.sends === 1) conn.rtt.sample(rtt);
+    this.recent.add(entry, now);
     if (this.hold && from === this.hold.on && --this.hold.left <= 0) {
       this.hold = undefined;
+      this.replaySinceNotice();
       this.resendUnsent();
     }
-    this.recent.add(entry, now);
     this.onAcked(entry, conn.url);
   }
 }

@@ -118,7 +118,8 @@ export function registerBroker(program: Command, ctx: CliContext): void {
     }
     if (!accounts?.size && !s.allowAnonymous) logger.warn('no accounts and anonymous access is off: every client will be refused (see --auth-file, --allow-anonymous)');
 
-    const shutdown = createShutdown({ signals: ctx.signals, logger });
+    // Room for the handover (up to 20 s while the fleet moves) and the drain (5 s).
+    const shutdown = createShutdown({ signals: ctx.signals, logger, timeoutMs: 30_000 });
     const starting = broker.startBroker({
       role,
       id: s.brokerId,

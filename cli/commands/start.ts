@@ -21,7 +21,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
     const s = settings(ctx);
     const logger = commandLogger(ctx, 'parking', s);
     const [{ startPlatform }, { loadAccounts }] = await Promise.all([import('../../platform/index.ts'), import('../../broker/index.ts')]);
-    const shutdown = createShutdown({ signals: ctx.signals, logger, timeoutMs: 20_000 });
+    // Room for the brokers' handover (up to 20 s while a fleet moves), their drain and the other parts.
+    const shutdown = createShutdown({ signals: ctx.signals, logger, timeoutMs: 35_000 });
     const platform = await startPlatform({
       mongodbUri: s.mongodbUri,
       mongodbDb: s.mongodbDb,

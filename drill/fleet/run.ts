@@ -140,7 +140,7 @@ async function faultRun(stack: FleetStack, o: FleetDrillOptions, scenario: Fleet
   await sleep(at - Date.now());
   const standbyUse = usageWindow(() => stack.standby.pid);
   const fleetUse = fleetUsage(stack);
-  const exited = scenario === 'broker-partition' ? undefined : stack.primary.kill(scenario === 'broker-crash' ? 'SIGKILL' : 'SIGTERM', 15_000);
+  const exited = scenario === 'broker-partition' ? undefined : stack.primary.kill(scenario === 'broker-crash' ? 'SIGKILL' : 'SIGTERM', 40_000);
   if (scenario === 'broker-partition') stack.proxy!.partition();
   await waitFor(() => stack.stats().standby === o.devices && stack.stats().queued === 0, { timeoutMs: 60_000, what: `all devices on the standby, nothing queued (${JSON.stringify(stack.stats())})`, pollMs: 100 }).catch((error: Error) => status(o, error.message));
   await sleep(Math.max(0, at + 5000 - Date.now()));

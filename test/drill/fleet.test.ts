@@ -17,7 +17,7 @@ describe('fleet drill: 300 device links with accounts (parking drill --fleet)', 
 
   it('no spurious failover, no flapping, every publish acknowledged, nothing lost', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'parking-fleet-'));
-    const args = ['drill', '--fleet', '300', '--auth', '--quick', '--steady-ms', '20000', '--idle-ms', '3000', '--scenarios', 'broker-crash,broker-partition', '--out', dir, '--log-level', 'warn'];
+    const args = ['drill', '--fleet', '300', '--auth', '--quick', '--steady-ms', '20000', '--idle-ms', '3000', '--scenarios', 'broker-crash,broker-partition,broker-planned', '--out', dir, '--log-level', 'warn'];
     const { code, stdout, stderr } = await runParking(args, { timeoutMs: 280_000 });
     expect(existsSync(join(dir, 'fleet.json')), `no fleet.json (exit ${code}):\n${stderr.slice(-4000)}`).to.equal(true);
     const result = JSON.parse(readFileSync(join(dir, 'fleet.json'), 'utf8')) as FleetDrillResult;
@@ -25,7 +25,7 @@ describe('fleet drill: 300 device links with accounts (parking drill --fleet)', 
     expect(code, stdout.slice(-3000)).to.equal(0);
     expect(result.devices).to.equal(300);
     expect(result.steady.spuriousFailovers, 'failovers in 20 s without a fault').to.equal(0);
-    expect(result.runs.map((r) => r.scenario)).to.deep.equal(['broker-crash', 'broker-partition']);
+    expect(result.runs.map((r) => r.scenario)).to.deep.equal(['broker-crash', 'broker-partition', 'broker-planned']);
     for (const run of result.runs) {
       expect(run.unacked, `${run.scenario}: publishes never acknowledged`).to.equal(0);
       expect(run.extraFailovers, `${run.scenario}: failovers beyond one per device`).to.equal(0);

@@ -43,6 +43,28 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     expect(recent.takeBefore(3000)).to.deep.equal([]);
   });
 
+  it('after a stop notice keeps every acknowledgement, past the window, until the link moved or lost that broker', () => {
+    const entry = (id: number) => ({ id, topic: 't', payload: Buffer.from(String(id)), qos: 1 as const, retain: false, queuedAt: 0, sentOn: undefined, sends: 1 });
+    const lost = new RecentAcks(1000);
+    lost.add(entry(1), 1000);
+    lost.keepSince(1500);
+    lost.add(entry(2), 2000);
+    lost.add(entry(3), 9000);
+    lost.add(entry(4), 12_000);
+    expect(lost.takeBefore(12_500).map((e) => e.id), 'lost: the window and everything since the notice').to.deep.equal([2, 3, 4]);
+    lost.add(entry(5), 20_000);
+    lost.add(entry(6), 30_000);
+    expect(lost.takeBefore(30_500).map((e) => e.id), 'the notice was forgotten').to.deep.equal([6]);
+    const moved = new RecentAcks(1000);
+    expect(moved.takeSinceNotice(), 'no notice').to.deep.equal([]);
+    moved.add(entry(1), 1000);
+    moved.keepSince(1500);
+    moved.add(entry(2), 2000);
+    moved.add(entry(3), 9000);
+    expect(moved.takeSinceNotice().map((e) => e.id), 'moved: since the notice').to.deep.equal([2, 3]);
+    expect(moved.takeSinceNotice()).to.deep.equal([]);
+  });
+
   it('puts publishes sent again after a loss ahead of the newer ones still waiting', () => {
     const outbox = new Outbox(2);
     outbox.add('t', Buffer.from('3'), 1, true, 0);

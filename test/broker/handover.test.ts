@@ -1,0 +1,73 @@
+// A stopping broker's wait for the failover clients to leave: as long as they
+// keep leaving (a fleet of thousands takes seconds to move), not a fixed time,
+// and bounded.
+import { expect } from 'chai';
+import { connect, type MqttClient } from 'mqtt';
+import { startBroker, type RunningBroker } from '../../broker/index.ts';
+import { handOver } from '../../broker/handover.ts';
+
+describe('broker: handover on a graceful stop', function () {
+  this.timeout(20_000);
+  let broker: RunningBroker;
+  const clients: MqttClient[] = [];
+
+  beforeEach(async () => {
+    broker = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: false });
+  });
+
+  afterEach(async () => {
+    await Promise.all(clients.splice(0).map((c) => c.endAsync(true)));
+    await broker.close();
+  });
+
+  /** `n` clients listening for the notice; each leaves when `leave(i)` says so. */
+  async function listeners(n: number): Promise<MqttClient[]> {
+    const out = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const c = connect(broker.url, { clientId: `listener-${i}`, reconnectPeriod: 0 });
+        clients.push(c);
+        await new Promise<void>((resolve) => c.once('connect', () => resolve()));
+        await c.subscribeAsync('$SYS/+/leaving', { qos: 0 });
+        return c;
+      }),
+    );
+    return out;
+  }
+
+  it('waits past the stall time while clients keep leaving, and ends when the last one left', async () => {
+    const all = await listeners(6);
+    let left = 0;
+    // One leaves every 150 ms after the notice: 900 ms in all, far past the 400 ms stall time.
+    all[0].once('message', () => {
+      const timer = setInterval(() => {
+        void all[left++].endAsync();
+        if (left === all.length) clearInterval(timer);
+      }, 150);
+    });
+    const result = await handOver(broker.aedes, broker.id, { stallMs: 400, maxMs: 10_000 });
+    expect(result).to.include({ notified: 6, stayed: 0 });
+    expect(result.ms).to.be.at.least(800).and.below(5000);
+  });
+
+  it('stops waiting once nobody left for the stall time', async () => {
+    const all = await listeners(3);
+    all[0].once('message', () => void all[0].endAsync());
+    const result = await handOver(broker.aedes, broker.id, { stallMs: 300, maxMs: 10_000 });
+    expect(result).to.include({ notified: 3, stayed: 2 });
+    expect(result.ms).to.be.at.least(300).and.below(3000);
+  });
+
+  it('stops waiting at the cap even while clients keep leaving', async () => {
+    const all = await listeners(20);
+    let left = 0;
+    all[0].once('message', () => {
+      const timer = setInterval(() => {
+        void all[left++].endAsync();
+        if (left === all.length) clearInterval(timer);
+      }, 100);
+    });
+    const result = await handOver(broker.aedes, broker.id, { stallMs: 500, maxMs: 700 });
+    expect(result.stayed).to.be.above(0);
+    expect(result.ms).to.be.at.least(700).and.below(2000);
+  });
+});
