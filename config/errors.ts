@@ -1,3 +1,4 @@
+import { redactUrls } from '../log/index.ts';
 /** Where a setting's value came from. */
 export type SettingSource = 'flag' | 'env' | 'file' | 'default';
 
@@ -12,9 +13,7 @@ export interface SettingErrorDetails {
 const MAX_SHOWN = 120;
 
 /** Hides the password of any URL in `value` (`mongodb://user:***@host`). */
-export function redact(value: string): string {
-  return value.replace(/([A-Za-z][A-Za-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/g, '$1:***@');
-}
+export const redact = redactUrls;
 
 /** Shows a value on one line: passwords hidden, quoted when empty or holding spaces, long ones cut. */
 export function showValue(value: string): string {

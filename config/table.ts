@@ -20,7 +20,8 @@ export interface SettingDef<T> {
 const setting = <T>(def: SettingDef<T>): SettingDef<T> => def;
 
 /** A bcrypt hash as Node-RED's `adminAuth` takes it (`$2b$10$…`, 60 characters). */
-const bcryptHash: p.Parser<string> = (raw) => (/^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/.test(raw) ? raw : invalid('must be a bcrypt hash ($2b$10$ and 53 more characters), e.g. from: npx node-red admin hash-pw'));
+export const BCRYPT_HASH = /^\$2[aby]\$\d{2}\$[./A-Za-z0-9]{53}$/;
+const bcryptHash: p.Parser<string> = (raw) => (BCRYPT_HASH.test(raw) ? raw : invalid('must be a bcrypt hash ($2b$10$ and 53 more characters), e.g. from: npx node-red admin hash-pw'));
 
 const MQTT = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
@@ -66,7 +67,7 @@ export const SETTINGS = {
   stateDir: setting<string | undefined>({ flag: '--state-dir <dir>', env: ['PARKING_STATE_DIR'], default: undefined, defaultText: 'unset: seq starts from the clock', parse: p.text, description: 'directory where a device keeps its last seq across restarts' }),
   dataDir: setting({ flag: '--data-dir <dir>', env: ['PARKING_DATA_DIR'], default: '.parking', parse: p.text, description: 'directory for runtime data: Node-RED keeps its user directory (and the charging journal) in <dir>/node-red; ingest keeps what MongoDB has not taken at a stop in <dir>/ingest' }),
   flowsFile: setting<string | undefined>({ flag: '--flows-file <file>', env: ['PARKING_FLOWS_FILE'], default: undefined, defaultText: 'the shipped flows/parking.json', parse: p.text, description: 'Node-RED flows file (deploying from the editor writes it)' }),
-  redUser: setting<string | undefined>({ env: ['PARKING_RED_USER'], default: undefined, defaultText: 'unset: editor without login', parse: p.text, description: 'user name of the Node-RED editor login; needs redPasswordHash' }),
+  redUser: setting<string | undefined>({ env: ['PARKING_RED_USER'], default: undefined, defaultText: 'unset: a login generated on the first start', parse: p.text, description: 'user name of the Node-RED editor login; needs redPasswordHash' }),
   redPasswordHash: setting<string | undefined>({ env: ['PARKING_RED_PASSWORD_HASH'], default: undefined, defaultText: 'unset', parse: bcryptHash, description: 'bcrypt hash of the editor password (npx node-red admin hash-pw); needs redUser' }),
   redCredentialSecret: setting<string | undefined>({ env: ['PARKING_RED_CREDENTIAL_SECRET'], default: undefined, defaultText: 'unset: generated and kept in <dataDir>/node-red', parse: p.text, description: 'key that encrypts the credentials of the Node-RED flows' }),
 } as const;

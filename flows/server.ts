@@ -11,6 +11,7 @@ import type { BillingCollections } from '../billing/index.ts';
 import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
+import { resolveAdminLogin, type AdminLogin } from './admin-login.ts';
 import { applyEnv, defaultClientId, flowsEnv } from './env.ts';
 import { redLogging } from './logging.ts';
 import { deployedTariff } from './nodes/tariff.ts';
@@ -40,7 +41,10 @@ export interface FlowsOptions {
   dataDir?: string;
   /** The flows file; default the shipped flows/parking.json (deploying from the editor writes it). */
   flowFile?: string;
-  /** Editor login (and reports API authentication); none = editor open. */
+  /**
+   * Editor login (and reports API authentication). None given: the one kept in
+   * `<dataDir>/admin-login.json`, generated on the first start (see admin-login.ts).
+   */
   adminAuth?: AdminCredentials;
   /** Key of the flows' credentials file; unset: Node-RED generates one in the user directory. */
   credentialSecret?: string;
@@ -63,6 +67,8 @@ export interface RunningFlows {
   /** `http://127.0.0.1:<port>` (the address it listens on, loopback when all). */
   readonly url: string;
   readonly urls: { editor: string; dashboard: string; reports: string };
+  /** The editor's login: the password only when it was just generated (print it once). */
+  readonly login: AdminLogin;
   readonly server: Server;
   /** The express app: add routes (/healthz, /metrics, /signage) here. */
   readonly app: App;
@@ -121,6 +127,8 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     const dataDir = resolve(o.dataDir ?? DEFAULT_DATA_DIR);
     const userDir = join(dataDir, 'node-red');
     await mkdir(userDir, { recursive: true });
+    const login = resolveAdminLogin(dataDir, o.adminAuth);
+    const adminAuth: AdminCredentials = { user: login.user, passwordHash: login.passwordHash };
 
     const app = express();
     app.disable('x-powered-by');
@@ -165,12 +173,12 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
         flowFile: resolve(o.flowFile ?? SHIPPED_FLOWS),
         nodesDir: NODES_DIR,
         credentialSecret: o.credentialSecret,
-        adminAuth: o.adminAuth,
+        adminAuth,
         logging: redLogging(logger.child({ component: 'node-red' }), o.logLevel ?? (logger.level as LogLevel)),
         mqttReconnectMs: o.mqttReconnectMs ?? 1000,
       }),
     );
-    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, auth: o.adminAuth, logger }));
+    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, auth: adminAuth, logger }));
     app.use(EDITOR_PATH, RED.httpAdmin);
     app.use('/', RED.httpNode);
 
@@ -189,6 +197,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     return {
       url,
       urls: { editor: `${url}${EDITOR_PATH}`, dashboard: `${url}${DASHBOARD_PATH}`, reports: `${url}${REPORTS_PATH}` },
+      login,
       server,
       app,
       close: () => (closing ??= cleanup()),

@@ -1,6 +1,7 @@
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { prettyDestination, type LineSink } from './pretty.ts';
+import { redactUrls } from './redact.ts';
 import type { LogFormat, LogLevel } from './levels.ts';
 
 export type { Logger };
@@ -25,11 +26,13 @@ export function createLogger(name: string, level: LogLevel = 'info', options: Lo
   const format = options.format ?? 'auto';
   const pretty = format === 'pretty' || (format === 'auto' && !options.destination && stderrIsTerminal());
   const target = options.destination ?? process.stderr;
-  const destination = pretty
+  const sink = pretty
     ? prettyDestination(target)
     : options.destination
       ? { write: (line: string) => void target.write(line) }
       : pino.destination({ fd: 2, sync: true });
+  // Whatever a line holds (a library's message, an error's stack), a URL's password is masked.
+  const destination = { write: (line: string) => void sink.write(redactUrls(line)) };
   return pino(
     {
       name,

@@ -38,7 +38,7 @@ export interface PlatformOptions {
   sim: boolean;
   /** Node-RED's data (user directory); default `.parking`. */
   dataDir?: string;
-  /** Node-RED editor login; none = editor open (development). */
+  /** Node-RED editor login; none: the one kept in `<dataDir>/admin-login.json`, generated on the first start. */
   adminAuth?: { user: string; passwordHash: string };
   credentialSecret?: string;
   logger: Logger;

@@ -38,7 +38,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     }
     const logger = commandLogger(ctx, 'flows', s);
     const shutdown = createShutdown({ signals: ctx.signals, logger });
-    const { startFlows } = await import('../../flows/index.ts');
+    const { startFlows, describeAdminLogin } = await import('../../flows/index.ts');
     const { provisionMongo } = await import('../../testbed/mongo/provision.ts');
     const mongo = await provisionMongo({ uri: s.mongodbUri, logger, port: 0, electionDelayMs: [...s.electionDelayMs] as [number, number] });
     shutdown.onShutdown(() => mongo.close());
@@ -65,7 +65,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     const mongoShown = mongo.uri.replace(/\/\/[^@/]*@/, '//***@');
     ctx.stdout.write(
       [
-        `Node-RED editor   ${running.urls.editor}${s.redUser ? ` (login: ${s.redUser})` : ''}`,
+        `Node-RED editor   ${running.urls.editor} (${describeAdminLogin(running.login)})`,
         `dashboard         ${running.urls.dashboard}`,
         `reports           ${running.urls.reports}`,
         `MQTT              ${s.mqttUrls.join(', ')}`,

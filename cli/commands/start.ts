@@ -20,7 +20,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
   cmd.action(async () => {
     const s = settings(ctx);
     const logger = commandLogger(ctx, 'parking', s);
-    const [{ startPlatform }, { loadAccounts }] = await Promise.all([import('../../platform/index.ts'), import('../../broker/index.ts')]);
+    const [{ startPlatform }, { loadAccounts }, { describeAdminLogin }] = await Promise.all([import('../../platform/index.ts'), import('../../broker/index.ts'), import('../../flows/index.ts')]);
     // Room for the brokers' handover (up to 20 s while a fleet moves), their drain and the other parts.
     const shutdown = createShutdown({ signals: ctx.signals, logger, timeoutMs: 35_000 });
     const platform = await startPlatform({
@@ -54,7 +54,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       `  MQTT standby    ${u.mqtt[1]}  (bridged to the primary)`,
       ...u.ws.map((url, i) => `  MQTT WebSocket  ${url}  (${i === 0 ? 'primary' : 'standby'})`),
       `  MongoDB         ${u.mongodb.replace(/\/\/[^@/]*@/, '//***@')}  (${u.mongodbKind === 'stand-in' ? 'stand-in: development only' : u.mongodbKind})`,
-      ...Object.entries(u.http ?? {}).map(([name, url]) => `  ${name.padEnd(15)} ${url}`),
+      ...Object.entries(u.http ?? {}).map(([name, url]) => `  ${name.padEnd(15)} ${url}${name === 'editor' ? `  (${describeAdminLogin(platform.flows.login)})` : name === 'reports' ? '  (the editor\'s login)' : ''}`),
       `  signage login   ${platform.signage.username} / ${platform.signage.password}  (read-only)`,
       platform.simulation ? `  simulated lots  ${platform.simulation.plans.map((p) => p.lot).join(', ')}` : '  simulation      off (--no-sim)',
     ];

@@ -94,8 +94,25 @@ class Gates {
   }
 }
 
+/** The editor and reports login of these tests (the editor never runs without one). */
+const TESTER = { user: 'tester', password: 'tester-pw' };
+const TESTER_AUTH = { user: TESTER.user, passwordHash: bcrypt.hashSync(TESTER.password, 4) };
+/** The reports API's credentials header. */
+const basic = (who: { user: string; password: string } = TESTER) => ({ authorization: `Basic ${Buffer.from(`${who.user}:${who.password}`).toString('base64')}` });
+
 async function start(options: Partial<FlowsOptions> & Pick<FlowsOptions, 'mongodbUri' | 'mongodbDb' | 'mqttUrls'>, dataDir: string): Promise<RunningFlows> {
-  return startFlows({ httpPort: 0, httpHost: '127.0.0.1', topicRoot: 'parking', dataDir, logger, mqttReconnectMs: 200, ...options });
+  return startFlows({ httpPort: 0, httpHost: '127.0.0.1', topicRoot: 'parking', dataDir, logger, mqttReconnectMs: 200, adminAuth: TESTER_AUTH, ...options });
+}
+
+/** A token for the editor's admin API (Node-RED's adminAuth). */
+async function editorToken(url: string, who: { user: string; password: string } = TESTER): Promise<string> {
+  const token = await fetch(`${url}/red/auth/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: who.user, password: who.password }),
+  });
+  expect(token.status, 'editor login').to.equal(200);
+  return ((await token.json()) as { access_token: string }).access_token;
 }
 
 describe('flows: the charging flow in embedded Node-RED', function () {
@@ -139,8 +156,10 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       expect(editor.status).to.equal(200);
       expect(await editor.text()).to.match(/Smart parking/);
       const login = (await (await fetch(`${flows.url}/red/auth/login`)).json()) as Record<string, unknown>;
-      expect(login, 'no login without credentials').to.deep.equal({});
-      const nodes = await (await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json' } })).json();
+      expect(login.type, 'the editor asks for a login').to.equal('credentials');
+      expect((await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json' } })).status, 'the admin API without a login').to.equal(401);
+      const token = await editorToken(flows.url);
+      const nodes = await (await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${token}` } })).json();
       const types = (nodes as Array<{ types: string[] }>).flatMap((set) => set.types);
       expect(types).to.include.members(['parking-charging', 'parking-tariff', 'parking-mongodb', 'parking-report', 'parking-mqtt-failover', 'parking-mqtt-out']);
     });
@@ -226,27 +245,27 @@ describe('flows: the charging flow in embedded Node-RED', function () {
     });
 
     it('reports over HTTP: JSON rows, CSV downloads, errors that name the parameter', async function () {
-      const revenue = await fetch(`${flows.url}/api/reports/revenue?from=2025-06-02&to=2025-06-03&lot=mall-1`);
+      const revenue = await fetch(`${flows.url}/api/reports/revenue?from=2025-06-02&to=2025-06-03&lot=mall-1`, { headers: basic() });
       expect(revenue.status).to.equal(200);
       const body = (await revenue.json()) as { report: { kind: string; count: number }; rows: unknown[] };
       expect(body.report).to.deep.include({ kind: 'revenue', count: 1 });
       expect(body.rows).to.deep.equal([{ day: '2025-06-02', lot: 'mall-1', currency: 'IDR', sessions: 1, closed: 1, unmatched: 0, revenue: 13000 }]);
 
-      const csv = await fetch(`${flows.url}/api/reports/sessions.csv?from=2025-06-02&to=2025-06-03&lot=mall-1`);
+      const csv = await fetch(`${flows.url}/api/reports/sessions.csv?from=2025-06-02&to=2025-06-03&lot=mall-1`, { headers: basic() });
       expect(csv.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
       expect(csv.headers.get('content-disposition')).to.equal('attachment; filename="sessions-mall-1-2025-06-02-2025-06-03.csv"');
       const lines = (await csv.text()).trim().split('\r\n');
       expect(lines[0]).to.match(/^sessionId,carId,lot,status,entryAt,exitAt,durationMinutes,fee,currency,tariff/);
       expect(lines.slice(1).some((l) => l.includes(',B1234XYZ,mall-1,closed,') && l.includes(',125,13000,IDR,default,'))).to.equal(true);
 
-      const open = (await (await fetch(`${flows.url}/api/reports/open?lot=mall-dup`)).json()) as { rows: Array<Record<string, unknown>> };
+      const open = (await (await fetch(`${flows.url}/api/reports/open?lot=mall-dup`, { headers: basic() })).json()) as { rows: Array<Record<string, unknown>> };
       expect(open.rows.map((r) => r.carId)).to.deep.equal(['DUP1']);
       expect(open.rows[0].feeSoFar, 'priced with the deployed tariff').to.be.a('number');
 
-      const bad = await fetch(`${flows.url}/api/reports/revenue?from=yesterday`);
+      const bad = await fetch(`${flows.url}/api/reports/revenue?from=yesterday`, { headers: basic() });
       expect(bad.status).to.equal(400);
       expect(await bad.json()).to.deep.include({ parameter: 'from' });
-      expect((await fetch(`${flows.url}/api/reports/profit`)).status).to.equal(404);
+      expect((await fetch(`${flows.url}/api/reports/profit`, { headers: basic() })).status).to.equal(404);
     });
 
     describe('through a MongoDB failover mid-stream', function () {
@@ -338,13 +357,7 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       expect(login.type).to.equal('credentials');
       const flowsDenied = await fetch(`${flows.url}/red/flows`);
       expect(flowsDenied.status).to.equal(401);
-      const token = await fetch(`${flows.url}/red/auth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'operator', password: 's3cret' }),
-      });
-      expect(token.status).to.equal(200);
-      const { access_token: accessToken } = (await token.json()) as { access_token: string };
+      const accessToken = await editorToken(flows.url, { user: 'operator', password: 's3cret' });
       expect((await fetch(`${flows.url}/red/flows`, { headers: { authorization: `Bearer ${accessToken}` } })).status).to.equal(200);
     });
 

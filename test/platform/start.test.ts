@@ -65,6 +65,26 @@ describe('parking start (process)', function () {
     expect((await fetch(`${base}/red/`)).status).to.equal(200);
   });
 
+  it('the editor, its admin API and the reports need the login it generated and printed once', async function () {
+    const base = `http://127.0.0.1:${ports.PARKING_HTTP_PORT}`;
+    const printed = /editor\s+\S+\s+\(login: admin \/ (\S+)\s+\(generated; shown this once/.exec(out());
+    expect(printed, out()).to.not.equal(null);
+    const password = printed![1];
+    for (const path of ['/red/flows', '/red/nodes', '/red/settings/user', '/api/reports/open']) expect((await fetch(`${base}${path}`)).status, path).to.be.oneOf([401, 403]);
+    const token = await fetch(`${base}/red/auth/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password }),
+    });
+    expect(token.status).to.equal(200);
+    const { access_token: accessToken } = (await token.json()) as { access_token: string };
+    expect((await fetch(`${base}/red/flows`, { headers: { authorization: `Bearer ${accessToken}` } })).status).to.equal(200);
+    const basic = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
+    expect((await fetch(`${base}/api/reports/open`, { headers: { authorization: basic } })).status).to.equal(200);
+    // Visitors' pages stay public.
+    for (const path of ['/dashboard/availability', '/signage/mall-1', '/healthz']) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
+  });
+
   it('ingests a slot published on the standby and republishes availability', async function () {
     const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${ports.PARKING_STANDBY_PORT}`);
     const seen = new Promise<any>((resolve) => {

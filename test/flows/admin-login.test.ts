@@ -1,0 +1,49 @@
+// The editor's login when none is configured: generated once, only its hash
+// kept, the password handed back once to be printed.
+import { expect } from 'chai';
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import bcrypt from 'bcryptjs';
+import { ADMIN_LOGIN_FILE, AdminLoginError, describeAdminLogin, resolveAdminLogin } from '../../flows/index.ts';
+
+describe('flows: the editor login by default', () => {
+  const dir = () => mkdtempSync(join(tmpdir(), 'parking-admin-'));
+
+  it('generates a password on the first start, keeps only its bcrypt hash (mode 0600), and hands the password back once', () => {
+    const dataDir = dir();
+    const first = resolveAdminLogin(dataDir);
+    expect(first).to.include({ source: 'generated', user: 'admin', file: join(dataDir, ADMIN_LOGIN_FILE) });
+    expect(first.password).to.match(/^[A-Za-z0-9_-]{24}$/);
+    expect(bcrypt.compareSync(first.password!, first.passwordHash)).to.equal(true);
+    const kept = readFileSync(first.file!, 'utf8');
+    expect(kept).to.not.include(first.password!);
+    expect(JSON.parse(kept)).to.deep.equal({ user: 'admin', passwordHash: first.passwordHash });
+    expect(statSync(first.file!).mode & 0o777).to.equal(0o600);
+    expect(describeAdminLogin(first)).to.include(`admin / ${first.password}`);
+
+    const again = resolveAdminLogin(dataDir);
+    expect(again).to.deep.equal({ user: 'admin', passwordHash: first.passwordHash, source: 'file', file: first.file });
+    expect(describeAdminLogin(again)).to.not.include(first.password!);
+  });
+
+  it('two data directories get two different passwords', () => {
+    expect(resolveAdminLogin(dir()).password).to.not.equal(resolveAdminLogin(dir()).password);
+  });
+
+  it('a configured login wins and nothing is written', () => {
+    const dataDir = dir();
+    const login = resolveAdminLogin(dataDir, { user: 'operator', passwordHash: '$2b$04$abcdefghijklmnopqrstuu' + 'a'.repeat(31) });
+    expect(login).to.include({ source: 'settings', user: 'operator' });
+    expect(() => statSync(join(dataDir, ADMIN_LOGIN_FILE))).to.throw();
+  });
+
+  it('a damaged file is an error naming the file and the way out, not an open editor', () => {
+    const dataDir = dir();
+    const file = join(dataDir, ADMIN_LOGIN_FILE);
+    writeFileSync(file, '{"user":"admin","passwordHash":"plain"}');
+    expect(() => resolveAdminLogin(dataDir)).to.throw(AdminLoginError, `${file}: "passwordHash" must be a bcrypt hash; delete the file`);
+    writeFileSync(file, 'not json');
+    expect(() => resolveAdminLogin(dataDir)).to.throw(AdminLoginError, /not JSON/);
+  });
+});
