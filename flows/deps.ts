@@ -7,6 +7,10 @@ export interface Request extends IncomingMessage {
   query: Record<string, unknown>;
   params: Record<string, string>;
   path: string;
+  /** The remote address (no proxy is trusted). */
+  ip?: string;
+  /** Set by a body parser. */
+  body?: unknown;
 }
 
 export interface Response extends ServerResponse {
@@ -38,6 +42,8 @@ export interface Router {
 export interface Express {
   (): App;
   Router(): Router;
+  json(): Handler;
+  urlencoded(options: { extended: boolean }): Handler;
 }
 
 export interface NodeRed {

@@ -15,6 +15,7 @@ import {
 } from '../billing/index.ts';
 import type { Logger } from '../log/index.ts';
 import { express, type Handler, type Request, type Response, type Router } from './deps.ts';
+import { loginFailed, loginWaitMs, refuseThrottled, type AuthThrottle } from './login-throttle.ts';
 
 export interface AdminCredentials {
   user: string;
@@ -27,12 +28,14 @@ export interface ReportsApiOptions {
   tariffFor: TariffLookup;
   /** When set, requests need HTTP basic authentication with these credentials. */
   auth?: AdminCredentials;
+  /** Failed logins throttled (shared with the editor's login). */
+  throttle?: AuthThrottle;
   logger: Logger;
   now?: () => number;
 }
 
 /** HTTP basic authentication against one user and a bcrypt hash (checked once per distinct header). */
-export function basicAuth(credentials: AdminCredentials, realm = 'parking reports'): Handler {
+export function basicAuth(credentials: AdminCredentials, realm = 'parking reports', throttle?: AuthThrottle): Handler {
   const accepted = new Set<string>();
   return (req, res, next) => {
     const header = req.headers.authorization ?? '';
@@ -48,10 +51,18 @@ export function basicAuth(credentials: AdminCredentials, realm = 'parking report
     const colon = decoded.indexOf(':');
     const user = decoded.slice(0, colon);
     const password = decoded.slice(colon + 1);
-    if (colon < 0 || user !== credentials.user) return refuse();
+    const wait = throttle ? loginWaitMs(throttle, user, req) : 0;
+    if (wait > 0) return refuseThrottled(res, wait);
+    if (colon < 0 || user !== credentials.user) {
+      if (throttle) loginFailed(throttle, user, req);
+      return refuse();
+    }
     bcrypt.compare(password, credentials.passwordHash).then(
       (ok) => {
-        if (!ok) return refuse();
+        if (!ok) {
+          if (throttle) loginFailed(throttle, user, req);
+          return refuse();
+        }
         if (accepted.size < 100) accepted.add(key);
         next();
       },
@@ -63,7 +74,7 @@ export function basicAuth(credentials: AdminCredentials, realm = 'parking report
 export function reportsRouter(o: ReportsApiOptions): Router {
   const router = express.Router();
   const now = o.now ?? Date.now;
-  if (o.auth) router.use(basicAuth(o.auth));
+  if (o.auth) router.use(basicAuth(o.auth, undefined, o.throttle));
 
   router.get('/', (_req: Request, res: Response) => {
     res.json({

@@ -13,6 +13,7 @@ import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
 import { resolveAdminLogin, type AdminLogin } from './admin-login.ts';
 import { applyEnv, defaultClientId, flowsEnv } from './env.ts';
+import { AuthThrottle, throttleEditorLogins } from './login-throttle.ts';
 import { redLogging } from './logging.ts';
 import { deployedTariff } from './nodes/tariff.ts';
 import { reportsRouter, type AdminCredentials } from './reports-api.ts';
@@ -178,8 +179,10 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
         mqttReconnectMs: o.mqttReconnectMs ?? 1000,
       }),
     );
-    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, auth: adminAuth, logger }));
-    app.use(EDITOR_PATH, RED.httpAdmin);
+    // One throttle for every HTTP login: guessing the editor's password through the reports gains nothing.
+    const throttle = new AuthThrottle();
+    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, auth: adminAuth, throttle, logger }));
+    app.use(EDITOR_PATH, ...throttleEditorLogins(throttle), RED.httpAdmin);
     app.use('/', RED.httpNode);
 
     const started = flowsStarted(o.startTimeoutMs ?? 60_000);

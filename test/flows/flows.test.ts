@@ -368,6 +368,41 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       const right = Buffer.from('operator:s3cret').toString('base64');
       expect((await fetch(`${flows.url}/api/reports/open`, { headers: { authorization: `Basic ${right}` } })).status).to.equal(200);
     });
+
+    // Last in this block: the user stays throttled from this address for a while.
+    it('failed logins are throttled: after 5 wrong passwords even the right one waits, in the editor too (429, Retry-After)', async function () {
+      const wrong = { authorization: `Basic ${Buffer.from('operator:guess').toString('base64')}` };
+      // One wrong password already failed above; the bucket holds 5.
+      const answers: Response[] = [];
+      for (let i = 0; i < 5; i++) answers.push(await fetch(`${flows.url}/api/reports/open`, { headers: wrong }));
+      expect(answers.map((a) => a.status)).to.deep.equal([401, 401, 401, 401, 429]);
+      expect(Number(answers[4].headers.get('retry-after'))).to.be.within(1, 13);
+      // A login accepted before keeps working (nobody is locked out by another's guesses)...
+      expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'operator', password: 's3cret' }) })).status).to.equal(200);
+      const token = await fetch(`${flows.url}/red/auth/token`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'operator', password: 's3cret' }),
+      });
+      // ...but a new check of that user from this address waits, even with the right password.
+      expect(token.status, 'the editor login while throttled').to.equal(429);
+      // Another user name from the same address is not locked out by this one's failures.
+      expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'someone', password: 'x' }) })).status).to.equal(401);
+    });
+
+    it('a wrong editor password counts as a failed login', async function () {
+      const statuses: number[] = [];
+      for (let i = 0; i < 6; i++) {
+        const token = await fetch(`${flows.url}/red/auth/token`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'editor-guess', password: `nope${i}` }).toString(),
+        });
+        statuses.push(token.status);
+      }
+      expect(statuses.slice(0, 5).every((s) => s === 401 || s === 403), String(statuses)).to.equal(true);
+      expect(statuses[5]).to.equal(429);
+    });
   });
 
   describe('MQTT broker failover', function () {
