@@ -24,6 +24,16 @@ function underRoot(topicOrFilter: string, root: string, lot?: string): boolean {
   return next === lot;
 }
 
+/** What a reader (signage, a display handed to browsers) may read: nothing with a car plate, a fee or a slot. */
+const READER_KINDS = new Set(['availability', 'forecast', 'alarm']);
+
+/** `<root>/<lot|+>/<availability|forecast|alarm>[/<id|+|#>]`: a filter that can match nothing else. */
+function readerFilter(filter: string, root: string, lot?: string): boolean {
+  if (!underRoot(filter, root, lot)) return false;
+  const [lotLevel, kind, ...rest] = filter.slice(root.length + 1).split('/');
+  return lotLevel !== '#' && READER_KINDS.has(kind) && rest.length <= 1;
+}
+
 export function mayPublish(who: Principal, topic: string, topics: Topics): boolean {
   if (topic.startsWith('$')) return false;
   switch (who.role) {
@@ -61,6 +71,7 @@ export function maySubscribe(who: Principal, filter: string, topics: Topics): bo
     case 'bridge':
       return underRoot(filter, topics.root);
     case 'reader':
+      return readerFilter(filter, topics.root, who.lot);
     case 'service':
       return underRoot(filter, topics.root, who.lot);
     case 'gate':

@@ -153,7 +153,7 @@ describe('broker rules (pure)', () => {
       });
     }
 
-    it('subscriptions: heartbeat and stop notices for all, the root for readers, services and bridges, a lot for a lot-bound reader', () => {
+    it('subscriptions: heartbeat and stop notices for all, the root for services and bridges, availability, forecast and alarms for readers (of their lot when they have one)', () => {
       for (const who of [device, gate, reader, readerL2, service, bridge, admin, ANONYMOUS]) {
         expect(maySubscribe(who, '$SYS/+/heartbeat', topics), who.role).to.equal(true);
         expect(maySubscribe(who, '$SYS/primary-1/heartbeat', topics), who.role).to.equal(true);
@@ -162,10 +162,15 @@ describe('broker rules (pure)', () => {
       expect(maySubscribe(device, 'parking/#', topics)).to.equal(false);
       expect(maySubscribe(gate, 'parking/L1/gate/north/display', topics)).to.equal(true);
       expect(maySubscribe(gate, 'parking/L1/gate/+/display', topics)).to.equal(false);
-      expect(maySubscribe(reader, 'parking/#', topics)).to.equal(true);
-      expect(maySubscribe(reader, '#', topics)).to.equal(false);
-      expect(maySubscribe(reader, '$SYS/#', topics)).to.equal(false);
-      expect(maySubscribe(readerL2, 'parking/L2/#', topics)).to.equal(true);
+      for (const filter of ['parking/+/availability', 'parking/L1/availability/+', 'parking/+/availability/#', 'parking/L1/forecast', 'parking/+/forecast/B1', 'parking/L1/alarm/+', 'parking/+/alarm/#']) {
+        expect(maySubscribe(reader, filter, topics), filter).to.equal(true);
+      }
+      // Slot states, gate events and displays (car plates, fees) and device status stay with the services.
+      for (const filter of ['parking/#', 'parking/+/#', 'parking/L1/#', 'parking/+/+/+', 'parking/+/slot/+/+', 'parking/L1/gate/north/display', 'parking/+/gate/+/event', 'parking/+/device/+/status', 'parking/+/availability/B1/x', '#', '$SYS/#']) {
+        expect(maySubscribe(reader, filter, topics), filter).to.equal(false);
+      }
+      expect(maySubscribe(readerL2, 'parking/L2/availability/+', topics)).to.equal(true);
+      expect(maySubscribe(readerL2, 'parking/L2/#', topics)).to.equal(false);
       expect(maySubscribe(readerL2, 'parking/+/availability', topics)).to.equal(false);
       expect(maySubscribe(service, 'parking/+/gate/+/event', topics)).to.equal(true);
       expect(maySubscribe(bridge, 'parking/#', topics)).to.equal(true);

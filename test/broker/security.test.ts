@@ -144,7 +144,7 @@ describe('broker security: accounts, roles, payload checks (process with an auth
       for (const payload of bad) expect(watch.count(topic, payload), payload.slice(0, 30)).to.equal(0);
       expect(watch.count(topic, 'true')).to.equal(1);
       // The retained state is the valid one.
-      const late = await recorder(broker.url, topic, { username: 'sign', password: password('sign') });
+      const late = await recorder(broker.url, topic, { username: 'ingest', password: password('ingest') });
       expect((await late.on(topic)).payload).to.equal('true');
     });
   });
@@ -170,11 +170,11 @@ describe('broker security: accounts, roles, payload checks (process with an auth
   });
 
   describe('reader', () => {
-    it('subscribes under the root (its lot only when it has one) and publishes nothing', async () => {
+    it('subscribes to availability, forecasts and alarms (of its lot only when it has one), never to plates or slots, and publishes nothing', async () => {
       const sign = await as('sign');
-      expect(await grants(sign, ['parking/#', 'parking/+/availability', '#', 'other/#'])).to.deep.equal([1, 1, 128, 128]);
+      expect(await grants(sign, ['parking/+/availability', 'parking/+/availability/+', 'parking/+/forecast/#', 'parking/+/alarm/+', 'parking/#', 'parking/+/gate/+/display', 'parking/+/slot/+/+', '#', 'other/#'])).to.deep.equal([1, 1, 1, 1, 128, 128, 128, 128, 128]);
       const signL2 = await as('sign-l2');
-      expect(await grants(signL2, ['parking/L2/#', 'parking/L1/#', 'parking/#', 'parking/+/availability'])).to.deep.equal([1, 128, 128, 128]);
+      expect(await grants(signL2, ['parking/L2/availability/#', 'parking/L1/availability', 'parking/L2/#', 'parking/+/availability'])).to.deep.equal([1, 128, 128, 128]);
       await sign.publishAsync(`parking/${lot1}/availability`, '{}', { qos: 1 });
       const pi = await as('pi-1');
       await settle(pi, `parking/${lot1}/device/pi-1/status`, 'offline');
@@ -205,7 +205,7 @@ describe('broker security: accounts, roles, payload checks (process with an auth
       await ops.publishAsync(topic, slot('free', 1), { qos: 1, retain: true });
       await ops.publishAsync(topic, '', { qos: 1, retain: true });
       await settle(ops, `parking/${lot1}/availability/Z`, '3', true);
-      const late = await recorder(broker.url, 'parking/#', { username: 'sign', password: password('sign') });
+      const late = await recorder(broker.url, 'parking/#', { username: 'ingest', password: password('ingest') });
       await late.on(`parking/${lot1}/availability/Z`);
       expect(late.count(topic)).to.equal(0);
     });
