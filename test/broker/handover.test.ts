@@ -35,18 +35,18 @@ describe('broker: handover on a graceful stop', function () {
   }
 
   it('waits past the stall time while clients keep leaving, and ends when the last one left', async () => {
-    const all = await listeners(6);
+    const all = await listeners(8);
     let left = 0;
-    // One leaves every 150 ms after the notice: 900 ms in all, far past the 400 ms stall time.
+    // One leaves every 200 ms after the notice: 1.6 s in all, far past the 700 ms stall time.
     all[0].once('message', () => {
       const timer = setInterval(() => {
         void all[left++].endAsync();
         if (left === all.length) clearInterval(timer);
-      }, 150);
+      }, 200);
     });
-    const result = await handOver(broker.aedes, broker.id, { stallMs: 400, maxMs: 10_000 });
-    expect(result).to.include({ notified: 6, stayed: 0 });
-    expect(result.ms).to.be.at.least(800).and.below(5000);
+    const result = await handOver(broker.aedes, broker.id, { stallMs: 700, maxMs: 10_000 });
+    expect(result).to.include({ notified: 8, stayed: 0 });
+    expect(result.ms).to.be.at.least(1400).and.below(8000);
   });
 
   it('stops waiting once nobody left for the stall time', async () => {
@@ -66,7 +66,7 @@ describe('broker: handover on a graceful stop', function () {
         if (left === all.length) clearInterval(timer);
       }, 100);
     });
-    const result = await handOver(broker.aedes, broker.id, { stallMs: 500, maxMs: 700 });
+    const result = await handOver(broker.aedes, broker.id, { stallMs: 5000, maxMs: 700 });
     expect(result.stayed).to.be.above(0);
     expect(result.ms).to.be.at.least(700).and.below(2000);
   });

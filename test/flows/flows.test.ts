@@ -373,10 +373,13 @@ describe('flows: the charging flow in embedded Node-RED', function () {
     it('failed logins are throttled: after 5 wrong passwords even the right one waits, in the editor too (429, Retry-After)', async function () {
       const wrong = { authorization: `Basic ${Buffer.from('operator:guess').toString('base64')}` };
       // One wrong password already failed above; the bucket holds 5.
+      // Wrong passwords until the throttle answers: the bucket holds 5 (one was spent above, and one may have come back since).
       const answers: Response[] = [];
-      for (let i = 0; i < 5; i++) answers.push(await fetch(`${flows.url}/api/reports/open`, { headers: wrong }));
-      expect(answers.map((a) => a.status)).to.deep.equal([401, 401, 401, 401, 429]);
-      expect(Number(answers[4].headers.get('retry-after'))).to.be.within(1, 13);
+      while (answers.length < 7 && answers.at(-1)?.status !== 429) answers.push(await fetch(`${flows.url}/api/reports/open`, { headers: wrong }));
+      const statuses = answers.map((a) => a.status);
+      expect(statuses.at(-1), String(statuses)).to.equal(429);
+      expect(statuses.slice(0, -1).every((s) => s === 401) && statuses.length >= 5 && statuses.length <= 6, String(statuses)).to.equal(true);
+      expect(Number(answers.at(-1)!.headers.get('retry-after'))).to.be.within(1, 13);
       // A login accepted before keeps working (nobody is locked out by another's guesses)...
       expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'operator', password: 's3cret' }) })).status).to.equal(200);
       const token = await fetch(`${flows.url}/red/auth/token`, {

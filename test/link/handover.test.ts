@@ -54,7 +54,8 @@ describe('link: planned switchover (the broker announces its stop)', function ()
 
   it('moves before the primary stops serving: every publish acknowledged by the broker it was sent to, what the primary acknowledged after its notice sent again, none delivered twice, none lost', async () => {
     const seen = await watchStandby();
-    const l = link();
+    // The move waits 300 ms after the notice (the spread, drawn at its top), so the primary surely acknowledges publishes after its notice.
+    const l = link({ handoverSpreadMs: 300, random: () => 1 });
     l.start();
     await l.waitConnected();
     const ackedBy = new Map<number, string | undefined>();
