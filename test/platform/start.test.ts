@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import mqtt from 'mqtt';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPart, type Part } from '../../proc/index.ts';
 import { freePort } from '../../testbed/services/index.ts';
@@ -83,6 +83,19 @@ describe('parking start (process)', function () {
     expect((await fetch(`${base}/api/reports/open`, { headers: { authorization: basic } })).status).to.equal(200);
     // Visitors' pages stay public.
     for (const path of ['/dashboard/availability', '/signage/mall-1', '/healthz']) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
+  });
+
+  it('from a non-loopback address too: the operator paths refuse without the login, the visitor pages answer', async function () {
+    const address = Object.values(networkInterfaces())
+      .flat()
+      .find((i) => i && !i.internal && i.family === 'IPv4')?.address;
+    if (!address) {
+      console.log('      (skipped: this machine has no non-loopback IPv4 address)');
+      this.skip();
+    }
+    const base = `http://${address}:${ports.PARKING_HTTP_PORT}`;
+    for (const path of ['/red/flows', '/red/nodes', '/api/reports/open']) expect((await fetch(`${base}${path}`)).status, `${base}${path}`).to.be.oneOf([401, 403]);
+    for (const path of ['/dashboard/availability', '/signage/mall-1']) expect((await fetch(`${base}${path}`)).status, `${base}${path}`).to.equal(200);
   });
 
   it('ingests a slot published on the standby and republishes availability', async function () {
