@@ -7,8 +7,6 @@ export interface Request extends IncomingMessage {
   query: Record<string, unknown>;
   params: Record<string, string>;
   path: string;
-  /** The remote address (no proxy is trusted). */
-  ip?: string;
   /** Set by a body parser. */
   body?: unknown;
 }

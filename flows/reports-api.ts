@@ -53,16 +53,15 @@ export function basicAuth(credentials: AdminCredentials, realm = 'parking report
     const password = decoded.slice(colon + 1);
     const wait = throttle ? loginWaitMs(throttle, user, req) : 0;
     if (wait > 0) return refuseThrottled(res, wait);
-    if (colon < 0 || user !== credentials.user) {
+    /** A wrong user name or password: counted against the throttle, then refused. */
+    const failed = () => {
       if (throttle) loginFailed(throttle, user, req);
-      return refuse();
-    }
+      refuse();
+    };
+    if (colon < 0 || user !== credentials.user) return failed();
     bcrypt.compare(password, credentials.passwordHash).then(
       (ok) => {
-        if (!ok) {
-          if (throttle) loginFailed(throttle, user, req);
-          return refuse();
-        }
+        if (!ok) return failed();
         if (accepted.size < 100) accepted.add(key);
         next();
       },
