@@ -20,9 +20,9 @@ describe('broker: handover on a graceful stop', function () {
     await broker.close();
   });
 
-  /** `n` clients listening for the notice; each leaves when `leave(i)` says so. */
-  async function listeners(n: number): Promise<MqttClient[]> {
-    const out = await Promise.all(
+  /** `n` clients listening for the notice. */
+  function listeners(n: number): Promise<MqttClient[]> {
+    return Promise.all(
       Array.from({ length: n }, async (_, i) => {
         const c = connect(broker.url, { clientId: `listener-${i}`, reconnectPeriod: 0 });
         clients.push(c);
@@ -31,19 +31,22 @@ describe('broker: handover on a graceful stop', function () {
         return c;
       }),
     );
-    return out;
   }
 
-  it('waits past the stall time while clients keep leaving, and ends when the last one left', async () => {
-    const all = await listeners(8);
+  /** Once the notice arrives, the clients leave one by one, one every `everyMs`. */
+  function leaveOneEvery(all: MqttClient[], everyMs: number): void {
     let left = 0;
-    // One leaves every 200 ms after the notice: 1.6 s in all, far past the 700 ms stall time.
     all[0].once('message', () => {
       const timer = setInterval(() => {
         void all[left++].endAsync();
         if (left === all.length) clearInterval(timer);
-      }, 200);
+      }, everyMs);
     });
+  }
+
+  it('waits past the stall time while clients keep leaving, and ends when the last one left', async () => {
+    // One leaves every 200 ms after the notice: 1.6 s in all, far past the 700 ms stall time.
+    leaveOneEvery(await listeners(8), 200);
     const result = await handOver(broker.aedes, broker.id, { stallMs: 700, maxMs: 10_000 });
     expect(result).to.include({ notified: 8, stayed: 0 });
     expect(result.ms).to.be.at.least(1400).and.below(8000);
@@ -58,14 +61,7 @@ describe('broker: handover on a graceful stop', function () {
   });
 
   it('stops waiting at the cap even while clients keep leaving', async () => {
-    const all = await listeners(20);
-    let left = 0;
-    all[0].once('message', () => {
-      const timer = setInterval(() => {
-        void all[left++].endAsync();
-        if (left === all.length) clearInterval(timer);
-      }, 100);
-    });
+    leaveOneEvery(await listeners(20), 100);
     const result = await handOver(broker.aedes, broker.id, { stallMs: 5000, maxMs: 700 });
     expect(result.stayed).to.be.above(0);
     expect(result.ms).to.be.at.least(700).and.below(2000);

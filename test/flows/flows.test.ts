@@ -10,6 +10,7 @@ import type { Db } from 'mongodb';
 import { startFlows, type FlowsOptions, type RunningFlows } from '../../flows/index.ts';
 import { createLogger, type LogLevel } from '../../log/index.ts';
 import { startBroker, type RunningBroker } from '../helpers/brokers.ts';
+import { basicAuthHeader, editorToken, requestEditorToken, type Login } from '../helpers/login.ts';
 import { requireStandIn, startTestMongo, waitFor, type TestMongo } from '../helpers/mongo.ts';
 
 const MIN = 60_000;
@@ -98,21 +99,10 @@ class Gates {
 const TESTER = { user: 'tester', password: 'tester-pw' };
 const TESTER_AUTH = { user: TESTER.user, passwordHash: bcrypt.hashSync(TESTER.password, 4) };
 /** The reports API's credentials header. */
-const basic = (who: { user: string; password: string } = TESTER) => ({ authorization: `Basic ${Buffer.from(`${who.user}:${who.password}`).toString('base64')}` });
+const basic = (who: Login = TESTER) => basicAuthHeader(who);
 
 async function start(options: Partial<FlowsOptions> & Pick<FlowsOptions, 'mongodbUri' | 'mongodbDb' | 'mqttUrls'>, dataDir: string): Promise<RunningFlows> {
   return startFlows({ httpPort: 0, httpHost: '127.0.0.1', topicRoot: 'parking', dataDir, logger, mqttReconnectMs: 200, adminAuth: TESTER_AUTH, ...options });
-}
-
-/** A token for the editor's admin API (Node-RED's adminAuth). */
-async function editorToken(url: string, who: { user: string; password: string } = TESTER): Promise<string> {
-  const token = await fetch(`${url}/red/auth/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: who.user, password: who.password }),
-  });
-  expect(token.status, 'editor login').to.equal(200);
-  return ((await token.json()) as { access_token: string }).access_token;
 }
 
 describe('flows: the charging flow in embedded Node-RED', function () {
@@ -158,7 +148,7 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       const login = (await (await fetch(`${flows.url}/red/auth/login`)).json()) as Record<string, unknown>;
       expect(login.type, 'the editor asks for a login').to.equal('credentials');
       expect((await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json' } })).status, 'the admin API without a login').to.equal(401);
-      const token = await editorToken(flows.url);
+      const token = await editorToken(flows.url, TESTER);
       const nodes = await (await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${token}` } })).json();
       const types = (nodes as Array<{ types: string[] }>).flatMap((set) => set.types);
       expect(types).to.include.members(['parking-charging', 'parking-tariff', 'parking-mongodb', 'parking-report', 'parking-mqtt-failover', 'parking-mqtt-out']);
@@ -363,16 +353,13 @@ describe('flows: the charging flow in embedded Node-RED', function () {
 
     it('the reports need the same credentials', async function () {
       expect((await fetch(`${flows.url}/api/reports/open`)).status).to.equal(401);
-      const wrong = Buffer.from('operator:nope').toString('base64');
-      expect((await fetch(`${flows.url}/api/reports/open`, { headers: { authorization: `Basic ${wrong}` } })).status).to.equal(401);
-      const right = Buffer.from('operator:s3cret').toString('base64');
-      expect((await fetch(`${flows.url}/api/reports/open`, { headers: { authorization: `Basic ${right}` } })).status).to.equal(200);
+      expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'operator', password: 'nope' }) })).status).to.equal(401);
+      expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'operator', password: 's3cret' }) })).status).to.equal(200);
     });
 
     // Last in this block: the user stays throttled from this address for a while.
     it('failed logins are throttled: after 5 wrong passwords even the right one waits, in the editor too (429, Retry-After)', async function () {
-      const wrong = { authorization: `Basic ${Buffer.from('operator:guess').toString('base64')}` };
-      // One wrong password already failed above; the bucket holds 5.
+      const wrong = basic({ user: 'operator', password: 'guess' });
       // Wrong passwords until the throttle answers: the bucket holds 5 (one was spent above, and one may have come back since).
       const answers: Response[] = [];
       while (answers.length < 7 && answers.at(-1)?.status !== 429) answers.push(await fetch(`${flows.url}/api/reports/open`, { headers: wrong }));
@@ -382,11 +369,7 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       expect(Number(answers.at(-1)!.headers.get('retry-after'))).to.be.within(1, 13);
       // A login accepted before keeps working (nobody is locked out by another's guesses)...
       expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'operator', password: 's3cret' }) })).status).to.equal(200);
-      const token = await fetch(`${flows.url}/red/auth/token`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'operator', password: 's3cret' }),
-      });
+      const token = await requestEditorToken(flows.url, { user: 'operator', password: 's3cret' });
       // ...but a new check of that user from this address waits, even with the right password.
       expect(token.status, 'the editor login while throttled').to.equal(429);
       // Another user name from the same address is not locked out by this one's failures.
@@ -396,11 +379,7 @@ describe('flows: the charging flow in embedded Node-RED', function () {
     it('a wrong editor password counts as a failed login', async function () {
       const statuses: number[] = [];
       for (let i = 0; i < 6; i++) {
-        const token = await fetch(`${flows.url}/red/auth/token`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'editor-guess', password: `nope${i}` }).toString(),
-        });
+        const token = await requestEditorToken(flows.url, { user: 'editor-guess', password: `nope${i}` }, true);
         statuses.push(token.status);
       }
       expect(statuses.slice(0, 5).every((s) => s === 401 || s === 403), String(statuses)).to.equal(true);

@@ -5,6 +5,7 @@ import { mkdtempSync } from 'node:fs';
 import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startPart, type Part } from '../../proc/index.ts';
+import { basicAuthHeader, editorToken } from '../helpers/login.ts';
 import { freePort } from '../../testbed/services/index.ts';
 
 describe('parking start (process)', function () {
@@ -71,16 +72,9 @@ describe('parking start (process)', function () {
     expect(printed, out()).to.not.equal(null);
     const password = printed![1];
     for (const path of ['/red/flows', '/red/nodes', '/red/settings/user', '/api/reports/open']) expect((await fetch(`${base}${path}`)).status, path).to.be.oneOf([401, 403]);
-    const token = await fetch(`${base}/red/auth/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: 'node-red-editor', grant_type: 'password', scope: '*', username: 'admin', password }),
-    });
-    expect(token.status).to.equal(200);
-    const { access_token: accessToken } = (await token.json()) as { access_token: string };
+    const accessToken = await editorToken(base, { user: 'admin', password });
     expect((await fetch(`${base}/red/flows`, { headers: { authorization: `Bearer ${accessToken}` } })).status).to.equal(200);
-    const basic = `Basic ${Buffer.from(`admin:${password}`).toString('base64')}`;
-    expect((await fetch(`${base}/api/reports/open`, { headers: { authorization: basic } })).status).to.equal(200);
+    expect((await fetch(`${base}/api/reports/open`, { headers: basicAuthHeader({ user: 'admin', password }) })).status).to.equal(200);
     // Visitors' pages stay public.
     for (const path of ['/dashboard/availability', '/signage/mall-1', '/healthz']) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
   });
