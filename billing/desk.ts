@@ -18,6 +18,7 @@ import type { Collection } from 'mongodb';
 import type { GateDisplay } from '../contract/index.ts';
 import { bounded, settlesWithin, unlimited } from '../mongo/bound.ts';
 import { KeyedQueue } from './keyed-queue.ts';
+import { maskPlate } from './plates.ts';
 import type { EventJournal } from './journal.ts';
 import { closingFields, gateDisplay, openedSession, unmatchedSession, type LotGateEvent, type Outcome, type SessionDoc, type SessionStatus } from './session.ts';
 import type { ApplyResult, GateEventDoc } from './store.ts';
@@ -30,6 +31,8 @@ export interface DeskOptions {
   read(): { sessions: Collection<SessionDoc>; gateEvents: Collection<GateEventDoc> } | undefined;
   journal?: EventJournal;
   logger?: { warn(obj: object, msg: string): void; info(obj: object, msg: string): void };
+  /** The plate's keyed hash, for what was stored before plates were keyed (an older journal or session). */
+  carKeyOf?: (carId: string) => string;
   /** Longest wait for one car's state from MongoDB before leaving the event to MongoDB, ms. Default 300. */
   lookupTimeoutMs?: number;
   now?: () => Date;
@@ -99,12 +102,18 @@ export class ChargingDesk {
         c.gateEvents.find({ receivedAt: { $gte: since } }, { readPreference: 'primaryPreferred', projection: { eventId: 1 }, signal }).toArray(),
       ]),
     );
-    for (const s of open) if (!this.version.has(key(s))) this.view.set(key(s), s);
+    for (const s of open) {
+      const keyed = s.carKey ? s : { ...s, carKey: this.o.carKeyOf?.(s.carId) };
+      if (keyed.carKey && !this.version.has(key(keyed))) this.view.set(key(keyed), keyed);
+    }
     for (const e of recent) if (!this.answers.has(e.eventId)) this.appliedBefore.add(e.eventId);
     this.seeded = true;
     const left = this.o.journal?.pending() ?? [];
     if (left.length) this.o.logger?.info({ events: left.length }, 'charging: applying the gate events an earlier run did not store');
-    for (const ev of left) void this.handle(ev, tariff).catch(() => undefined);
+    for (const ev of left) {
+      const keyed = ev.carKey || !this.o.carKeyOf ? ev : { ...ev, carKey: this.o.carKeyOf(ev.carId) };
+      void this.handle(keyed, tariff).catch(() => undefined);
+    }
     return true;
   }
 
@@ -124,7 +133,7 @@ export class ChargingDesk {
   }
 
   private async answer(ev: LotGateEvent, tariff: Tariff): Promise<GateAnswer> {
-    const k = `${ev.lot}/${ev.carId}`;
+    const k = `${ev.lot}/${ev.carKey}`;
     this.o.journal?.record(ev);
     // One decision at a time per car, in arrival order (a read of its state may come first).
     const taken = await this.deciding.run(k, async () => {
@@ -165,7 +174,7 @@ export class ChargingDesk {
     if (!c) return false;
     try {
       const open = await bounded('read of a car\'s open session', this.o.lookupTimeoutMs ?? 300, (signal) =>
-        c.sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open' }, { readPreference: 'primaryPreferred', signal }).sort({ entryAt: -1 }).limit(1).next(),
+        c.sessions.find({ carKey: ev.carKey, lot: ev.lot, status: 'open' }, { readPreference: 'primaryPreferred', signal }).sort({ entryAt: -1 }).limit(1).next(),
       );
       if (!this.view.has(k)) this.view.set(k, open);
       return true;
@@ -207,7 +216,7 @@ export class ChargingDesk {
       if (local && !result.duplicate && (result.outcome !== local.outcome || result.session._id !== local.session._id || result.session.fee !== local.session.fee)) {
         this.stats.mismatches += 1;
         this.o.logger?.warn(
-          { eventId: ev.eventId, carId: ev.carId, lot: ev.lot, shown: local.display.text, stored: result.display.text },
+          { eventId: ev.eventId, carId: maskPlate(ev.carId), lot: ev.lot, shown: { outcome: local.outcome, fee: local.session.fee }, stored: { outcome: result.outcome, fee: result.session.fee } },
           'charging: MongoDB recorded this event differently from what the gate showed (another process changed the car\'s sessions); MongoDB\'s record stands',
         );
       }
@@ -226,4 +235,5 @@ export class ChargingDesk {
   }
 }
 
-const key = (s: Pick<SessionDoc, 'lot' | 'carId'>) => `${s.lot}/${s.carId}`;
+/** A car at a lot, by the keyed hash of its plate. */
+const key = (s: Pick<SessionDoc, 'lot' | 'carKey'>) => `${s.lot}/${s.carKey}`;

@@ -19,7 +19,10 @@ export {
   type LotGateEvent,
   type Outcome,
 } from './session.ts';
-export { Billing, prepareBilling, isDuplicateKey, type BillingCollections, type BillingOptions, type GateEventDoc, type ApplyResult } from './store.ts';
+export { carKeyOf, maskPlate, isMasked, parsePlateKey, ERASED_PLATE, PLATE_KEY_BYTES, DEFAULT_RETENTION, type RetentionPolicy } from './plates.ts';
+export { plateKeyFromFile, resolvePlateKey, PLATE_KEY_FILE } from './key-file.ts';
+export { sweepRetention, plateRecords, erasePlate, type SweepResult } from './retention.ts';
+export { Billing, prepareBilling, isDuplicateKey, unmatchableKey, type BillingCollections, type BillingOptions, type GateEventDoc, type ApplyResult } from './store.ts';
 export { withRetry, isTransient, RetryAborted, DEFAULT_RETRY, type RetryOptions } from '../mongo/retry.ts';
 export { ChargingDesk, type DeskOptions, type GateAnswer } from './desk.ts';
 export { EventJournal } from './journal.ts';
@@ -53,6 +56,7 @@ export {
   type OpenRow,
   type SessionRow,
   type TariffLookup,
+  type RunReportOptions,
 } from './reports.ts';
 
 /** The shipped default tariff (billing/tariffs/default.json; docs/billing.md). */

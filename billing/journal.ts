@@ -4,7 +4,8 @@
 // car is lost. One file, `<dir>/gate-events.ndjson`, one JSON line per entry:
 // `{"e":<event>}` or `{"done":"<eventId>"}`. Appends are synchronous, so the
 // line is in the file (the operating system's cache) before the display goes
-// out; gate events come a few a second, not thousands.
+// out; gate events come a few a second, not thousands. Once MongoDB holds every
+// event the file is emptied: the plates in it stay on disk no longer than that.
 import { appendFileSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { LotGateEvent } from './session.ts';
@@ -59,8 +60,12 @@ export class EventJournal {
   /** Marks `eventId` as held by MongoDB. */
   done(eventId: string): void {
     if (!this.open.delete(eventId)) return;
-    this.append({ done: eventId });
-    if (this.lines > this.open.size + COMPACT_AFTER) this.compact();
+    // Nothing left: the file is emptied, so plates stay on disk only until MongoDB has them.
+    if (this.open.size === 0) this.compact();
+    else {
+      this.append({ done: eventId });
+      if (this.lines > this.open.size + COMPACT_AFTER) this.compact();
+    }
   }
 
   private append(line: object): void {

@@ -5,6 +5,7 @@ import type { Collection, Document, Filter } from 'mongodb';
 import { toCsv } from './csv.ts';
 import { MINUTE_MS } from './fee.ts';
 import type { ReportKind, ReportQuery } from './report-query.ts';
+import { maskPlate } from './plates.ts';
 import { feeSoFar, type SessionDoc } from './session.ts';
 import { offsetMinutes, type Tariff } from './tariff.ts';
 
@@ -102,7 +103,8 @@ export async function occupancyByCar(sessions: Collection<SessionDoc>, q: Report
     { $match: { ...byLot(q), exitAt: inRange(q), status: 'closed' } },
     {
       $group: {
-        _id: { carId: '$carId', lot: '$lot', currency: '$currency' },
+        _id: { car: '$carKey', lot: '$lot', currency: '$currency' },
+        carId: { $last: '$carId' },
         visits: { $sum: 1 },
         totalMinutes: { $sum: '$durationMinutes' },
         totalFee: { $sum: '$fee' },
@@ -110,12 +112,12 @@ export async function occupancyByCar(sessions: Collection<SessionDoc>, q: Report
         lastExitAt: { $max: '$exitAt' },
       },
     },
-    { $sort: { totalMinutes: -1, '_id.carId': 1, '_id.lot': 1 } },
+    { $sort: { totalMinutes: -1, carId: 1, '_id.lot': 1 } },
     { $limit: MAX_ROWS },
   ];
   const rows = await sessions.aggregate(pipeline, { signal, readPreference: READ }).toArray();
   return rows.map((r) => ({
-    carId: r._id.carId,
+    carId: r.carId,
     lot: r._id.lot,
     visits: r.visits,
     totalMinutes: r.totalMinutes,
@@ -195,12 +197,30 @@ const READ = 'primaryPreferred';
 /** Report queries wait at most this long for MongoDB (a secondary answers while there is no primary), ms. */
 export const REPORT_TIMEOUT_MS = 15_000;
 
-/** Runs the report `q.kind` within `timeoutMs` (default REPORT_TIMEOUT_MS). `tariffFor` prices open sessions (feeSoFar). */
-export async function runReport(sessions: Collection<SessionDoc>, q: ReportQuery, options: { now?: number; tariffFor?: TariffLookup; timeoutMs?: number } = {}): Promise<Report> {
-  return bounded(`${q.kind} report`, options.timeoutMs ?? REPORT_TIMEOUT_MS, (signal) => report(sessions, q, options, signal));
+export interface RunReportOptions {
+  now?: number;
+  /** Prices open sessions (feeSoFar). */
+  tariffFor?: TariffLookup;
+  timeoutMs?: number;
+  /** Plates in clear, for roles that need them; default masked (`B1****YZ`). */
+  clearPlates?: boolean;
 }
 
-async function report(sessions: Collection<SessionDoc>, q: ReportQuery, options: { now?: number; tariffFor?: TariffLookup }, signal: AbortSignal): Promise<Report> {
+/** Runs the report `q.kind` within `timeoutMs` (default REPORT_TIMEOUT_MS). */
+export async function runReport(sessions: Collection<SessionDoc>, q: ReportQuery, options: RunReportOptions = {}): Promise<Report> {
+  const r = await bounded(`${q.kind} report`, options.timeoutMs ?? REPORT_TIMEOUT_MS, (signal) => report(sessions, q, options, signal));
+  if (!options.clearPlates) {
+    for (const row of r.rows as Array<{ carId?: string; reason?: string | null }>) {
+      if (row.carId === undefined) continue;
+      const masked = maskPlate(row.carId);
+      if (row.reason) row.reason = row.reason.split(row.carId).join(masked);
+      row.carId = masked;
+    }
+  }
+  return r;
+}
+
+async function report(sessions: Collection<SessionDoc>, q: ReportQuery, options: RunReportOptions, signal: AbortSignal): Promise<Report> {
   const now = options.now ?? Date.now();
   const head = { kind: q.kind, from: q.from, to: q.to, ...(q.lot ? { lot: q.lot } : {}), utcOffset: q.utcOffset, columns: REPORT_COLUMNS[q.kind] };
   switch (q.kind) {

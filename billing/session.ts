@@ -19,7 +19,12 @@ export const SESSION_STATUSES: readonly SessionStatus[] = ['open', 'closed', 'un
 /** A document of the `sessions` collection. `_id` is the event id of the event that opened it. */
 export interface SessionDoc {
   _id: string;
+  /** The plate: in clear while `plateClear`, then masked (billing/plates.ts). */
   carId: string;
+  /** Keyed hash of the plate: what entries and exits are matched by (`erased:<id>` once erased). */
+  carKey?: string;
+  /** Set while `carId` holds the plate in clear; the retention sweep masks it and unsets this. */
+  plateClear?: true;
   lot: string;
   entryAt: Date | null;
   exitAt: Date | null;
@@ -44,6 +49,8 @@ export interface SessionDoc {
 
 /** A gate event with where it came from. */
 export interface LotGateEvent extends GateEvent {
+  /** Keyed hash of `carId` (billing/plates.ts carKeyOf): entries and exits are matched by it. */
+  carKey: string;
   lot: string;
   gate: string;
   /** When the platform received it, epoch ms. */
@@ -60,6 +67,8 @@ export function openedSession(ev: LotGateEvent, tariff: Tariff, now: Date): Sess
   return {
     _id: ev.eventId,
     carId: ev.carId,
+    carKey: ev.carKey,
+    plateClear: true,
     lot: ev.lot,
     entryAt: new Date(ev.ts),
     exitAt: null,
@@ -94,6 +103,8 @@ export function unmatchedSession(ev: LotGateEvent, tariff: Tariff, now: Date): S
   return {
     _id: ev.eventId,
     carId: ev.carId,
+    carKey: ev.carKey,
+    plateClear: true,
     lot: ev.lot,
     entryAt: null,
     exitAt: new Date(ev.ts),
@@ -106,7 +117,7 @@ export function unmatchedSession(ev: LotGateEvent, tariff: Tariff, now: Date): S
     exitEventId: ev.eventId,
     entryGate: null,
     exitGate: ev.gate,
-    reason: `exit through gate ${ev.gate} with no open entry for ${ev.carId} at ${ev.lot}: lost-ticket fee charged`,
+    reason: `exit through gate ${ev.gate} with no open entry for this car at ${ev.lot}: lost-ticket fee charged`,
     createdAt: now,
     updatedAt: now,
   };

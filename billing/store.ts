@@ -17,6 +17,8 @@ import {
   type SessionDoc,
   type SessionStatus,
 } from './session.ts';
+import { rewrite, type Plated } from './batch.ts';
+import { isMasked, maskPlate } from './plates.ts';
 import type { Tariff } from './tariff.ts';
 import type { Direction, GateDisplay } from '../contract/index.ts';
 
@@ -27,7 +29,11 @@ export interface GateEventDoc {
   lot: string;
   gate: string;
   direction: Direction;
+  /** The plate: in clear while `plateClear`, then masked (billing/plates.ts). */
   carId: string;
+  /** Keyed hash of the plate (`erased:<id>` once erased). */
+  carKey?: string;
+  plateClear?: true;
   /** The event's time, epoch ms (as in the payload). */
   ts: number;
   /** `ts` as a date. */
@@ -65,28 +71,55 @@ const MAX_RACES = 5;
 
 export const isDuplicateKey = (err: unknown): boolean => (err as MongoServerError)?.code === DUPLICATE_KEY;
 
-/** Creates the indexes billing relies on (idempotent); call at start. */
-export async function prepareBilling(db: Db, signal?: AbortSignal): Promise<BillingCollections> {
+/** The index of open sessions before plates were matched by their keyed hash; dropped at start. */
+/** Indexes by the clear plate, from before plates were keyed: dropped at start. */
+const OLD_OPEN_INDEX = 'one_open_per_car_lot';
+const INDEX_NOT_FOUND = 27;
+
+/**
+ * Creates the indexes billing relies on (idempotent); call at start. Records written before
+ * plates were matched by `carKey` get theirs first (`carKeyOf`, the plate key's hash), so an
+ * upgrade keeps every open session matchable.
+ */
+export async function prepareBilling(db: Db, carKeyOf: (carId: string) => string, signal?: AbortSignal): Promise<BillingCollections> {
   const sessions = db.collection<SessionDoc>('sessions');
   const gateEvents = db.collection<GateEventDoc>('gateEvents');
+  await addCarKeys(sessions as never, carKeyOf, signal);
+  await addCarKeys(gateEvents as never, carKeyOf, signal);
   await gateEvents.createIndexes([
     { key: { eventId: 1 }, name: 'eventId_unique', unique: true },
     { key: { lot: 1, at: 1 }, name: 'lot_at' },
-    { key: { carId: 1, at: 1 }, name: 'carId_at' },
+    { key: { carKey: 1, at: 1 }, name: 'carKey_at' },
     // The charging desk reads the ids of the events received lately at start (billing/desk.ts).
     { key: { receivedAt: 1 }, name: 'receivedAt' },
+    { key: { plateClear: 1, receivedAt: 1 }, name: 'plateClear_receivedAt', partialFilterExpression: { plateClear: true } },
   ], { signal } as never);
   await sessions.createIndexes([
     // At most one open session per car and lot: a second concurrent entry fails instead of hiding one.
-    { key: { carId: 1, lot: 1 }, name: 'one_open_per_car_lot', unique: true, partialFilterExpression: { status: 'open' } },
+    { key: { carKey: 1, lot: 1 }, name: 'one_open_per_carKey_lot', unique: true, partialFilterExpression: { status: 'open' } },
     // An exit closes at most one session.
     { key: { exitEventId: 1 }, name: 'exitEventId_unique', unique: true, partialFilterExpression: { exitEventId: { $type: 'string' } } },
-    { key: { carId: 1, lot: 1, entryAt: -1 }, name: 'car_lot_entryAt' },
+    { key: { carKey: 1, lot: 1, entryAt: -1 }, name: 'carKey_lot_entryAt' },
     { key: { lot: 1, exitAt: 1 }, name: 'lot_exitAt' },
     { key: { status: 1, lot: 1 }, name: 'status_lot' },
     { key: { entryEventId: 1 }, name: 'entryEventId' },
+    { key: { status: 1, updatedAt: 1 }, name: 'status_updatedAt' },
   ], { signal } as never);
+  for (const [collection, name] of [[sessions, OLD_OPEN_INDEX], [sessions, 'car_lot_entryAt'], [gateEvents, 'carId_at']] as const) {
+    await (collection as unknown as Collection).dropIndex(name, { signal } as never).catch((err: MongoServerError) => {
+      if (err?.code !== INDEX_NOT_FOUND && !/index not found/i.test(err?.message ?? '')) throw err;
+    });
+  }
   return { sessions, gateEvents };
+}
+
+/** A key no plate's hash equals (hashes are 32 base64url characters): for erased records. */
+export const unmatchableKey = (id: unknown): string => `erased:${String(id)}`;
+
+function addCarKeys(c: Collection<Plated>, carKeyOf: (carId: string) => string, signal?: AbortSignal): Promise<number> {
+  // A masked or erased plate cannot be keyed any more: it gets a key no plate hashes to.
+  const keyed = (d: Plated) => ({ $set: isMasked(d.carId) ? { carKey: unmatchableKey(d._id) } : { carKey: carKeyOf(d.carId), plateClear: true } });
+  return rewrite(c, { carKey: { $exists: false }, carId: { $type: 'string' } }, keyed, signal);
 }
 
 export interface BillingOptions {
@@ -148,6 +181,8 @@ export class Billing {
       gate: input.gate,
       direction: input.direction,
       carId: input.carId,
+      carKey: input.carKey,
+      plateClear: true,
       ts: input.ts,
       at: new Date(input.ts),
       receivedAt: new Date(input.receivedAt),
@@ -163,7 +198,7 @@ export class Billing {
       const stored = await gateEvents.findOne({ eventId: input.eventId }, o);
       if (!stored) throw err;
       // The first copy of an event id is the event; a repeat with other content changes nothing.
-      ev = { eventId: stored.eventId, lot: stored.lot, gate: stored.gate, direction: stored.direction, carId: stored.carId, ts: stored.ts, receivedAt: stored.receivedAt.getTime() };
+      ev = { eventId: stored.eventId, lot: stored.lot, gate: stored.gate, direction: stored.direction, carId: stored.carId, carKey: stored.carKey ?? input.carKey, ts: stored.ts, receivedAt: stored.receivedAt.getTime() };
       if (stored.appliedAt && stored.sessionId && stored.outcome) {
         const session = await sessions.findOne({ _id: stored.sessionId }, o);
         if (session) return this.result(session, stored.outcome, ev.direction, true, tariff, o);
@@ -185,10 +220,10 @@ export class Billing {
     if (done) return { session: done, outcome: 'opened' };
     for (let race = 0; race < MAX_RACES; race += 1) {
       // Not our own session: a concurrent copy of this event may have opened it a moment ago.
-      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open', _id: { $ne: ev.eventId } }, o).toArray();
+      const open = await sessions.find({ carKey: ev.carKey, lot: ev.lot, status: 'open', _id: { $ne: ev.eventId } }, o).toArray();
       for (const older of open) {
         await sessions.updateOne({ _id: older._id, status: 'open' }, { $set: supersededFields(older, ev, this.now()) }, o);
-        this.options.logger?.info({ sessionId: older._id, carId: ev.carId, lot: ev.lot, by: ev.eventId }, 'billing: car entered again while its session was open; older session superseded');
+        this.options.logger?.info({ sessionId: older._id, carId: maskPlate(ev.carId), lot: ev.lot, by: ev.eventId }, 'billing: car entered again while its session was open; older session superseded');
       }
       const session = openedSession(ev, tariff, this.now());
       try {
@@ -201,7 +236,7 @@ export class Billing {
         // Another entry of the same car opened a session meanwhile: supersede it too.
       }
     }
-    throw new Error(`entry ${ev.eventId}: another open session of ${ev.carId} at ${ev.lot} kept appearing`);
+    throw new Error(`entry ${ev.eventId}: another open session of ${maskPlate(ev.carId)} at ${ev.lot} kept appearing`);
   }
 
   private async applyExit(ev: LotGateEvent, tariff: Tariff, o: Op): Promise<Applied> {
@@ -209,7 +244,7 @@ export class Billing {
     for (let race = 0; race < MAX_RACES; race += 1) {
       const done = await sessions.findOne({ exitEventId: ev.eventId }, o);
       if (done) return { session: done, outcome: exitOutcome(done.status) };
-      const open = await sessions.find({ carId: ev.carId, lot: ev.lot, status: 'open' }, o).sort({ entryAt: -1 }).limit(1).next();
+      const open = await sessions.find({ carKey: ev.carKey, lot: ev.lot, status: 'open' }, o).sort({ entryAt: -1 }).limit(1).next();
       if (!open) {
         try {
           const session = unmatchedSession(ev, tariff, this.now());
@@ -232,7 +267,7 @@ export class Billing {
       }
       // Changed meanwhile (closed by a repeat of this event elsewhere, or by another exit): look again.
     }
-    throw new Error(`exit ${ev.eventId}: the open session of ${ev.carId} at ${ev.lot} kept changing`);
+    throw new Error(`exit ${ev.eventId}: the open session of ${maskPlate(ev.carId)} at ${ev.lot} kept changing`);
   }
 
   /**

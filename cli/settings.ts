@@ -106,3 +106,8 @@ export function requiredOption<T>(flags: string, description: string, parse: Par
   return validatedOption(flags, `${description} (required)`, parse).makeOptionMandatory();
 }
 
+
+/** The retention settings as billing's policy (days). */
+export function retentionOf(s: Pick<Settings, 'plateRetentionDays' | 'sessionRetentionDays' | 'gateEventRetentionDays'>): { plateDays: number; sessionDays: number; gateEventDays: number } {
+  return { plateDays: s.plateRetentionDays, sessionDays: s.sessionRetentionDays, gateEventDays: s.gateEventRetentionDays };
+}

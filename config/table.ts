@@ -25,6 +25,10 @@ const bcryptHash: p.Parser<string> = (raw) => (BCRYPT_HASH.test(raw) ? raw : inv
 
 const MQTT = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 
+/** A plate key: 32 random bytes as 64 hex digits (or base64). */
+const plateKey: p.Parser<string> = (raw) => (/^[0-9a-fA-F]{64}$/.test(raw.trim()) || /^[A-Za-z0-9+/_-]{43}=?$/.test(raw.trim()) ? raw.trim() : invalid('must be 32 random bytes as 64 hex digits or base64, e.g. from: openssl rand -hex 32'));
+const days = p.integer(0, 36_500);
+
 /** Primary and standby broker ports: the `mqttPort` default for each `role`. */
 export const DEFAULT_MQTT_PORTS = { primary: 1883, standby: 1884 } as const;
 
@@ -69,6 +73,10 @@ export const SETTINGS = {
   flowsFile: setting<string | undefined>({ flag: '--flows-file <file>', env: ['PARKING_FLOWS_FILE'], default: undefined, defaultText: 'the shipped flows/parking.json', parse: p.text, description: 'Node-RED flows file (deploying from the editor writes it)' }),
   redUser: setting<string | undefined>({ env: ['PARKING_RED_USER'], default: undefined, defaultText: 'unset: a login generated on the first start', parse: p.text, description: 'user name of the Node-RED editor login; needs redPasswordHash' }),
   redPasswordHash: setting<string | undefined>({ env: ['PARKING_RED_PASSWORD_HASH'], default: undefined, defaultText: 'unset', parse: bcryptHash, description: 'bcrypt hash of the editor password (npx node-red admin hash-pw); needs redUser' }),
+  plateKey: setting<string | undefined>({ env: ['PARKING_PLATE_KEY'], default: undefined, defaultText: 'unset: generated and kept in <dataDir>/plate-key', parse: plateKey, description: 'key of the keyed hash that matches a car\'s entry with its exit (docs/security.md); keep it with the database backups' }),
+  plateRetentionDays: setting({ flag: '--plate-retention-days <days>', env: ['PARKING_PLATE_RETENTION_DAYS'], default: 30, parse: days, description: 'days a plate is kept in clear after its session ended (for disputes); then only a masked plate (B1****YZ) is kept' }),
+  sessionRetentionDays: setting({ flag: '--session-retention-days <days>', env: ['PARKING_SESSION_RETENTION_DAYS'], default: 400, parse: days, description: 'days an ended session is kept (revenue reports); open sessions are never deleted' }),
+  gateEventRetentionDays: setting({ flag: '--gate-event-retention-days <days>', env: ['PARKING_GATE_EVENT_RETENTION_DAYS'], default: 90, parse: days, description: 'days a gate event is kept after it arrived' }),
   redCredentialSecret: setting<string | undefined>({ env: ['PARKING_RED_CREDENTIAL_SECRET'], default: undefined, defaultText: 'unset: generated and kept in <dataDir>/node-red', parse: p.text, description: 'key that encrypts the credentials of the Node-RED flows' }),
 } as const;
 

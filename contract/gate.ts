@@ -25,6 +25,9 @@ export interface GateDisplay {
 const EVENT_ID = /^[A-Za-z0-9_.:-]{1,64}$/;
 const CAR_ID = /^[A-Z0-9-]{1,16}$/;
 
+/** True for a car id as stored: 1-16 of `A-Z 0-9 -`. */
+export const isCarId = (carId: string): boolean => CAR_ID.test(carId);
+
 /** Car ids (number plates) are kept uppercase without spaces: `b 1234 xyz` is `B1234XYZ`. */
 export function normaliseCarId(raw: string): string {
   return raw.replace(/\s+/g, '').toUpperCase();

@@ -16,6 +16,9 @@ export interface FlowsEnvOptions {
   mqttCredentials?: { username: string; password: string };
   /** The platform's `/healthz` URL (the dashboard's System page polls it): `PARKING_FLOWS_HEALTH_URL`. */
   healthUrl?: string;
+  /** The plate key as 64 hex digits, and the retentions in days (the parking-mongodb node's settings). */
+  plateKey: string;
+  retention: { plateDays: number; sessionDays: number; gateEventDays: number };
 }
 
 export const FLOWS_ENV_NAMES = [
@@ -29,6 +32,10 @@ export const FLOWS_ENV_NAMES = [
   'PARKING_FLOWS_GATE_EVENTS',
   'PARKING_FLOWS_MONGODB_URI',
   'PARKING_FLOWS_MONGODB_DB',
+  'PARKING_FLOWS_PLATE_KEY',
+  'PARKING_FLOWS_PLATE_DAYS',
+  'PARKING_FLOWS_SESSION_DAYS',
+  'PARKING_FLOWS_GATE_EVENT_DAYS',
 ] as const;
 
 export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string> & { PARKING_FLOWS_HEALTH_URL?: string };
@@ -61,6 +68,10 @@ export function flowsEnv(o: FlowsEnvOptions): FlowsEnv {
     PARKING_FLOWS_GATE_EVENTS: new Topics(o.topicRoot).filters.gateEvents,
     PARKING_FLOWS_MONGODB_URI: o.mongodbUri,
     PARKING_FLOWS_MONGODB_DB: o.mongodbDb,
+    PARKING_FLOWS_PLATE_KEY: o.plateKey,
+    PARKING_FLOWS_PLATE_DAYS: String(o.retention.plateDays),
+    PARKING_FLOWS_SESSION_DAYS: String(o.retention.sessionDays),
+    PARKING_FLOWS_GATE_EVENT_DAYS: String(o.retention.gateEventDays),
     ...(o.healthUrl ? { PARKING_FLOWS_HEALTH_URL: o.healthUrl } : {}),
   };
 }

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import type { BillingCollections } from '../billing/index.ts';
+import { DEFAULT_RETENTION, resolvePlateKey, type BillingCollections, type RetentionPolicy } from '../billing/index.ts';
 import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
@@ -49,6 +49,10 @@ export interface FlowsOptions {
   adminAuth?: AdminCredentials;
   /** Key of the flows' credentials file; unset: Node-RED generates one in the user directory. */
   credentialSecret?: string;
+  /** The plate key (64 hex digits or base64); unset: the one kept in `<dataDir>/plate-key`, made on the first start. */
+  plateKey?: string;
+  /** Retention of plates in clear, sessions and gate events, days; unset: DEFAULT_RETENTION. */
+  retention?: Partial<RetentionPolicy>;
   logger: Logger;
   /** Level of Node-RED's own log lines; default the logger's. */
   logLevel?: LogLevel;
@@ -156,7 +160,23 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
     const url = `http://${shownHost}:${address.port}`;
 
-    cleanups.push(applyEnv(flowsEnv({ mqttUrls: o.mqttUrls, topicRoot: o.topicRoot, mongodbUri: o.mongodbUri, mongodbDb: o.mongodbDb, mqttFailoverMs: o.mqttFailoverMs ?? 3000, mqttClientId: o.mqttClientId ?? defaultClientId(address.port), mqttCredentials: o.mqttCredentials, healthUrl: `${url}/healthz` })));
+    const plateKey = resolvePlateKey(dataDir, o.plateKey);
+    cleanups.push(
+      applyEnv(
+        flowsEnv({
+          mqttUrls: o.mqttUrls,
+          topicRoot: o.topicRoot,
+          mongodbUri: o.mongodbUri,
+          mongodbDb: o.mongodbDb,
+          mqttFailoverMs: o.mqttFailoverMs ?? 3000,
+          mqttClientId: o.mqttClientId ?? defaultClientId(address.port),
+          mqttCredentials: o.mqttCredentials,
+          healthUrl: `${url}/healthz`,
+          plateKey: plateKey.toString('hex'),
+          retention: { ...DEFAULT_RETENTION, ...o.retention },
+        }),
+      ),
+    );
 
     // The reports API has its own MongoDB client: it answers whatever the flows are doing. It only
     // reads (a secondary will do during an election); the charging node creates the indexes.

@@ -15,6 +15,7 @@ import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provisio
 import { startSimulation, type Simulation } from '../devices/index.ts';
 import { platformAccounts, type Credentials } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
+import type { RetentionPolicy } from '../billing/index.ts';
 import { createWebRouter, healthCollector, metricsCollector, type HealthReport } from '../web/index.ts';
 
 export interface PlatformOptions {
@@ -41,6 +42,9 @@ export interface PlatformOptions {
   /** Node-RED editor login; none: the one kept in `<dataDir>/admin-login.json`, generated on the first start. */
   adminAuth?: { user: string; passwordHash: string };
   credentialSecret?: string;
+  /** The plate key and the retentions (flows/server.ts). */
+  plateKey?: string;
+  retention?: Partial<RetentionPolicy>;
   logger: Logger;
 }
 
@@ -135,6 +139,8 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       dataDir: o.dataDir,
       adminAuth: o.adminAuth,
       credentialSecret: o.credentialSecret,
+      plateKey: o.plateKey,
+      retention: o.retention,
       logger: logger.child({ part: 'flows' }),
     });
     closers.push(() => flows.close());

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SettingError } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
-import { useSettings } from '../settings.ts';
+import { retentionOf, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
 export function registerFlows(program: Command, ctx: CliContext): void {
@@ -22,6 +22,10 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     'redUser',
     'redPasswordHash',
     'redCredentialSecret',
+    'plateKey',
+    'plateRetentionDays',
+    'sessionRetentionDays',
+    'gateEventRetentionDays',
     'electionDelayMs',
     'logLevel',
     'logFormat',
@@ -54,6 +58,8 @@ export function registerFlows(program: Command, ctx: CliContext): void {
         flowFile: s.flowsFile,
         adminAuth: s.redUser && s.redPasswordHash ? { user: s.redUser, passwordHash: s.redPasswordHash } : undefined,
         credentialSecret: s.redCredentialSecret,
+        plateKey: s.plateKey,
+        retention: retentionOf(s),
         logger,
       });
     } catch (error) {

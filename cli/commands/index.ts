@@ -8,6 +8,7 @@ import { registerFleet } from './fleet.ts';
 import { registerFlows } from './flows.ts';
 import { registerGate } from './gate.ts';
 import { registerIngest } from './ingest.ts';
+import { registerPlates } from './plates.ts';
 import { registerSignage } from './signage.ts';
 import { registerSimulate } from './simulate.ts';
 import { registerStart } from './start.ts';
@@ -26,6 +27,7 @@ export const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => void
   registerSimulate,
   registerFleet,
   registerSignage,
+  registerPlates,
   registerDrill,
   registerBench,
   registerTestbed,

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_WS_PORTS } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
-import { useSettings } from '../settings.ts';
+import { retentionOf, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
 export function registerStart(program: Command, ctx: CliContext): void {
@@ -14,7 +14,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
     'allowAnonymous', 'mqttAuthFile', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
-    'redCredentialSecret', 'logLevel', 'logFormat',
+    'redCredentialSecret', 'plateKey', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
   ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
   cmd.action(async () => {
@@ -44,6 +44,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
       dataDir: s.dataDir,
       adminAuth: s.redUser && s.redPasswordHash ? { user: s.redUser, passwordHash: s.redPasswordHash } : undefined,
       credentialSecret: s.redCredentialSecret,
+      plateKey: s.plateKey,
+      retention: retentionOf(s),
       logger,
     });
     shutdown.onShutdown(() => platform.close());

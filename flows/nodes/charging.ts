@@ -4,7 +4,7 @@
 // applied to the sessions exactly once (billing/store.ts), retried through failovers, in
 // order per car. The second output carries the session once MongoDB holds it.
 import path from 'node:path';
-import { Billing, ChargingDesk, EventJournal, RetryAborted, type ApplyResult, type GateAnswer } from '../../billing/index.ts';
+import { Billing, ChargingDesk, EventJournal, maskPlate, RetryAborted, type ApplyResult, type GateAnswer } from '../../billing/index.ts';
 import { Topics } from '../../contract/index.ts';
 import { displayMessage, gateEventFromMessage, GateMessageError, sessionMessage } from './gate-message.ts';
 import type { MongodbNode } from './mongodb.ts';
@@ -80,6 +80,7 @@ function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
     : new ChargingDesk({
         apply: async (ev, tariff, signal) => (await getBilling()).apply(ev, tariff, signal),
         read: () => mongo!.readable(),
+        carKeyOf: (carId) => mongo!.carKey(carId),
         journal: journalOf(RED, node),
         logger: { warn: (obj, msg) => node.warn(`${msg} ${JSON.stringify(obj)}`), info: (obj, msg) => node.log(`${msg} ${JSON.stringify(obj)}`) },
       });
@@ -115,7 +116,7 @@ function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
     if (!tariff) return done(new Error(`tariff not usable: ${tariffs!.problem ?? 'unknown problem'}`));
     let ev;
     try {
-      ev = gateEventFromMessage(msg, topics, Date.now());
+      ev = gateEventFromMessage(msg, topics, Date.now(), (carId) => mongo!.carKey(carId));
     } catch (err) {
       if (!(err instanceof GateMessageError)) return done(err as Error);
       counts.rejected += 1;
@@ -131,7 +132,7 @@ function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
     const event = ev;
     const failed = (err: Error) => {
       if (err instanceof RetryAborted) return new Error(`stopped before gate event ${event.eventId} was recorded in MongoDB (it stays in the journal): ${err.lastError instanceof Error ? err.lastError.message : String(err.lastError)}`);
-      return new Error(`gate event ${event.eventId} (${event.direction} ${event.carId} at ${event.lot}) not applied: ${err.message}`);
+      return new Error(`gate event ${event.eventId} (${event.direction} ${maskPlate(event.carId)} at ${event.lot}) not applied: ${err.message}`);
     };
     desk
       .handle(event, tariff)

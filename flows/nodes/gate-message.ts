@@ -18,9 +18,9 @@ export class GateMessageError extends Error {
 /**
  * The gate event in `msg`: lot and gate from the topic (`<root>/{lot}/gate/{gate}/event`),
  * or from `msg.lot` and `msg.gate`; the payload as a Buffer, a string or an object (mqtt in
- * set to parse JSON).
+ * set to parse JSON). `carKeyOf` gives the plate's keyed hash.
  */
-export function gateEventFromMessage(msg: NodeMessage, topics: Topics, receivedAt: number): LotGateEvent {
+export function gateEventFromMessage(msg: NodeMessage, topics: Topics, receivedAt: number, carKeyOf: (carId: string) => string): LotGateEvent {
   const topic = typeof msg.topic === 'string' ? topics.parse(msg.topic) : undefined;
   let lot: string;
   let gate: string;
@@ -29,12 +29,14 @@ export function gateEventFromMessage(msg: NodeMessage, topics: Topics, receivedA
   else throw new GateMessageError('topic', `topic ${JSON.stringify(msg.topic)} is not ${topics.root}/{lot}/gate/{gate}/event, and msg.lot and msg.gate are not ids`);
   const raw = msg.payload;
   const payload = Buffer.isBuffer(raw) || typeof raw === 'string' ? raw : JSON.stringify(raw ?? null);
+  let event;
   try {
-    return { ...decodeGateEvent(payload, receivedAt), lot, gate, receivedAt };
+    event = decodeGateEvent(payload, receivedAt);
   } catch (err) {
     if (err instanceof PayloadError) throw new GateMessageError(err.reason, `gate event on ${msg.topic ?? `${lot}/${gate}`}: ${err.message}`);
     throw err;
   }
+  return { ...event, carKey: carKeyOf(event.carId), lot, gate, receivedAt };
 }
 
 /** The gate display for mqtt out: `<root>/{lot}/gate/{gate}/display`, QoS 1, not retained. */

@@ -1,7 +1,21 @@
 // parking-mongodb: a MongoDB connection shared by the charging and report nodes. It
-// creates billing's indexes at start and keeps retrying while MongoDB is unreachable.
+// creates billing's indexes at start and keeps retrying while MongoDB is unreachable. It
+// holds the data-protection settings of what it stores: the plate key (entries and exits
+// are matched by the plate's keyed hash) and the retention of plates, sessions and gate
+// events, which it applies every hour (billing/retention.ts).
+import path from 'node:path';
 import { MongoClient } from 'mongodb';
-import { prepareBilling, withRetry, type BillingCollections } from '../../billing/index.ts';
+import {
+  carKeyOf,
+  DEFAULT_RETENTION,
+  parsePlateKey,
+  plateKeyFromFile,
+  prepareBilling,
+  sweepRetention,
+  withRetry,
+  type BillingCollections,
+  type RetentionPolicy,
+} from '../../billing/index.ts';
 import { bounded, closeMongo, MONGO_OPTIONS, OPERATION_TIMEOUT_MS } from '../../mongo/index.ts';
 import { redact } from '../../config/index.ts';
 import { onClose, unsetEnv, type Node, type NodeAPI, type NodeDef } from './red.ts';
@@ -9,6 +23,12 @@ import { onClose, unsetEnv, type Node, type NodeAPI, type NodeDef } from './red.
 export interface MongodbDef extends NodeDef {
   uri: string;
   database: string;
+  /** The plate key (64 hex digits), usually `${PARKING_FLOWS_PLATE_KEY}`; unset: kept in `<userDir>/parking-plate-key`. */
+  plateKey?: string;
+  /** Retention in days (unset: DEFAULT_RETENTION). */
+  plateDays?: string | number;
+  sessionDays?: string | number;
+  gateEventDays?: string | number;
 }
 
 export interface MongodbNode extends Node {
@@ -20,6 +40,32 @@ export interface MongodbNode extends Node {
   collections(): Promise<BillingCollections>;
   /** The billing collections for reading at once, a secondary included; undefined on a bad configuration. */
   readable(): BillingCollections | undefined;
+  /** The keyed hash of a plate (billing/plates.ts); throws on a bad configuration. */
+  carKey(carId: string): string;
+  readonly retention: RetentionPolicy;
+}
+
+/** The retention sweep runs this often, ms; the first a minute after start. */
+const SWEEP_EVERY_MS = 3600_000;
+const FIRST_SWEEP_MS = 60_000;
+/** Longest one sweep may take, ms (it works in batches: what is left waits for the next). */
+const SWEEP_TIMEOUT_MS = 300_000;
+const DAYS_LIMIT = 36_500;
+
+/** A retention in days from a property (blank or an unset `${VAR}`: the default). */
+export function retentionDays(value: unknown, name: string, fallback: number): number {
+  if (value === undefined || value === null || unsetEnv(value) || String(value).trim() === '') return fallback;
+  const days = Number(String(value).trim());
+  if (!Number.isFinite(days) || days < 0 || days > DAYS_LIMIT) throw new Error(`${name} must be a number of days from 0 to ${DAYS_LIMIT}, got '${String(value)}'`);
+  return days;
+}
+
+/** The plate key from the property, or the one kept in Node-RED's user directory. */
+function plateKey(def: MongodbDef, userDir: unknown): Buffer {
+  const given = (def.plateKey ?? '').trim();
+  if (given && !unsetEnv(given)) return parsePlateKey(given);
+  if (typeof userDir !== 'string' || !userDir) throw new Error('no plate key: set the node\'s plate key (PARKING_FLOWS_PLATE_KEY) or give Node-RED a user directory');
+  return plateKeyFromFile(path.join(userDir, 'parking-plate-key')).key;
 }
 
 const DB_NAME = /^[^/\\. "$*<>:|?]{1,63}$/;
@@ -38,10 +84,12 @@ export function registerMongodb(RED: NodeAPI): void {
     'parking-mongodb',
     function (def) {
       RED.nodes.createNode(this, def);
-      const node = this as MongodbNode & { database: string; hosts: string; collections: MongodbNode['collections']; readable: MongodbNode['readable'] };
+      const node = this as MongodbNode & { database: string; hosts: string; collections: MongodbNode['collections']; readable: MongodbNode['readable']; carKey: MongodbNode['carKey']; retention: RetentionPolicy };
       const stop = new AbortController();
       let client: MongoClient | undefined;
       let problem: Error | undefined;
+      let key: Buffer | undefined;
+      node.retention = { ...DEFAULT_RETENTION };
       node.database = (def.database ?? '').trim();
       node.hosts = '';
       try {
@@ -52,6 +100,12 @@ export function registerMongodb(RED: NodeAPI): void {
         const uri = connectionString(def.uri ?? '', this.credentials?.user, this.credentials?.password);
         node.hosts = /\/\/(?:[^@/]*@)?([^/?]+)/.exec(uri)?.[1] ?? '';
         if (!DB_NAME.test(node.database)) throw new Error(`database must be 1-63 characters without / \\ . space " $ * < > : | ?, got '${node.database}'`);
+        key = plateKey(def, RED.settings.userDir);
+        node.retention = {
+          plateDays: retentionDays(def.plateDays, 'plate retention', DEFAULT_RETENTION.plateDays),
+          sessionDays: retentionDays(def.sessionDays, 'session retention', DEFAULT_RETENTION.sessionDays),
+          gateEventDays: retentionDays(def.gateEventDays, 'gate event retention', DEFAULT_RETENTION.gateEventDays),
+        };
         // The platform's client options (majority writes, retryable writes, a quick view of elections).
         client = new MongoClient(uri, { ...MONGO_OPTIONS, appName: 'parking-flows' });
       } catch (err) {
@@ -59,6 +113,10 @@ export function registerMongodb(RED: NodeAPI): void {
         node.error(problem.message);
       }
 
+      node.carKey = (carId) => {
+        if (!key) throw problem ?? new Error('no plate key');
+        return carKeyOf(key, carId);
+      };
       let ready: Promise<BillingCollections> | undefined;
       let warned = false;
       node.readable = () => {
@@ -69,7 +127,7 @@ export function registerMongodb(RED: NodeAPI): void {
       node.collections = () => {
         if (problem || !client) return Promise.reject(problem);
         const db = client.db(node.database);
-        ready ??= withRetry(() => bounded('billing index setup', OPERATION_TIMEOUT_MS, (signal) => prepareBilling(db, signal)), {
+        ready ??= withRetry(() => bounded('billing index setup', OPERATION_TIMEOUT_MS, (signal) => prepareBilling(db, node.carKey, signal)), {
           deadlineMs: Number.POSITIVE_INFINITY,
           maxDelayMs: 5000,
           signal: stop.signal,
@@ -86,7 +144,26 @@ export function registerMongodb(RED: NodeAPI): void {
       // Indexes at start.
       if (client) node.collections().catch((err: Error) => stop.signal.aborted || node.error(`MongoDB ${node.hosts}: ${err.message}`));
 
+      // Retention: a minute after start, then every hour; a failed sweep is tried again at the next.
+      let sweepTimer: NodeJS.Timeout | undefined;
+      const sweep = () => {
+        node
+          .collections()
+          .then((c) => bounded('retention sweep', SWEEP_TIMEOUT_MS, (signal) => sweepRetention(c, node.retention, Date.now(), signal), stop.signal))
+          .then(
+            (r) => {
+              if (r.sessionsMasked + r.gateEventsMasked + r.sessionsDeleted + r.gateEventsDeleted > 0) node.log(`retention: ${r.sessionsMasked} session and ${r.gateEventsMasked} gate event plates masked, ${r.sessionsDeleted} sessions and ${r.gateEventsDeleted} gate events deleted`);
+            },
+            (err: Error) => stop.signal.aborted || node.warn(`retention sweep failed (tried again in an hour): ${err.message}`),
+          )
+          .finally(() => {
+            if (!stop.signal.aborted) sweepTimer = setTimeout(sweep, SWEEP_EVERY_MS).unref();
+          });
+      };
+      if (client && key) sweepTimer = setTimeout(sweep, FIRST_SWEEP_MS).unref();
+
       onClose(node, async () => {
+        clearTimeout(sweepTimer);
         stop.abort();
         if (client) await closeMongo(client);
       });

@@ -13,6 +13,8 @@ export interface ReportDef extends NodeDef {
   format: ReportFormat;
   /** UTC offset of local days, e.g. `+07:00`. */
   tz: string;
+  /** `clear`: plates in clear; anything else: masked. */
+  plates?: string;
 }
 
 const PARAMETERS = ['report', 'from', 'to', 'lot', 'format', 'tz'] as const;
@@ -53,7 +55,7 @@ function reportNode(RED: NodeAPI, node: Node, def: ReportDef): void {
     // Reads only (a secondary will do during an election): no need to wait for the indexes.
     const readable = mongo.readable();
     (readable ? Promise.resolve(readable) : mongo.collections())
-      .then((c) => runReport(c.sessions, q, { tariffFor: (id) => tariffs?.tariff ?? deployedTariff(id) }))
+      .then((c) => runReport(c.sessions, q, { tariffFor: (id) => tariffs?.tariff ?? deployedTariff(id), clearPlates: def.plates === 'clear' }))
       .then((report) => {
         const info = { kind: report.kind, from: report.from, to: report.to, lot: report.lot, utcOffset: report.utcOffset, columns: report.columns, count: report.rows.length };
         if (q.format === 'csv') {

@@ -8,13 +8,14 @@ import type { Db } from 'mongodb';
 import { Billing, ChargingDesk, DEFAULT_TARIFF, EventJournal, MINUTE_MS, prepareBilling, type BillingCollections, type LotGateEvent } from '../../billing/index.ts';
 import { MONGO_OPTIONS } from '../../mongo/index.ts';
 import { requireStandIn, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { testCarKey } from '../helpers/plates.ts';
 
 const T0 = Date.parse('2026-11-22T03:00:00.000Z');
 let counter = 0;
 
 function gateEvent(lot: string, direction: 'entry' | 'exit', carId: string, ts: number): LotGateEvent {
   counter += 1;
-  return { eventId: `desk-${process.pid}-${counter}`, direction, carId, ts, lot, gate: direction === 'entry' ? 'in-1' : 'out-1', receivedAt: Date.now() };
+  return { eventId: `desk-${process.pid}-${counter}`, direction, carId, carKey: testCarKey(carId), ts, lot, gate: direction === 'entry' ? 'in-1' : 'out-1', receivedAt: Date.now() };
 }
 
 describe('billing: the charging desk while MongoDB has no primary', function () {
@@ -28,7 +29,7 @@ describe('billing: the charging desk while MongoDB has no primary', function () 
     m = await startTestMongo({ electionDelayMs: [3000, 3500] });
     requireStandIn(this, m, 'an election without handoff');
     db = m.client(MONGO_OPTIONS).db(m.dbName);
-    c = await prepareBilling(db);
+    c = await prepareBilling(db, testCarKey);
   });
   beforeEach(async function () {
     dir = await mkdtemp(path.join(os.tmpdir(), 'parking-desk-'));

@@ -14,6 +14,7 @@ import {
   type LotGateEvent,
 } from '../../billing/index.ts';
 import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { testCarKey } from '../helpers/plates.ts';
 
 const H = 3600_000;
 // 2026-11-22 09:00 in Jakarta (+07:00).
@@ -22,7 +23,7 @@ const NOW = Date.parse('2026-11-24T05:00:00.000Z');
 let n = 0;
 const ev = (direction: 'entry' | 'exit', carId: string, ts: number, lot = 'mall-1'): LotGateEvent => {
   n += 1;
-  return { eventId: `r${n}`, direction, carId, ts, lot, gate: 'g1', receivedAt: ts };
+  return { eventId: `r${n}`, direction, carId, carKey: testCarKey(carId), ts, lot, gate: 'g1', receivedAt: ts };
 };
 
 describe('billing: reports', function () {
@@ -33,7 +34,7 @@ describe('billing: reports', function () {
 
   before(async function () {
     m = await startTestMongo();
-    c = await prepareBilling(m.client().db(m.dbName));
+    c = await prepareBilling(m.client().db(m.dbName), testCarKey);
     const billing = new Billing(c);
     const visits: Array<[string, number, number, string?]> = [
       ['AAA1', DAY1, DAY1 + 61 * MINUTE_MS], // 9.000 on the 22nd
@@ -66,8 +67,8 @@ describe('billing: reports', function () {
     ]);
   });
 
-  it('occupancy time per car, longest first', async function () {
-    const r = await runReport(c.sessions, query({ kind: 'occupancy', lot: 'mall-1' }));
+  it('occupancy time per car, longest first (plates in clear when asked)', async function () {
+    const r = await runReport(c.sessions, query({ kind: 'occupancy', lot: 'mall-1' }), { clearPlates: true });
     expect(r.rows.map((row) => ({ ...row }))).to.deep.equal([
       { carId: 'BBB2', lot: 'mall-1', visits: 1, totalMinutes: 125, totalFee: 13000, currency: 'IDR', firstEntryAt: new Date(DAY1 + 13 * H), lastExitAt: new Date(DAY1 + 13 * H + 125 * MINUTE_MS) },
       { carId: 'AAA1', lot: 'mall-1', visits: 2, totalMinutes: 91, totalFee: 14000, currency: 'IDR', firstEntryAt: new Date(DAY1), lastExitAt: new Date(DAY1 + 24 * H + 30 * MINUTE_MS) },
@@ -75,21 +76,33 @@ describe('billing: reports', function () {
   });
 
   it('open sessions with the time so far and what leaving now costs', async function () {
-    const r = await runReport(c.sessions, query({ kind: 'open' }), { now: NOW, tariffFor: (id) => (id === DEFAULT_TARIFF.id ? DEFAULT_TARIFF : undefined) });
+    const r = await runReport(c.sessions, query({ kind: 'open' }), { now: NOW, tariffFor: (id) => (id === DEFAULT_TARIFF.id ? DEFAULT_TARIFF : undefined), clearPlates: true });
     expect(r.rows).to.have.length(1);
     expect(r.rows[0]).to.deep.include({ carId: 'OPEN5', lot: 'mall-1', minutesSoFar: 90, feeSoFar: 9000, currency: 'IDR', tariff: 'default' });
   });
 
   it('exports sessions as CSV: a header, one line per session with its reason', async function () {
-    const r = await runReport(c.sessions, query({ kind: 'sessions', lot: 'mall-1', format: 'csv' }));
+    const r = await runReport(c.sessions, query({ kind: 'sessions', lot: 'mall-1', format: 'csv' }), { clearPlates: true });
     const csv = reportCsv(r);
     const lines = csv.split('\r\n');
     expect(lines[0]).to.equal('sessionId,carId,lot,status,entryAt,exitAt,durationMinutes,fee,currency,tariff,entryGate,exitGate,entryEventId,exitEventId,reason');
     expect(lines.at(-1)).to.equal('');
     expect(lines).to.have.length(1 + 5 + 1);
     const lost = lines.find((l) => l.includes('LOST4'))!;
-    expect(lost).to.match(/,unmatched,,2026-11-22T07:00:00\.000Z,,50000,IDR,default,,g1,,r\d+,exit through gate g1 with no open entry for LOST4 at mall-1: lost-ticket fee charged$/);
+    expect(lost).to.match(/,unmatched,,2026-11-22T07:00:00\.000Z,,50000,IDR,default,,g1,,r\d+,exit through gate g1 with no open entry for this car at mall-1: lost-ticket fee charged$/);
     expect(reportFileName(r)).to.equal('sessions-mall-1-2026-11-20-2026-11-25.csv');
+  });
+
+  it('masks the plates unless asked for them in clear', async function () {
+    for (const kind of ['occupancy', 'open', 'sessions']) {
+      const r = await runReport(c.sessions, query({ kind }), { now: NOW });
+      const plates = (r.rows as Array<{ carId: string }>).map((row) => row.carId);
+      expect(plates.length, kind).to.be.above(0);
+      for (const plate of plates) expect(plate, kind).to.match(/^[A-Z0-9-]{1,2}\*+[A-Z0-9-]{1,2}$/);
+    }
+    const csv = reportCsv(await runReport(c.sessions, query({ kind: 'sessions' })));
+    expect(csv).not.to.match(/AAA1|BBB2|LOST4|OPEN5/);
+    expect(csv).to.include('A**1');
   });
 
   it('quotes CSV fields that need it and leaves empty cells for nothing', function () {

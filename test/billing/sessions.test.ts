@@ -2,13 +2,14 @@ import { expect } from 'chai';
 import type { Db } from 'mongodb';
 import { Billing, DEFAULT_TARIFF, MINUTE_MS, prepareBilling, type BillingCollections, type LotGateEvent } from '../../billing/index.ts';
 import { requireStandIn, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { testCarKey } from '../helpers/plates.ts';
 
 const T0 = Date.parse('2026-11-22T03:00:00.000Z');
 let counter = 0;
 
 function gateEvent(direction: 'entry' | 'exit', carId: string, ts: number, extra: Partial<LotGateEvent> = {}): LotGateEvent {
   counter += 1;
-  return { eventId: `ev-${process.pid}-${counter}`, direction, carId, ts, lot: 'mall-1', gate: direction === 'entry' ? 'in-1' : 'out-1', receivedAt: ts, ...extra };
+  return { eventId: `ev-${process.pid}-${counter}`, direction, carId, carKey: testCarKey(extra.carId ?? carId), ts, lot: 'mall-1', gate: direction === 'entry' ? 'in-1' : 'out-1', receivedAt: ts, ...extra };
 }
 
 describe('billing: sessions in MongoDB', function () {
@@ -21,7 +22,7 @@ describe('billing: sessions in MongoDB', function () {
   before(async function () {
     m = await startTestMongo();
     db = m.client().db(m.dbName);
-    c = await prepareBilling(db);
+    c = await prepareBilling(db, testCarKey);
     billing = new Billing(c, { retry: { initialDelayMs: 50, maxDelayMs: 500, deadlineMs: 60_000 } });
   });
   after(async function () {
@@ -29,11 +30,13 @@ describe('billing: sessions in MongoDB', function () {
   });
 
   it('creates its indexes at start, the unique eventId among them (twice is fine)', async function () {
-    await prepareBilling(db);
+    await prepareBilling(db, testCarKey);
     const names = (await c.gateEvents.listIndexes().toArray()).map((i) => i.name);
     expect(names).to.include('eventId_unique');
     const sessionIdx = await c.sessions.listIndexes().toArray();
-    expect(sessionIdx.find((i) => i.name === 'one_open_per_car_lot')).to.deep.include({ unique: true, partialFilterExpression: { status: 'open' } });
+    expect(sessionIdx.find((i) => i.name === 'one_open_per_carKey_lot')).to.deep.include({ key: { carKey: 1, lot: 1 }, unique: true, partialFilterExpression: { status: 'open' } });
+    // The index by the clear plate, from before plates were keyed, is gone.
+    expect(sessionIdx.map((i) => i.name)).not.to.include('one_open_per_car_lot');
   });
 
   it('an entry opens a session and welcomes the car; the exit closes it with its fee', async function () {
@@ -101,7 +104,8 @@ describe('billing: sessions in MongoDB', function () {
     const r = await billing.apply(exit, DEFAULT_TARIFF);
     expect(r.outcome).to.equal('unmatched');
     expect(r.session).to.deep.include({ status: 'unmatched', fee: 50000, entryAt: null, durationMinutes: null, exitEventId: exit.eventId });
-    expect(r.session.reason).to.match(/no open entry for U0001 at mall-1: lost-ticket fee/);
+    expect(r.session.reason).to.match(/no open entry for this car at mall-1: lost-ticket fee/);
+    expect(r.session.reason).not.to.include('U0001');
     expect(r.display).to.deep.equal({ carId: 'U0001', sessionId: exit.eventId, direction: 'exit', status: 'unmatched', fee: 50000, currency: 'IDR', text: 'U0001  no entry record  Rp50.000' });
     // After a closed visit, a second exit is unmatched too, not a second charge of that visit.
     const e2 = gateEvent('entry', 'U0002', T0);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import type { Db } from 'mongodb';
 import { uniqueName, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { TEST_PLATE_KEY } from '../helpers/plates.ts';
 import { collect, helper, nextError, nextInput, nodeFile } from './helpers.ts';
 
 const SHIPPED = JSON.parse(readFileSync(new URL('../../flows/parking.json', import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
@@ -32,7 +33,7 @@ describe('flows: parking-charging node', function () {
     const dbName = uniqueName('charging');
     db = m.client().db(dbName);
     await helper.load(NODES, [
-      { id: 'db', type: 'parking-mongodb', uri: m.uri, database: dbName },
+      { id: 'db', type: 'parking-mongodb', uri: m.uri, database: dbName, plateKey: TEST_PLATE_KEY.toString('hex') },
       TARIFF,
       { id: 'charging', type: 'parking-charging', mongodb: 'db', tariff: 'tariff', topicRoot: 'parking', wires: [['display'], ['session']], ...extra },
       { id: 'display', type: 'helper' },
@@ -167,7 +168,7 @@ describe('flows: parking-charging node', function () {
   it('without a usable tariff, refuses events (not recorded) and says why', async function () {
     const dbName = uniqueName('charging');
     await helper.load(NODES, [
-      { id: 'db', type: 'parking-mongodb', uri: m.uri, database: dbName },
+      { id: 'db', type: 'parking-mongodb', uri: m.uri, database: dbName, plateKey: TEST_PLATE_KEY.toString('hex') },
       { ...TARIFF, firstMinutes: '0' },
       { id: 'charging', type: 'parking-charging', mongodb: 'db', tariff: 'tariff', wires: [[], []] },
     ]);

@@ -10,6 +10,7 @@ import vm from 'node:vm';
 import { DEFAULT_TARIFF } from '../../billing/index.ts';
 import { deployedTariff, MAX_HELD, tariffFromDef, type TariffDef } from '../../flows/nodes/index.ts';
 import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { TEST_PLATE_KEY } from '../helpers/plates.ts';
 import { helper, nextError, nodeFile } from './helpers.ts';
 
 const SHIPPED = JSON.parse(readFileSync(new URL('../../flows/parking.json', import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
@@ -87,7 +88,7 @@ describe('flows: config nodes', function () {
     it('connects, creates the billing indexes at start, and hands out the collections', async function () {
       const editor = editorDefinitions('parking-mongodb.html')['parking-mongodb'];
       expect(valuesOf(editor.defaults)).to.deep.include({ uri: '${PARKING_FLOWS_MONGODB_URI}', database: '${PARKING_FLOWS_MONGODB_DB}' });
-      await helper.load(nodeFile('mongodb'), [{ id: 'db', type: 'parking-mongodb', uri: m.uri, database: m.dbName }]);
+      await helper.load(nodeFile('mongodb'), [{ id: 'db', type: 'parking-mongodb', uri: m.uri, database: m.dbName, plateKey: TEST_PLATE_KEY.toString('hex') }]);
       const c = await helper.getNode('db').collections();
       const indexes = (await c.gateEvents.listIndexes().toArray()).map((i: { name: string }) => i.name);
       expect(indexes).to.include('eventId_unique');
@@ -99,6 +100,11 @@ describe('flows: config nodes', function () {
         [{ uri: 'http://db:27017', database: 'parking' }, /URI must start with mongodb:\/\/ or mongodb\+srv:\/\//],
         [{ uri: m.uri, database: 'a.b' }, /database must be 1-63 characters/],
         [{ uri: '${PARKING_TEST_UNSET_URI}', database: 'parking' }, /URI is \$\{PARKING_TEST_UNSET_URI\}, but that environment variable is not set/],
+        [{ uri: m.uri, database: 'parking', plateKey: 'secret' }, /a plate key is 32 random bytes as 64 hex digits/],
+        [{ uri: m.uri, database: 'parking', plateKey: TEST_PLATE_KEY.toString('hex'), plateDays: '-1' }, /plate retention must be a number of days from 0/],
+        [{ uri: m.uri, database: 'parking', plateKey: TEST_PLATE_KEY.toString('hex'), gateEventDays: 'ninety' }, /gate event retention must be a number of days/],
+        // No key given and no user directory (this test helper has none) to keep one in.
+        [{ uri: m.uri, database: 'parking', plateKey: '${PARKING_TEST_UNSET_KEY}' }, /no plate key: set the node's plate key/],
       ];
       for (const [props, expected] of cases) {
         await helper.load(nodeFile('mongodb'), [{ id: 'db', type: 'parking-mongodb', ...props }]);

@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { Billing, DEFAULT_TARIFF, prepareBilling } from '../../billing/index.ts';
 import { uniqueName, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { TEST_PLATE_KEY, testCarKey } from '../helpers/plates.ts';
 import { helper, nextError, nextInput, nodeFile } from './helpers.ts';
 
 const SHIPPED = JSON.parse(readFileSync(new URL('../../flows/parking.json', import.meta.url), 'utf8')) as Array<Record<string, unknown>>;
@@ -17,8 +18,8 @@ describe('flows: parking-report node', function () {
 
   before(async function () {
     m = await startTestMongo();
-    const billing = new Billing(await prepareBilling(m.client().db(dbName)));
-    const ev = (eventId: string, direction: 'entry' | 'exit', carId: string, ts: number, lot = 'mall-1') => ({ eventId, direction, carId, ts, lot, gate: 'g', receivedAt: ts });
+    const billing = new Billing(await prepareBilling(m.client().db(dbName), testCarKey));
+    const ev = (eventId: string, direction: 'entry' | 'exit', carId: string, ts: number, lot = 'mall-1') => ({ eventId, direction, carId, carKey: testCarKey(carId), ts, lot, gate: 'g', receivedAt: ts });
     await billing.apply(ev('a1', 'entry', 'AAA1', T0), DEFAULT_TARIFF);
     await billing.apply(ev('a2', 'exit', 'AAA1', T0 + 61 * MIN), DEFAULT_TARIFF);
     await billing.apply(ev('b1', 'entry', 'BBB2', T0, 'mall-2'), DEFAULT_TARIFF);
@@ -36,7 +37,7 @@ describe('flows: parking-report node', function () {
     await helper.load(
       [nodeFile('mongodb'), nodeFile('tariff'), nodeFile('report')],
       [
-        { id: 'db', type: 'parking-mongodb', uri: m.uri, database: dbName },
+        { id: 'db', type: 'parking-mongodb', uri: m.uri, database: dbName, plateKey: TEST_PLATE_KEY.toString('hex') },
         TARIFF,
         { id: 'report', type: 'parking-report', mongodb: 'db', report: 'revenue', format: 'json', tz: '+07:00', wires: [['out']], ...props },
         { id: 'out', type: 'helper' },
@@ -57,8 +58,8 @@ describe('flows: parking-report node', function () {
     expect(msg.report).to.deep.include({ kind: 'revenue', count: 2, lot: undefined });
   });
 
-  it('CSV for an http response: parameters from the request query, headers and a file name', async function () {
-    const { report, out } = await load({ report: 'occupancy', format: 'csv' });
+  it('CSV for an http response: parameters from the request query, headers and a file name; plates in clear when set so', async function () {
+    const { report, out } = await load({ report: 'occupancy', format: 'csv', plates: 'clear' });
     const result = nextInput(out, 'the CSV');
     report.receive({ req: { query: { from: '2026-11-22', to: '2026-11-23', lot: 'mall-2' } }, payload: {} });
     const msg = await result;
@@ -66,13 +67,13 @@ describe('flows: parking-report node', function () {
     expect(msg.headers).to.deep.equal({ 'content-type': 'text/csv; charset=utf-8', 'content-disposition': 'attachment; filename="occupancy-mall-2-2026-11-22-2026-11-23.csv"' });
   });
 
-  it('open sessions priced with the tariff', async function () {
+  it('open sessions priced with the tariff, plates masked by default', async function () {
     const { report, out } = await load({ report: 'open', tariff: 'tariff' });
     const result = nextInput(out, 'the open sessions');
     report.receive({ payload: 'go' });
     const rows = (await result).payload as Array<Record<string, unknown>>;
     expect(rows).to.have.length(1);
-    expect(rows[0]).to.deep.include({ carId: 'OPEN3', feeSoFar: 9000 });
+    expect(rows[0]).to.deep.include({ carId: 'O***3', feeSoFar: 9000 });
     expect(rows[0].minutesSoFar).to.be.within(90, 91);
   });
 

@@ -14,6 +14,8 @@ describe('flows: settings for Node-RED', function () {
       mqttFailoverMs: 3000,
       mqttClientId: 'parking-flows-a',
       mqttCredentials: { username: 'parking-service', password: 'p@ss' },
+      plateKey: 'ab'.repeat(32),
+      retention: { plateDays: 30, sessionDays: 400, gateEventDays: 90 },
     });
     expect(env).to.deep.equal({
       PARKING_FLOWS_MQTT_URL: 'mqtt://parking-service:p%40ss@10.0.0.5:1883',
@@ -26,9 +28,13 @@ describe('flows: settings for Node-RED', function () {
       PARKING_FLOWS_GATE_EVENTS: 'city/parking/+/gate/+/event',
       PARKING_FLOWS_MONGODB_URI: 'mongodb://db1,db2/?replicaSet=rs0',
       PARKING_FLOWS_MONGODB_DB: 'parking',
+      PARKING_FLOWS_PLATE_KEY: 'ab'.repeat(32),
+      PARKING_FLOWS_PLATE_DAYS: '30',
+      PARKING_FLOWS_SESSION_DAYS: '400',
+      PARKING_FLOWS_GATE_EVENT_DAYS: '90',
     });
     expect(withUserInfo('ws://h:9001/mqtt')).to.equal('ws://h:9001/mqtt');
-    const single = flowsEnv({ mqttUrls: ['mqtt://10.0.0.5:1883'], topicRoot: 'parking', mongodbUri: 'mongodb://db1', mongodbDb: 'parking', mqttFailoverMs: 3000, mqttClientId: 'c' });
+    const single = flowsEnv({ mqttUrls: ['mqtt://10.0.0.5:1883'], topicRoot: 'parking', mongodbUri: 'mongodb://db1', mongodbDb: 'parking', mqttFailoverMs: 3000, mqttClientId: 'c', plateKey: 'ab'.repeat(32), retention: { plateDays: 1, sessionDays: 2, gateEventDays: 3 } });
     expect(single.PARKING_FLOWS_MQTT_STANDBY_URL, 'one broker: gate events are taken on it twice (repeats are ignored)').to.equal('mqtt://10.0.0.5:1883');
   });
 
