@@ -9,9 +9,16 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, writeFileSy
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
 import { BCRYPT_HASH } from '../config/index.ts';
-import type { AdminCredentials } from './reports-api.ts';
+
+export interface AdminCredentials {
+  user: string;
+  /** bcrypt hash of the password. */
+  passwordHash: string;
+}
 
 export const ADMIN_LOGIN_FILE = 'admin-login.json';
+/** Operators' logins (the Charging and System pages, the reports): `[{"user","passwordHash"}]`. */
+export const OPERATORS_FILE = 'operators.json';
 export const DEFAULT_ADMIN_USER = 'admin';
 const BCRYPT_COST = 10;
 
@@ -45,16 +52,37 @@ function readLogin(file: string): AdminCredentials {
   const fail = (problem: string): never => {
     throw new AdminLoginError(`${file}: ${problem}; delete the file to have a new password generated at the next start`);
   };
-  let parsed: unknown;
+  return credentials(readJson(file, fail), fail);
+}
+
+function readJson(file: string, fail: (problem: string) => never): unknown {
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8'));
+    return JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     return fail(`not JSON (${(error as Error).message})`);
   }
+}
+
+function credentials(parsed: unknown, fail: (problem: string) => never): AdminCredentials {
   const { user, passwordHash } = (parsed ?? {}) as Partial<AdminCredentials>;
   if (typeof user !== 'string' || !/^[\w.@-]{1,64}$/.test(user)) return fail('"user" must be a user name (letters, digits, . _ @ -)');
-  if (typeof passwordHash !== 'string' || !BCRYPT_HASH.test(passwordHash)) return fail('"passwordHash" must be a bcrypt hash');
+  if (typeof passwordHash !== 'string' || !BCRYPT_HASH.test(passwordHash)) return fail('"passwordHash" must be a bcrypt hash (npx node-red admin hash-pw)');
   return { user, passwordHash };
+}
+
+/** The operators' logins in `<dataDir>/operators.json`, none when there is no such file. Throws naming the file and entry. */
+export function readOperators(dataDir: string): AdminCredentials[] {
+  const file = join(dataDir, OPERATORS_FILE);
+  if (!existsSync(file)) return [];
+  const parsed = readJson(file, (problem) => {
+    throw new AdminLoginError(`${file}: ${problem}`);
+  });
+  if (!Array.isArray(parsed)) throw new AdminLoginError(`${file}: must be a JSON array of {"user", "passwordHash"}`);
+  return parsed.map((entry, i) =>
+    credentials(entry, (problem) => {
+      throw new AdminLoginError(`${file}: entry ${i + 1}: ${problem}`);
+    }),
+  );
 }
 
 /** How a command tells the operator about the login, after the editor's URL. */

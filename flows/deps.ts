@@ -7,6 +7,11 @@ export interface Request extends IncomingMessage {
   query: Record<string, unknown>;
   params: Record<string, string>;
   path: string;
+  /** The URL as it arrived, before a mount point took its prefix. */
+  originalUrl: string;
+  /** True over HTTPS. */
+  secure: boolean;
+  accepts(type: string): string | false;
   /** Set by a body parser. */
   body?: unknown;
 }
@@ -18,6 +23,10 @@ export interface Response extends ServerResponse {
   send(body: unknown): Response;
   set(field: string, value: string): Response;
   attachment(filename: string): Response;
+  redirect(status: number, url: string): void;
+  cookie(name: string, value: string, options: { httpOnly?: boolean; sameSite?: 'strict' | 'lax'; secure?: boolean; path?: string; maxAge?: number }): Response;
+  clearCookie(name: string, options?: { path?: string }): Response;
+  locals: Record<string, unknown>;
 }
 
 export type Next = (err?: unknown) => void;
@@ -34,6 +43,7 @@ export interface App {
 export interface Router {
   (req: IncomingMessage, res: ServerResponse, next: Next): void;
   get(path: string, ...handlers: Handler[]): Router;
+  post(path: string, ...handlers: Handler[]): Router;
   use(...args: unknown[]): Router;
 }
 
@@ -41,7 +51,7 @@ export interface Express {
   (): App;
   Router(): Router;
   json(): Handler;
-  urlencoded(options: { extended: boolean }): Handler;
+  urlencoded(options: { extended: boolean; limit?: string }): Handler;
 }
 
 export interface NodeRed {

@@ -1,7 +1,6 @@
 // The reports over HTTP: GET /api/reports/{revenue|occupancy|open|sessions}[.csv]
-// ?from=&to=&lot=&tz=&format=. JSON by default, CSV with `.csv` or format=csv.
-import { createHash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+// ?from=&to=&lot=&tz=&format=. JSON by default, CSV with `.csv` or format=csv. Plates are
+// in clear for an admin's login, masked for an operator's.
 import {
   parseReportQuery,
   REPORT_FORMATS,
@@ -15,65 +14,21 @@ import {
 } from '../billing/index.ts';
 import type { Logger } from '../log/index.ts';
 import { express, type Handler, type Request, type Response, type Router } from './deps.ts';
-import { loginFailed, loginWaitMs, refuseThrottled, type AuthThrottle } from './login-throttle.ts';
-
-export interface AdminCredentials {
-  user: string;
-  /** bcrypt hash of the password. */
-  passwordHash: string;
-}
+import { loginOfResponse } from './access.ts';
 
 export interface ReportsApiOptions {
   collections: () => Promise<BillingCollections>;
   tariffFor: TariffLookup;
-  /** When set, requests need HTTP basic authentication with these credentials. */
-  auth?: AdminCredentials;
-  /** Failed logins throttled (shared with the editor's login). */
-  throttle?: AuthThrottle;
+  /** Guards every request (an operator's or admin's login); the login it sets in `res.locals.login` decides the plates. */
+  guard?: Handler;
   logger: Logger;
   now?: () => number;
-}
-
-/** HTTP basic authentication against one user and a bcrypt hash (checked once per distinct header). */
-export function basicAuth(credentials: AdminCredentials, realm = 'parking reports', throttle?: AuthThrottle): Handler {
-  const accepted = new Set<string>();
-  return (req, res, next) => {
-    const header = req.headers.authorization ?? '';
-    const key = createHash('sha256').update(header).digest('hex');
-    if (accepted.has(key)) return next();
-    const refuse = () => {
-      res.set('WWW-Authenticate', `Basic realm="${realm}", charset="UTF-8"`);
-      res.status(401).json({ error: 'authentication required' });
-    };
-    const m = /^Basic ([A-Za-z0-9+/=]+)$/.exec(header);
-    if (!m) return refuse();
-    const decoded = Buffer.from(m[1], 'base64').toString('utf8');
-    const colon = decoded.indexOf(':');
-    const user = decoded.slice(0, colon);
-    const password = decoded.slice(colon + 1);
-    const wait = throttle ? loginWaitMs(throttle, user, req) : 0;
-    if (wait > 0) return refuseThrottled(res, wait);
-    /** A wrong user name or password: counted against the throttle, then refused. */
-    const failed = () => {
-      if (throttle) loginFailed(throttle, user, req);
-      refuse();
-    };
-    if (colon < 0 || user !== credentials.user) return failed();
-    bcrypt.compare(password, credentials.passwordHash).then(
-      (ok) => {
-        if (!ok) return failed();
-        if (accepted.size < 100) accepted.add(key);
-        next();
-      },
-      (err: unknown) => next(err),
-    );
-  };
 }
 
 export function reportsRouter(o: ReportsApiOptions): Router {
   const router = express.Router();
   const now = o.now ?? Date.now;
-  if (o.auth) router.use(basicAuth(o.auth, undefined, o.throttle));
+  if (o.guard) router.use(o.guard);
 
   router.get('/', (_req: Request, res: Response) => {
     res.json({
@@ -95,7 +50,7 @@ export function reportsRouter(o: ReportsApiOptions): Router {
     }
     const q = query;
     o.collections()
-      .then((c) => runReport(c.sessions, q, { now: now(), tariffFor: o.tariffFor }))
+      .then((c) => runReport(c.sessions, q, { now: now(), tariffFor: o.tariffFor, clearPlates: loginOfResponse(res)?.role === 'admin' }))
       .then((report) => {
         if (q.format === 'csv') {
           res.type('text/csv; charset=utf-8').attachment(reportFileName(report)).send(reportCsv(report));

@@ -11,12 +11,13 @@ import { DEFAULT_RETENTION, resolvePlateKey, type BillingCollections, type Reten
 import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
-import { resolveAdminLogin, type AdminLogin } from './admin-login.ts';
+import { Access, type Login } from './access.ts';
+import { readOperators, resolveAdminLogin, type AdminCredentials, type AdminLogin } from './admin-login.ts';
 import { applyEnv, defaultClientId, flowsEnv } from './env.ts';
 import { AuthThrottle, throttleEditorLogins } from './login-throttle.ts';
 import { redLogging } from './logging.ts';
 import { deployedTariff } from './nodes/tariff.ts';
-import { reportsRouter, type AdminCredentials } from './reports-api.ts';
+import { reportsRouter } from './reports-api.ts';
 import { redSettings } from './settings.ts';
 
 export const SHIPPED_FLOWS = fileURLToPath(new URL('./parking.json', import.meta.url));
@@ -25,6 +26,8 @@ export const DEFAULT_DATA_DIR = '.parking';
 export const EDITOR_PATH = '/red';
 export const REPORTS_PATH = '/api/reports';
 export const DASHBOARD_PATH = '/dashboard';
+/** The dashboard pages only operators see (the paths of their ui-page nodes). */
+export const OPERATOR_PAGES = ['/charging', '/system'] as const;
 
 export interface FlowsOptions {
   /** Port to listen on when the server is not listening yet; 0 = a free one. Default 1880. */
@@ -77,6 +80,8 @@ export interface RunningFlows {
   readonly server: Server;
   /** The express app: add routes (/healthz, /metrics, /signage) here. */
   readonly app: App;
+  /** Logins over HTTP: who a request is (`loginOf`), guards for routes (`requireLogin`). */
+  readonly access: Access;
   /** Stops the flows, Node-RED and (when it created it) the server. */
   close(): Promise<void>;
 }
@@ -134,6 +139,10 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     await mkdir(userDir, { recursive: true });
     const login = resolveAdminLogin(dataDir, o.adminAuth);
     const adminAuth: AdminCredentials = { user: login.user, passwordHash: login.passwordHash };
+    // One throttle for every HTTP login: guessing the editor's password through the reports gains nothing.
+    const throttle = new AuthThrottle();
+    const users = [{ ...adminAuth, role: 'admin' as const }, ...readOperators(dataDir).filter((u) => u.user !== adminAuth.user).map((u) => ({ ...u, role: 'operator' as const }))];
+    const access = new Access({ users, throttle, dashboardPath: DASHBOARD_PATH, operatorPages: OPERATOR_PAGES });
 
     const app = express();
     app.disable('x-powered-by');
@@ -197,11 +206,12 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
         adminAuth,
         logging: redLogging(logger.child({ component: 'node-red' }), o.logLevel ?? (logger.level as LogLevel)),
         mqttReconnectMs: o.mqttReconnectMs ?? 1000,
+        dashboard: { middleware: access.dashboardGuard, ioMiddleware: access.socketGuard },
+        parkingAccess: { operatorPages: OPERATOR_PAGES },
       }),
     );
-    // One throttle for every HTTP login: guessing the editor's password through the reports gains nothing.
-    const throttle = new AuthThrottle();
-    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, auth: adminAuth, throttle, logger }));
+    app.use(access.routes());
+    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, guard: access.requireLogin, logger }));
     app.use(EDITOR_PATH, ...throttleEditorLogins(throttle), RED.httpAdmin);
     app.use('/', RED.httpNode);
 
@@ -223,6 +233,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
       login,
       server,
       app,
+      access,
       close: () => (closing ??= cleanup()),
     };
   } catch (err) {

@@ -1,5 +1,6 @@
 // Node-RED's settings for the embedded runtime. Pure.
-import type { AdminCredentials } from './reports-api.ts';
+import type { AdminCredentials } from './admin-login.ts';
+import type { AccessPolicy } from './nodes/access.ts';
 
 export interface RedSettingsOptions {
   userDir: string;
@@ -12,6 +13,10 @@ export interface RedSettingsOptions {
   logging: Record<string, unknown>;
   /** Milliseconds between MQTT reconnection attempts of the mqtt nodes. */
   mqttReconnectMs: number;
+  /** Dashboard 2.0's `dashboard` setting: `middleware` on its pages, `ioMiddleware` on its socket. */
+  dashboard?: Record<string, unknown>;
+  /** The operator pages, for the parking-access plugin. */
+  parkingAccess?: AccessPolicy;
 }
 
 export function redSettings(o: RedSettingsOptions): Record<string, unknown> {
@@ -25,6 +30,8 @@ export function redSettings(o: RedSettingsOptions): Record<string, unknown> {
     ...(o.credentialSecret ? { credentialSecret: o.credentialSecret } : {}),
     ...(o.adminAuth ? { adminAuth: { type: 'credentials', users: [{ username: o.adminAuth.user, password: o.adminAuth.passwordHash, permissions: '*' }] } } : {}),
     logging: o.logging,
+    ...(o.dashboard ? { dashboard: o.dashboard } : {}),
+    ...(o.parkingAccess ? { parkingAccess: o.parkingAccess } : {}),
     mqttReconnectTime: o.mqttReconnectMs,
     editorTheme: {
       page: { title: 'Smart parking · Node-RED' },

@@ -20,6 +20,12 @@ type FlowNode = Record<string, unknown> & { id: string; type: string };
 
 const template = (name: string) => readFileSync(fileURLToPath(new URL(`./${name}.vue`, import.meta.url)), 'utf8');
 
+/** Dashboard 2.0's widget types (1.x): messages to them are checked per socket. */
+export const WIDGET_TYPES = [
+  'ui-audio', 'ui-button', 'ui-button-group', 'ui-chart', 'ui-control', 'ui-dropdown', 'ui-event', 'ui-file-input', 'ui-form', 'ui-gauge', 'ui-markdown', 'ui-notification',
+  'ui-number-input', 'ui-progress', 'ui-radio-group', 'ui-slider', 'ui-switch', 'ui-table', 'ui-template', 'ui-text', 'ui-text-input',
+];
+
 const BREAKPOINTS = [
   { name: 'Default', px: 0, cols: 3 },
   { name: 'Tablet', px: 576, cols: 6 },
@@ -86,7 +92,8 @@ export function dashboardNodes(): FlowNode[] {
       path: '/dashboard',
       appIcon: '',
       includeClientData: true,
-      acceptsClientConfig: ['ui-notification', 'ui-control'],
+      // Every widget type: each message then passes the parking-access plugin (operator pages' data to operators only).
+      acceptsClientConfig: WIDGET_TYPES,
       showPathInSidebar: false,
       headerContent: 'page',
       navigationStyle: 'default',

@@ -5,6 +5,7 @@ export { registerCharging, type ChargingDef } from './charging.ts';
 export { registerReport, reportParameters, type ReportDef } from './report.ts';
 export { registerMqttFailover, parseUrls, DEFAULT_AFTER_MS, type FailoverDef } from './failover.ts';
 export { registerMqttOut, MAX_HELD, HOLD_MS, type MqttOutDef } from './mqtt-out.ts';
+export { registerAccess, operatorWidgetIds, AUDIENCE, type AccessPolicy } from './access.ts';
 export { FailoverPolicy, linkState, type LinkState } from './failover-policy.ts';
 export { gateEventFromMessage, displayMessage, sessionMessage, GateMessageError } from './gate-message.ts';
 export { KeyedQueue } from '../../billing/keyed-queue.ts';

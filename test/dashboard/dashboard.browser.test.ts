@@ -110,7 +110,28 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await saveScreenshot(page, 'dashboard-availability', { fullPage: true });
   });
 
-  it('shows open sessions, exits with their fee and the revenue on the Charging page', async () => {
+  it('keeps the Charging page from visitors: a login first, and none of its data on a visitor\'s dashboard or debug endpoint', async () => {
+    await page.goto(`${flows.urls.dashboard}/charging`);
+    expect(page.url()).to.equal(`${flows.url}/login?next=%2Fdashboard%2Fcharging`);
+    const system = await fetch(`${flows.urls.dashboard}/system`, { redirect: 'manual', headers: { accept: 'text/html' } });
+    expect([system.status, system.headers.get('location')]).to.deep.equal([303, '/login?next=%2Fdashboard%2Fsystem']);
+    expect((await fetch(`${flows.urls.dashboard}/availability`)).status, 'the visitors\' page').to.equal(200);
+    const debug = await fetch(`${flows.urls.dashboard}/_debug/datastore/dash-charging-board`);
+    expect(debug.status, 'the stored data of an operator widget').to.equal(401);
+    const wrong = await fetch(`${flows.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=admin&password=nope&next=%2Fdashboard%2Fcharging' });
+    expect(wrong.status).to.equal(401);
+    expect(wrong.headers.get('set-cookie')).to.equal(null);
+  });
+
+  it('shows open sessions, exits with their fee (plates masked) and the revenue on the Charging page, to an operator only', async () => {
+    // A visitor's dashboard, moved to the Charging page inside the app (no request the page guard sees).
+    const visitorContext = await browser.newContext();
+    const visitor = await visitorContext.newPage();
+    await visitor.goto(`${flows.urls.dashboard}/availability`);
+    await visitor.locator('[data-slot]').first().waitFor({ timeout: 15_000 });
+    await visitor.evaluate("history.pushState({}, '', '/dashboard/charging'); dispatchEvent(new PopStateEvent('popstate'))");
+    await visitor.locator('[data-login-needed]').waitFor({ timeout: 10_000 });
+
     const now = Date.now();
     const events = [
       { gate: 'in-1', body: { eventId: `dash-${now}-1`, direction: 'entry', carId: 'B1234XYZ', ts: now - 125 * MIN } },
@@ -120,12 +141,21 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     ];
     for (const e of events) await client.publishAsync(`parking/${LOT}/gate/${e.gate}/event`, JSON.stringify(e.body), { qos: 1 });
     await page.goto(`${flows.urls.dashboard}/charging`);
+    await page.fill('input[name=username]', flows.login.user);
+    await page.fill('input[name=password]', flows.login.password!);
+    await Promise.all([page.waitForURL(`${flows.urls.dashboard}/charging`), page.click('button[type=submit]')]);
     // 2h05m under the default tariff: Rp5.000 + 2 × Rp4.000.
-    await page.locator('[data-table="exits"] tr[data-car="B1234XYZ"]', { hasText: 'Rp13.000' }).waitFor({ timeout: 20_000 });
+    await page.locator('[data-table="exits"] tr[data-car="B1****YZ"]', { hasText: 'Rp13.000' }).waitFor({ timeout: 20_000 });
     await shows(page, '[data-open-count]', '2', 20_000);
-    await page.locator('[data-table="open"] tr[data-car="F777GHI"]').waitFor({ timeout: 5000 });
+    await page.locator('[data-table="open"] tr[data-car="F7***HI"]').waitFor({ timeout: 5000 });
     await shows(page, '[data-revenue-today]', 'Rp13.000');
+    expect(await page.content()).not.to.match(/B1234XYZ|D4321ABC|F777GHI/);
     await saveScreenshot(page, 'dashboard-charging', { fullPage: true });
+
+    // The operator's view has come several times over: none of it reached the visitor.
+    expect(await visitor.locator('[data-car]').count(), 'rows on a visitor\'s Charging page').to.equal(0);
+    expect(await visitor.locator('[data-login-needed]').count()).to.equal(1);
+    await visitorContext.close();
   });
 
   it('shows the brokers, MongoDB, the devices and changes of the brokers on the System page', async () => {

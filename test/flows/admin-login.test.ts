@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
-import { ADMIN_LOGIN_FILE, AdminLoginError, describeAdminLogin, resolveAdminLogin } from '../../flows/index.ts';
+import { ADMIN_LOGIN_FILE, AdminLoginError, describeAdminLogin, OPERATORS_FILE, readOperators, resolveAdminLogin } from '../../flows/index.ts';
 
 describe('flows: the editor login by default', () => {
   const dir = () => mkdtempSync(join(tmpdir(), 'parking-admin-'));
@@ -42,8 +42,21 @@ describe('flows: the editor login by default', () => {
     const dataDir = dir();
     const file = join(dataDir, ADMIN_LOGIN_FILE);
     writeFileSync(file, '{"user":"admin","passwordHash":"plain"}');
-    expect(() => resolveAdminLogin(dataDir)).to.throw(AdminLoginError, `${file}: "passwordHash" must be a bcrypt hash; delete the file`);
+    expect(() => resolveAdminLogin(dataDir)).to.throw(AdminLoginError, `${file}: "passwordHash" must be a bcrypt hash (npx node-red admin hash-pw); delete the file`);
     writeFileSync(file, 'not json');
     expect(() => resolveAdminLogin(dataDir)).to.throw(AdminLoginError, /not JSON/);
+  });
+
+  it('reads the operators\' logins, none without the file; a bad entry is an error naming the file and the entry', () => {
+    const dataDir = dir();
+    expect(readOperators(dataDir)).to.deep.equal([]);
+    const file = join(dataDir, OPERATORS_FILE);
+    const hash = '$2b$04$' + 'a'.repeat(53);
+    writeFileSync(file, JSON.stringify([{ user: 'desk', passwordHash: hash }]));
+    expect(readOperators(dataDir)).to.deep.equal([{ user: 'desk', passwordHash: hash }]);
+    writeFileSync(file, JSON.stringify([{ user: 'desk', passwordHash: hash }, { user: 'x y', passwordHash: hash }]));
+    expect(() => readOperators(dataDir)).to.throw(AdminLoginError, `${file}: entry 2: "user" must be a user name`);
+    writeFileSync(file, '{"user":"desk"}');
+    expect(() => readOperators(dataDir)).to.throw(AdminLoginError, 'must be a JSON array');
   });
 });

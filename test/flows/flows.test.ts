@@ -1,7 +1,7 @@
 // The shipped charging flow in embedded Node-RED (startFlows), end to end: gate events
 // published over MQTT, gate displays read back over MQTT, sessions read from MongoDB.
 import { expect } from 'chai';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import bcrypt from 'bcryptjs';
@@ -334,9 +334,11 @@ describe('flows: the charging flow in embedded Node-RED', function () {
     before(async function () {
       broker = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: false });
       m = await startTestMongo();
+      await writeFile(join(dataDir, 'operators.json'), JSON.stringify([{ user: 'desk', passwordHash: bcrypt.hashSync('desk-pw', 4) }]));
       flows = await start({ mongodbUri: m.uri, mongodbDb: m.dbName, mqttUrls: [broker.url], adminAuth: { user: 'operator', passwordHash: bcrypt.hashSync('s3cret', 4) } }, dataDir);
     });
     after(async function () {
+      await rm(join(dataDir, 'operators.json'), { force: true });
       await flows?.close();
       await broker?.close();
       await m?.close();
@@ -355,6 +357,35 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       expect((await fetch(`${flows.url}/api/reports/open`)).status).to.equal(401);
       expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'operator', password: 'nope' }) })).status).to.equal(401);
       expect((await fetch(`${flows.url}/api/reports/open`, { headers: basic({ user: 'operator', password: 's3cret' }) })).status).to.equal(200);
+    });
+
+    it('an operator (operators.json) sees the reports with plates masked, by session or basic authentication; the admin in clear; the editor refuses the operator', async function () {
+      const now = new Date();
+      await m.client().db(m.dbName).collection('sessions').insertOne({ _id: 'op-1', carId: 'B1234XYZ', carKey: 'k', plateClear: true, lot: 'mall-op', entryAt: now, exitAt: null, durationMinutes: null, fee: null, currency: 'IDR', tariff: 'default', status: 'open', entryEventId: 'op-1', exitEventId: null, entryGate: 'g', exitGate: null, reason: null, createdAt: now, updatedAt: now } as never);
+      const plates = async (headers: Record<string, string>) => {
+        const res = await fetch(`${flows.url}/api/reports/open?lot=mall-op`, { headers });
+        expect(res.status).to.equal(200);
+        return ((await res.json()) as { rows: Array<{ carId: string }> }).rows.map((r) => r.carId);
+      };
+      expect(await plates(basic({ user: 'desk', password: 'desk-pw' }))).to.deep.equal(['B1****YZ']);
+      expect(await plates(basic({ user: 'operator', password: 's3cret' }))).to.deep.equal(['B1234XYZ']);
+
+      const login = await fetch(`${flows.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=desk&password=desk-pw&next=%2Fapi%2Freports' });
+      expect([login.status, login.headers.get('location')]).to.deep.equal([303, '/api/reports']);
+      const cookie = login.headers.get('set-cookie')!;
+      expect(cookie).to.match(/^parking_session=[A-Za-z0-9_-]{43}; Max-Age=43200; Path=\/; Expires=[^;]+; HttpOnly; SameSite=Strict$/);
+      const session = { cookie: cookie.split(';')[0] };
+      expect(await plates(session)).to.deep.equal(['B1****YZ']);
+      expect(await (await fetch(`${flows.url}/login/whoami`, { headers: session })).json()).to.deep.equal({ user: 'desk', role: 'operator' });
+      // A login page never sends anyone to another site afterwards.
+      const away = await fetch(`${flows.url}/login`, { method: 'POST', redirect: 'manual', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'username=desk&password=desk-pw&next=%2F%2Fevil.example' });
+      expect(away.headers.get('location')).to.equal('/');
+      const logout = await fetch(`${flows.url}/logout`, { method: 'POST', redirect: 'manual', headers: session });
+      expect(logout.status).to.equal(303);
+      expect((await fetch(`${flows.url}/api/reports/open`, { headers: session })).status, 'after the logout').to.equal(401);
+
+      const editor = await requestEditorToken(flows.url, { user: 'desk', password: 'desk-pw' });
+      expect(editor.status, 'the editor is for the admin only').to.be.oneOf([401, 403]);
     });
 
     // Last in this block: the user stays throttled from this address for a while.
