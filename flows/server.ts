@@ -11,7 +11,7 @@ import { DEFAULT_RETENTION, resolvePlateKey, type BillingCollections, type Reten
 import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
-import { Access, type Login } from './access.ts';
+import { Access } from './access.ts';
 import { readOperators, resolveAdminLogin, type AdminCredentials, type AdminLogin } from './admin-login.ts';
 import { applyEnv, defaultClientId, flowsEnv } from './env.ts';
 import { AuthThrottle, throttleEditorLogins } from './login-throttle.ts';

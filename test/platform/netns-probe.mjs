@@ -1,3 +1,4 @@
+/* global fetch, AbortSignal */
 // Run inside the network namespace test/platform/netns.test.ts makes: waits for the
 // platform at BASE (a non-loopback address) to serve its dashboard (the last part to start), then prints one JSON line with the HTTP
 // status of each path asked for, requested from that address. Plain JavaScript: no loader.
