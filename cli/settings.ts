@@ -1,8 +1,10 @@
 // Generates a command's options from the settings table and loads its settings at run time.
+import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
 import {
   SettingError,
   defaultText,
+  flagName,
   InvalidValue,
   loadSettings,
   settingDef,
@@ -110,4 +112,30 @@ export function requiredOption<T>(flags: string, description: string, parse: Par
 /** The retention settings as billing's policy (days). */
 export function retentionOf(s: Pick<Settings, 'plateRetentionDays' | 'sessionRetentionDays' | 'gateEventRetentionDays'>): { plateDays: number; sessionDays: number; gateEventDays: number } {
   return { plateDays: s.plateRetentionDays, sessionDays: s.sessionRetentionDays, gateEventDays: s.gateEventRetentionDays };
+}
+
+/** The setting as the user wrote it: the flag when given, else the environment variable when set, else the config-file key. */
+export function writtenAs(cmd: Command, ctx: CliContext, key: SettingKey): string {
+  const flag = flagName(key);
+  const attribute = flag?.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  if (attribute && cmd.getOptionValueSource(attribute) === 'cli') return flag!;
+  return settingDef(key).env?.find((name) => ctx.env[name]?.trim()) ?? key;
+}
+
+export function readSettingFile(cmd: Command, ctx: CliContext, key: SettingKey, path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new SettingError(writtenAs(cmd, ctx, key), path, code === 'ENOENT' ? 'no such file' : `cannot read: ${(error as Error).message}`);
+  }
+}
+
+/** The certificate and key files of `tlsCert` and `tlsKey` (for `purpose`, in errors); both or neither must be set. */
+export function tlsFiles(cmd: Command, ctx: CliContext, s: Pick<Settings, 'tlsCert' | 'tlsKey'>, purpose: string): { cert: Buffer; key: Buffer } | undefined {
+  if ((s.tlsCert === undefined) !== (s.tlsKey === undefined)) {
+    const missing: SettingKey = s.tlsCert === undefined ? 'tlsCert' : 'tlsKey';
+    throw new SettingError(settingDef(missing).env![0], '', `must be set too: ${purpose} needs both ${settingDef('tlsCert').env![0]} and ${settingDef('tlsKey').env![0]}`);
+  }
+  return s.tlsCert && s.tlsKey ? { cert: readSettingFile(cmd, ctx, 'tlsCert', s.tlsCert), key: readSettingFile(cmd, ctx, 'tlsKey', s.tlsKey) } : undefined;
 }

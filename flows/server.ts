@@ -3,6 +3,7 @@
 // /api/reports; the shipped charging flows; our nodes loaded from flows/nodes.
 import { mkdir } from 'node:fs/promises';
 import { createServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +35,8 @@ export interface FlowsOptions {
   httpPort?: number;
   /** Address to listen on; default all (`0.0.0.0`). */
   httpHost?: string;
+  /** PEM certificate (chain) and key: HTTPS instead of HTTP (not with `server`). */
+  tls?: { cert: Buffer; key: Buffer };
   /** An HTTP server to share (without a request handler of its own): the flows' app handles its requests. */
   server?: Server;
   mongodbUri: string;
@@ -114,6 +117,17 @@ function flowsStarted(timeoutMs: number): Promise<void> {
   });
 }
 
+/** A plain HTTP listener of `app` on a free loopback port, for the flows' own requests; its base URL. */
+async function loopbackListener(app: App, cleanups: Array<() => unknown>): Promise<string> {
+  const internal = createServer(app);
+  await listen(internal, 0, '127.0.0.1');
+  cleanups.push(() => new Promise<void>((done) => {
+    internal.close(() => done());
+    internal.closeAllConnections();
+  }));
+  return `http://127.0.0.1:${(internal.address() as AddressInfo).port}`;
+}
+
 /** Starts Node-RED with the charging flows. Only one may run in a process at a time. */
 export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
   if (running) throw new Error('Node-RED is already running in this process (startFlows was called twice)');
@@ -147,7 +161,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     const app = express();
     app.disable('x-powered-by');
     const ownServer = !o.server;
-    const server = o.server ?? createServer();
+    const server = o.server ?? (o.tls ? createHttpsServer({ cert: o.tls.cert, key: o.tls.key }) : createServer());
     server.on('request', app);
     cleanups.push(() => server.off('request', app));
 
@@ -167,7 +181,10 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     }
     const address = server.address() as AddressInfo;
     const shownHost = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address.includes(':') ? `[${address.address}]` : address.address;
-    const url = `http://${shownHost}:${address.port}`;
+    const url = `${o.tls ? 'https' : 'http'}://${shownHost}:${address.port}`;
+    // The System page's flow reads /healthz over plain HTTP on loopback: a certificate for the
+    // public name need not be valid for 127.0.0.1.
+    const healthUrl = o.tls ? `${await loopbackListener(app, cleanups)}/healthz` : `${url}/healthz`;
 
     const plateKey = resolvePlateKey(dataDir, o.plateKey);
     cleanups.push(
@@ -180,7 +197,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
           mqttFailoverMs: o.mqttFailoverMs ?? 3000,
           mqttClientId: o.mqttClientId ?? defaultClientId(address.port),
           mqttCredentials: o.mqttCredentials,
-          healthUrl: `${url}/healthz`,
+          healthUrl,
           plateKey: plateKey.toString('hex'),
           retention: { ...DEFAULT_RETENTION, ...o.retention },
         }),

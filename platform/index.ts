@@ -16,7 +16,7 @@ import { startSimulation, type Simulation } from '../devices/index.ts';
 import { platformAccounts, type Credentials } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
 import type { RetentionPolicy } from '../billing/index.ts';
-import { createWebRouter, healthCollector, metricsCollector, type HealthReport } from '../web/index.ts';
+import { createWebRouter, healthCollector, metricsCollector, proxyWebSockets, type HealthReport } from '../web/index.ts';
 
 export interface PlatformOptions {
   mongodbUri?: string;
@@ -45,6 +45,8 @@ export interface PlatformOptions {
   /** The plate key and the retentions (flows/server.ts). */
   plateKey?: string;
   retention?: Partial<RetentionPolicy>;
+  /** PEM certificate and key: the HTTP port serves HTTPS, and the signage pages reach the brokers through it (wss://…/mqtt/primary|standby). */
+  tls?: { cert: Buffer; key: Buffer };
   logger: Logger;
 }
 
@@ -141,6 +143,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       credentialSecret: o.credentialSecret,
       plateKey: o.plateKey,
       retention: o.retention,
+      tls: o.tls,
       logger: logger.child({ part: 'flows' }),
     });
     closers.push(() => flows.close());
@@ -153,9 +156,16 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       ingest,
     });
     const wsUrls = [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u);
+    // Over HTTPS a page may only open wss://: the brokers' WebSocket listeners are reached through this port.
+    const routes = wsUrls.map((u, i) => ({ path: `/mqtt/${i === 0 ? 'primary' : 'standby'}`, host: new URL(u).hostname, port: Number(new URL(u).port) }));
+    if (o.tls) {
+      const detach = proxyWebSockets(flows.server, routes);
+      closers.push(async () => detach());
+    }
+    const pageWsUrls = o.tls ? routes.map((r) => `${flows.url.replace(/^https/, 'wss')}${r.path}`) : wsUrls;
     flows.app.use(
       createWebRouter({
-        mqttWsUrls: wsUrls.map((u) => withCredentials(u, creds.signage)),
+        mqttWsUrls: pageWsUrls.map((u) => withCredentials(u, creds.signage)),
         topicRoot: o.topicRoot,
         failoverMs: o.failoverMs,
         health,

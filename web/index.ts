@@ -8,3 +8,4 @@ export { renderPrometheus, escapeHelp, escapeLabelValue, formatValue, PROMETHEUS
 export { platformMetrics, type PlatformMetricsInput } from './metrics.ts';
 export { healthCollector, metricsCollector, brokerReportFromHealth, ingestReport, maskUrl, type BrokerSource, type HealthSources } from './collect.ts';
 export { signagePage, notFoundPage, type SignageConfig } from './pages.ts';
+export { proxyWebSockets, type WsRoute } from './ws-proxy.ts';

@@ -1,10 +1,9 @@
-import { readFileSync } from 'node:fs';
 import { Option, type Command } from 'commander';
-import { DEFAULT_MQTT_PORTS, DEFAULT_WS_PORTS, SettingError, settingDef, flagName, type SettingKey } from '../../config/index.ts';
+import { DEFAULT_MQTT_PORTS, DEFAULT_WS_PORTS, SettingError, type SettingKey } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
 import { UsageError } from '../errors.ts';
-import { useSettings } from '../settings.ts';
+import { tlsFiles, useSettings, writtenAs } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
 const KEYS = [
@@ -25,23 +24,6 @@ const KEYS = [
   'logLevel',
   'logFormat',
 ] as const satisfies readonly SettingKey[];
-
-/** The setting as the user wrote it: the flag when given, else the environment variable when set, else the config-file key. */
-function writtenAs(cmd: Command, ctx: CliContext, key: SettingKey): string {
-  const flag = flagName(key);
-  const attribute = flag?.replace(/^--/, '').replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
-  if (attribute && cmd.getOptionValueSource(attribute) === 'cli') return flag!;
-  return settingDef(key).env?.find((name) => ctx.env[name]?.trim()) ?? key;
-}
-
-function readSettingFile(cmd: Command, ctx: CliContext, key: SettingKey, path: string): Buffer {
-  try {
-    return readFileSync(path);
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SettingError(writtenAs(cmd, ctx, key), path, code === 'ENOENT' ? 'no such file' : `cannot read: ${(error as Error).message}`);
-  }
-}
 
 async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
@@ -102,11 +84,8 @@ export function registerBroker(program: Command, ctx: CliContext): void {
     const s = settings(ctx);
     const role = s.role!;
     const logger = commandLogger(ctx, `broker-${role}`, s);
-    if ((s.tlsCert === undefined) !== (s.tlsKey === undefined)) {
-      const missing: SettingKey = s.tlsCert === undefined ? 'tlsCert' : 'tlsKey';
-      throw new SettingError(settingDef(missing).env![0], '', `must be set too: MQTT over TLS needs both ${settingDef('tlsCert').env![0]} and ${settingDef('tlsKey').env![0]}`);
-    }
-    const tls = s.tlsCert && s.tlsKey ? { cert: readSettingFile(cmd, ctx, 'tlsCert', s.tlsCert), key: readSettingFile(cmd, ctx, 'tlsKey', s.tlsKey), port: s.mqttsPort } : undefined;
+    const files = tlsFiles(cmd, ctx, s, 'MQTT over TLS');
+    const tls = files ? { ...files, port: s.mqttsPort } : undefined;
     let accounts: Awaited<ReturnType<typeof broker.loadAccounts>> | undefined;
     if (s.mqttAuthFile) {
       try {

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { SettingError } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
-import { retentionOf, useSettings } from '../settings.ts';
+import { retentionOf, tlsFiles, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
 export function registerFlows(program: Command, ctx: CliContext): void {
@@ -22,6 +22,8 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     'redUser',
     'redPasswordHash',
     'redCredentialSecret',
+    'tlsCert',
+    'tlsKey',
     'plateKey',
     'plateRetentionDays',
     'sessionRetentionDays',
@@ -60,6 +62,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
         credentialSecret: s.redCredentialSecret,
         plateKey: s.plateKey,
         retention: retentionOf(s),
+        tls: tlsFiles(cmd, ctx, s, 'HTTPS'),
         logger,
       });
     } catch (error) {

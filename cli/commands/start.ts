@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { DEFAULT_WS_PORTS } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
-import { retentionOf, useSettings } from '../settings.ts';
+import { retentionOf, tlsFiles, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
 export function registerStart(program: Command, ctx: CliContext): void {
@@ -14,7 +14,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
     'allowAnonymous', 'mqttAuthFile', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
-    'redCredentialSecret', 'plateKey', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
+    'redCredentialSecret', 'tlsCert', 'tlsKey', 'plateKey', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
   ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
   cmd.action(async () => {
@@ -46,6 +46,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       credentialSecret: s.redCredentialSecret,
       plateKey: s.plateKey,
       retention: retentionOf(s),
+      tls: tlsFiles(cmd, ctx, s, 'HTTPS'),
       logger,
     });
     shutdown.onShutdown(() => platform.close());

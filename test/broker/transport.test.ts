@@ -1,5 +1,4 @@
 // MQTT over TLS (PARKING_TLS_CERT/KEY) and the bridge over mqtts:// and ws://.
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,6 +6,7 @@ import { expect } from 'chai';
 import { freePort } from '../../testbed/services/index.ts';
 import { startBrokerProcess, type BrokerProcess } from '../helpers/brokers.ts';
 import { requireBinary } from '../helpers/services.ts';
+import { selfSignedCert } from '../helpers/tls.ts';
 import { closeAll, connect, recorder, unique } from './clients.ts';
 
 const RESYNCED = /bridge: resynchronised with the primary/;
@@ -20,9 +20,9 @@ describe('broker transports: MQTT over TLS, bridge over mqtts:// and ws:// (proc
   before(requireBinary('openssl', 'openssl'));
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'parking-tls-'));
-    cert = join(dir, 'cert.pem');
-    const key = join(dir, 'key.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=localhost', '-addext', 'subjectAltName=IP:127.0.0.1,DNS:localhost'], { stdio: 'ignore' });
+    const files = selfSignedCert(dir);
+    cert = files.cert;
+    const key = files.key;
     primary = await startBrokerProcess({ role: 'primary', env: { PARKING_TLS_CERT: cert, PARKING_TLS_KEY: key }, args: ['--mqtts-port', String(await freePort())] });
   });
   afterEach(closeAll);
