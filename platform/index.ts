@@ -184,6 +184,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         editor: flows.urls.editor,
         signage: `${flows.url}/signage/${firstLot}`,
         reports: flows.urls.reports,
+        login: `${flows.url}/login`,
         healthz: `${flows.url}/healthz`,
         metrics: `${flows.url}/metrics`,
       },

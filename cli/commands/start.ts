@@ -5,6 +5,13 @@ import { commandLogger, examples } from '../command.ts';
 import { retentionOf, tlsFiles, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
+/** What `parking start` says after an HTTP URL: who may use it. */
+const HTTP_NOTES: Record<string, string> = {
+  dashboard: '  (Availability for everyone; Charging and System after a login)',
+  reports: '  (after a login)',
+  login: '  (the editor\'s login, or an operator\'s from <dataDir>/operators.json)',
+};
+
 export function registerStart(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('start')
@@ -57,7 +64,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       `  MQTT standby    ${u.mqtt[1]}  (bridged to the primary)`,
       ...u.ws.map((url, i) => `  MQTT WebSocket  ${url}  (${i === 0 ? 'primary' : 'standby'})`),
       `  MongoDB         ${u.mongodb.replace(/\/\/[^@/]*@/, '//***@')}  (${u.mongodbKind === 'stand-in' ? 'stand-in: development only' : u.mongodbKind})`,
-      ...Object.entries(u.http ?? {}).map(([name, url]) => `  ${name.padEnd(15)} ${url}${name === 'editor' ? `  (${describeAdminLogin(platform.flows.login)})` : name === 'reports' ? '  (the editor\'s login)' : ''}`),
+      ...Object.entries(u.http ?? {}).map(([name, url]) => `  ${name.padEnd(15)} ${url}${HTTP_NOTES[name] ?? (name === 'editor' ? `  (${describeAdminLogin(platform.flows.login)})` : '')}`),
       `  signage login   ${platform.signage.username} / ${platform.signage.password}  (read-only)`,
       platform.simulation ? `  simulated lots  ${platform.simulation.plans.map((p) => p.lot).join(', ')}` : '  simulation      off (--no-sim)',
     ];
