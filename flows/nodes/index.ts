@@ -1,5 +1,5 @@
 // The parking nodes for Node-RED, registered by their node files (parking-*.cjs).
-export { registerMongodb, connectionString, type MongodbDef, type MongodbNode } from './mongodb.ts';
+export { registerMongodb, connectionString, plateKeyOf, retentionDays, type MongodbDef, type MongodbNode } from './mongodb.ts';
 export { registerTariff, tariffFromDef, deployedTariff, type TariffDef, type TariffNode } from './tariff.ts';
 export { registerCharging, type ChargingDef } from './charging.ts';
 export { registerReport, reportParameters, type ReportDef } from './report.ts';

@@ -61,7 +61,7 @@ export function retentionDays(value: unknown, name: string, fallback: number): n
 }
 
 /** The plate key from the property, or the one kept in Node-RED's user directory. */
-function plateKey(def: MongodbDef, userDir: unknown): Buffer {
+export function plateKeyOf(def: Pick<MongodbDef, 'plateKey'>, userDir: unknown): Buffer {
   const given = (def.plateKey ?? '').trim();
   if (given && !unsetEnv(given)) return parsePlateKey(given);
   if (typeof userDir !== 'string' || !userDir) throw new Error('no plate key: set the node\'s plate key (PARKING_FLOWS_PLATE_KEY) or give Node-RED a user directory');
@@ -100,7 +100,7 @@ export function registerMongodb(RED: NodeAPI): void {
         const uri = connectionString(def.uri ?? '', this.credentials?.user, this.credentials?.password);
         node.hosts = /\/\/(?:[^@/]*@)?([^/?]+)/.exec(uri)?.[1] ?? '';
         if (!DB_NAME.test(node.database)) throw new Error(`database must be 1-63 characters without / \\ . space " $ * < > : | ?, got '${node.database}'`);
-        key = plateKey(def, RED.settings.userDir);
+        key = plateKeyOf(def, RED.settings.userDir);
         node.retention = {
           plateDays: retentionDays(def.plateDays, 'plate retention', DEFAULT_RETENTION.plateDays),
           sessionDays: retentionDays(def.sessionDays, 'session retention', DEFAULT_RETENTION.sessionDays),

@@ -70,6 +70,10 @@ describe('loadSettings', () => {
         flowsFile: undefined,
         redUser: undefined,
         redPasswordHash: undefined,
+        plateKey: undefined,
+        plateRetentionDays: 30,
+        sessionRetentionDays: 400,
+        gateEventRetentionDays: 90,
         redCredentialSecret: undefined,
       });
     });

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -103,8 +103,6 @@ describe('flows: config nodes', function () {
         [{ uri: m.uri, database: 'parking', plateKey: 'secret' }, /a plate key is 32 random bytes as 64 hex digits/],
         [{ uri: m.uri, database: 'parking', plateKey: TEST_PLATE_KEY.toString('hex'), plateDays: '-1' }, /plate retention must be a number of days from 0/],
         [{ uri: m.uri, database: 'parking', plateKey: TEST_PLATE_KEY.toString('hex'), gateEventDays: 'ninety' }, /gate event retention must be a number of days/],
-        // No key given and no user directory (this test helper has none) to keep one in.
-        [{ uri: m.uri, database: 'parking', plateKey: '${PARKING_TEST_UNSET_KEY}' }, /no plate key: set the node's plate key/],
       ];
       for (const [props, expected] of cases) {
         await helper.load(nodeFile('mongodb'), [{ id: 'db', type: 'parking-mongodb', ...props }]);
@@ -114,6 +112,18 @@ describe('flows: config nodes', function () {
         expect(err.message).to.match(expected);
         await helper.unload();
       }
+    });
+
+    it('takes the plate key given, or keeps one in the user directory; with neither it says how to give one', async function () {
+      const { plateKeyOf } = await import('../../flows/nodes/index.ts');
+      expect(plateKeyOf({ plateKey: TEST_PLATE_KEY.toString('hex') }, undefined)).to.deep.equal(TEST_PLATE_KEY);
+      expect(() => plateKeyOf({ plateKey: '${PARKING_TEST_UNSET_KEY}' }, undefined)).to.throw(/no plate key: set the node's plate key \(PARKING_FLOWS_PLATE_KEY\)/);
+      const userDir = mkdtempSync(join(tmpdir(), 'parking-userdir-'));
+      const made = plateKeyOf({ plateKey: '' }, userDir);
+      expect(made).to.have.length(32);
+      expect(statSync(join(userDir, 'parking-plate-key')).mode & 0o777).to.equal(0o600);
+      expect(plateKeyOf({}, userDir), 'the same key at the next start').to.deep.equal(made);
+      rmSync(userDir, { recursive: true, force: true });
     });
 
     it('puts the user and password of its credentials into the URI', async function () {
