@@ -8,6 +8,7 @@ import type { Aedes } from 'aedes';
 import { Topics } from '../contract/index.ts';
 import { ParkingAedes, persistenceOf } from './aedes.ts';
 import { createHooks, type RefusalCounters } from './auth/hooks.ts';
+import { requireClientIdForSessions } from './client-id.ts';
 import { AuthThrottle } from './auth/throttle.ts';
 import { startBridge, type Bridge } from './bridge/bridge.ts';
 import { listenMqtt, listenMqtts, listenWebSocket, type Listener } from './listeners.ts';
@@ -130,7 +131,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         drainTimeout: 30_000,
         persistence: backend.persistence,
         mq: backend.mq,
-        authenticate: hooks.authenticate,
+        ...requireClientIdForSessions(hooks.authenticate),
         authorizePublish: hooks.authorizePublish,
         authorizeSubscribe: hooks.authorizeSubscribe,
       },

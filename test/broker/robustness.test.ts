@@ -31,6 +31,30 @@ function rawExchange(port: number, bytes: Buffer[], timeoutMs = 15_000): Promise
   });
 }
 
+/** A CONNECT (MQTT 3.1.1) with `flags` (0x02: clean session) and `clientId`. */
+function connectWith(clientId: string, flags: number): Buffer {
+  const packet = mqttConnectPacket(clientId);
+  packet[9] = flags; // fixed header (2) + protocol name (6) + level (1), then the flags
+  return packet;
+}
+
+/** The broker's first 4 bytes after `bytes` (a CONNACK), then the connection is dropped. */
+function firstReply(port: number, bytes: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const socket: Socket = tcpConnect({ port, host: '127.0.0.1' }, () => socket.write(bytes));
+    let got = Buffer.alloc(0);
+    socket.on('data', (chunk) => {
+      got = Buffer.concat([got, chunk]);
+      if (got.length >= 4) {
+        socket.destroy();
+        resolve(got.subarray(0, 4));
+      }
+    });
+    socket.on('error', reject);
+    socket.on('close', () => reject(new Error(`closed after ${got.length} bytes`)));
+  });
+}
+
 function randomBytes(seed: number, n: number): Buffer {
   const next = mulberry32(seed);
   return Buffer.from(Array.from({ length: n }, () => Math.floor(next() * 256)));
@@ -82,6 +106,17 @@ describe('broker robustness: garbage, violations, oversize (process)', function 
       const result = await rawExchange(broker.port, bytes);
       expect(result.closed).to.equal(true);
     }
+    await stillServing();
+  });
+
+  it('an empty client id without a clean session: CONNACK 0x02 (identifier rejected), then closed [MQTT-3.1.3-8]', async () => {
+    expect(connectWith('', 0x02).subarray(7, 10).toString('hex'), 'level 4, clean session').to.equal('540402');
+    const refused = await rawExchange(broker.port, [connectWith('', 0x00)]);
+    expect(refused.closed).to.equal(true);
+    expect(refused.reply.toString('hex')).to.equal('20020002');
+    // An empty id with a clean session is fine (the broker names the client), and so is a given id without one.
+    expect((await firstReply(broker.port, connectWith('', 0x02))).toString('hex')).to.equal('20020000');
+    expect((await firstReply(broker.port, connectWith(unique('persistent'), 0x00))).toString('hex')).to.match(/^20020[01]00$/);
     await stillServing();
   });
 
