@@ -1,9 +1,12 @@
-// Runs one command: finds its handler, enforces primary-only writes and
-// reads, applies retryable writes once, and shapes errors as MongoDB does.
+// Runs one command: finds its handler, applies the member's failCommand fail
+// point, enforces primary-only writes and reads, applies retryable writes
+// once, and shapes errors as MongoDB does.
 import { Long, Binary, type Document } from 'bson';
 import { commands } from './commands/index.ts';
-import type { MemberView, ReplicaSetView } from './context.ts';
+import type { Store } from './store.ts';
+import type { CommandSpec, MemberView, ReplicaSetView } from './context.ts';
 import { Codes, ServerError, notPrimaryNoSecondaryOk, notWritablePrimary } from './errors.ts';
+import { CloseConnection, afterCommand, beforeCommand, noteHandshake, type Invocation } from './failpoint.ts';
 
 const ZERO_SIGNATURE = { hash: new Binary(Buffer.alloc(20)), keyId: Long.fromNumber(0) };
 
@@ -27,6 +30,17 @@ export interface DispatchInput {
   legacySecondaryOk?: boolean;
 }
 
+/** Commands that take a write concern: a failCommand `writeConcernError` applies to them. */
+function takesWriteConcern(spec: CommandSpec, command: Document): boolean {
+  if (spec.access === 'write') return true;
+  const last = Array.isArray(command.pipeline) ? command.pipeline[command.pipeline.length - 1] : undefined;
+  return command.aggregate !== undefined && !!last && typeof last === 'object' && ('$out' in last || '$merge' in last);
+}
+
+/**
+ * Runs one command. Throws CloseConnection (failpoint.ts) when the failCommand fail point
+ * says to hang up: the member then closes the connection without a reply.
+ */
 export async function dispatch(input: DispatchInput): Promise<Document> {
   const { command, member, rs } = input;
   const name = Object.keys(command)[0] ?? '';
@@ -35,6 +49,14 @@ export async function dispatch(input: DispatchInput): Promise<Document> {
   try {
     const spec = commands[name];
     if (!spec) throw new ServerError(Codes.CommandNotFound, `no such command: '${name}'`);
+    if (spec === commands.hello) noteHandshake(input.connectionId, command);
+    const invocation: Invocation = {
+      member, command, name, db: input.db, connectionId: input.connectionId,
+      isCommand: (listed) => commands[listed] === spec,
+      write: takesWriteConcern(spec, command),
+    };
+    const failed = await beforeCommand(invocation);
+    if (failed) return withClusterTime(store, failed);
     if (command.startTransaction || command.autocommit === false) {
       throw new ServerError(Codes.IllegalOperation, 'multi-document transactions are not supported by the MongoDB stand-in; use a real replica set (MONGODB_URI)');
     }
@@ -48,13 +70,19 @@ export async function dispatch(input: DispatchInput): Promise<Document> {
       reply = await spec.handler({ command, name, db: input.db, member, rs, store, connectionId: input.connectionId });
       if (key && reply.ok) store.rememberRetryable(key, reply);
     }
+    reply = afterCommand(invocation, reply);
   } catch (err) {
+    if (err instanceof CloseConnection) throw err;
     if (!(err instanceof ServerError)) {
       reply = new ServerError(Codes.BadValue, `internal error in the stand-in: ${(err as Error).message}`).toReply(command);
     } else {
       reply = err.toReply(command);
     }
   }
+  return withClusterTime(store, reply);
+}
+
+function withClusterTime(store: Store, reply: Document): Document {
   const operationTime = store.clock.now();
   return { ...reply, $clusterTime: { clusterTime: operationTime, signature: ZERO_SIGNATURE }, operationTime };
 }

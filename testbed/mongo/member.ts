@@ -6,6 +6,7 @@ import type { Document } from 'bson';
 import type { MemberView, ReplicaSetView } from './context.ts';
 import { Cursors } from './cursors.ts';
 import { dispatch } from './dispatch.ts';
+import { CloseConnection, forgetConnection, resetFailPoints } from './failpoint.ts';
 import {
   MessageReader, MSG_EXHAUST_ALLOWED, MSG_MORE_TO_COME, encodeMsg, encodeReply, parseRequest,
 } from './wire.ts';
@@ -71,6 +72,7 @@ export class Member implements MemberView {
     for (const socket of [...this.sockets].reverse()) socket.destroy();
     this.sockets.clear();
     this.cursors.clear();
+    resetFailPoints(this);
     const server = this.server;
     this.server = undefined;
     if (server) await new Promise<void>((resolve) => server.close(() => resolve()));
@@ -98,13 +100,17 @@ export class Member implements MemberView {
       }
       for (const raw of messages) {
         chain = chain.then(() => this.handle(socket, raw, connectionId)).catch((err) => {
-          this.logger.warn({ member: this.host, err: (err as Error).message }, 'request failed; closing connection');
+          // The failCommand fail point's closeConnection hangs up on purpose.
+          if (!(err instanceof CloseConnection)) this.logger.warn({ member: this.host, err: (err as Error).message }, 'request failed; closing connection');
           socket.destroy();
         });
       }
     });
     socket.on('error', () => socket.destroy());
-    socket.on('close', () => this.sockets.delete(socket));
+    socket.on('close', () => {
+      this.sockets.delete(socket);
+      forgetConnection(connectionId);
+    });
   }
 
   private canReply(socket: net.Socket): boolean {
@@ -112,6 +118,7 @@ export class Member implements MemberView {
   }
 
   private async handle(socket: net.Socket, raw: Buffer, connectionId: number): Promise<void> {
+    if (socket.destroyed) return; // hung up (closeConnection): what was pipelined behind is not run
     const request = parseRequest(raw);
     if (request.kind === 'query') {
       const db = request.fullCollectionName.split('.')[0];

@@ -1,8 +1,9 @@
 // hello and the other administrative commands: ping, buildInfo, sessions,
-// replica-set status, stepdown, shutdown and the testbed's fault controls.
+// replica-set status, stepdown, shutdown, fail points and the testbed's fault controls.
 import { Long, type Document } from 'bson';
 import type { CommandSpec } from '../context.ts';
 import { Codes, ServerError } from '../errors.ts';
+import { configureFailPoint as configure, waitForFailPoint as waitFor } from '../failpoint.ts';
 
 export const VERSION = '7.0.0';
 
@@ -72,6 +73,15 @@ export const testbedFault: CommandSpec = {
   access: 'any',
   handler: (ctx) => ctx.rs.control(String(ctx.command.testbedFault), ctx.member, ctx.command),
 };
+
+/**
+ * `{configureFailPoint: 'failCommand', mode: 'alwaysOn'|'off'|{times: n}|{skip: n}|{activationProbability: p}, data}`:
+ * mongod's test command, on the member it is sent to (failpoint.ts). Answers `{count}`, the times it fired so far.
+ */
+export const configureFailPoint: CommandSpec = { access: 'any', handler: (ctx) => configure(ctx.member, ctx.db, ctx.command) };
+
+/** `{waitForFailPoint: 'failCommand', timesEntered: n, maxTimeMS}`: waits until the fail point fired n times in all. */
+export const waitForFailPoint: CommandSpec = { access: 'any', handler: (ctx) => waitFor(ctx.member, ctx.db, ctx.command) };
 
 const unsupported = (what: string): CommandSpec => ({
   access: 'any',

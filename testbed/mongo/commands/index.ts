@@ -20,6 +20,8 @@ export const commands: Record<string, CommandSpec> = {
   replSetStepDown: admin.replSetStepDown,
   shutdown: admin.shutdown,
   testbedFault: admin.testbedFault,
+  configureFailPoint: admin.configureFailPoint,
+  waitForFailPoint: admin.waitForFailPoint,
   commitTransaction: admin.transactions,
   abortTransaction: admin.transactions,
   insert,
