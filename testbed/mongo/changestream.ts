@@ -3,8 +3,10 @@
 import { Timestamp, type Document } from 'bson';
 import { Aggregator, Query } from './mingo.ts';
 import type { CursorSource } from './cursors.ts';
-import { Codes, ServerError, badValue } from './errors.ts';
+import { Codes, ServerError, badValue, fromMingo, notSupported } from './errors.ts';
 import type { ChangeEvent, Store } from './store.ts';
+import { checkChangeStreamPipeline } from './stages.ts';
+import { sameValue } from './fastpath.ts';
 
 export interface Scope {
   db?: string; // undefined: the whole cluster
@@ -17,6 +19,35 @@ export function seqOfToken(token: unknown): number {
   const data = token && typeof token === 'object' ? (token as Document)._data : undefined;
   if (typeof data !== 'string' || !/^82[0-9A-F]{16}$/.test(data)) throw badValue('invalid resume token: the token was not produced by this server');
   return parseInt(data.slice(2), 16);
+}
+
+/** The fields of a `$changeStream` stage in MongoDB 7.0. */
+const OPTIONS = new Set([
+  'resumeAfter', 'startAfter', 'startAtOperationTime', 'fullDocument', 'fullDocumentBeforeChange', 'allChangesForCluster',
+  'showMigrationEvents', 'showSystemEvents', 'showExpandedEvents', 'allowToRunOnConfigDB', 'allowToRunOnSystemNS',
+]);
+
+/** Fails on what MongoDB rejects (an unknown field: 40415) and refuses what the stand-in does not emit. */
+function checkOptions(options: Document): void {
+  for (const key of Object.keys(options)) {
+    if (!OPTIONS.has(key)) throw new ServerError(Codes.Location40415, `BSON field '$changeStream.${key}' is an unknown field.`);
+  }
+  if (options.showExpandedEvents === true) {
+    throw notSupported("showExpandedEvents (the create, createIndexes, dropIndexes, modify and rename events of MongoDB 6.0+)");
+  }
+  const before = options.fullDocumentBeforeChange;
+  if (before !== undefined && before !== 'off') throw notSupported(`fullDocumentBeforeChange: '${String(before)}' (pre-images)`);
+}
+
+/** An event whose `_id` the pipeline changed can no longer resume the stream (ChangeStreamFatalError, 280). */
+function checkResumeToken(event: Document, token: Document): void {
+  if (event._id !== undefined && sameValue(event._id, token) === true) return;
+  const found = event._id === undefined ? '{}' : JSON.stringify({ _id: event._id });
+  throw new ServerError(
+    Codes.ChangeStreamFatalError,
+    'Encountered an event whose _id field, which contains the resume token, was modified by the pipeline. Modifying the _id field of an event makes it impossible to resume the stream from that point. Only transformations that retain the unmodified _id field are allowed. '
+      + `Expected: ${JSON.stringify({ _id: token })} but found: ${found}`,
+  );
 }
 
 export class ChangeStreamSource implements CursorSource {
@@ -35,6 +66,8 @@ export class ChangeStreamSource implements CursorSource {
     private readonly options: Document,
     rest: Document[],
   ) {
+    checkOptions(options);
+    checkChangeStreamPipeline(rest);
     if (options.resumeAfter !== undefined || options.startAfter !== undefined) {
       this.position = seqOfToken(options.resumeAfter ?? options.startAfter);
       if (store.changesAfter(this.position) === undefined) {
@@ -50,7 +83,13 @@ export class ChangeStreamSource implements CursorSource {
     // A lone $match (the usual filter) is compiled once; a pipeline runs per event.
     const match = rest.length === 1 && Object.keys(rest[0]).length === 1 ? (rest[0] as Document).$match : undefined;
     if (match && typeof match === 'object') this.match = new Query(match as Document);
-    else if (rest.length) this.filter = new Aggregator(rest);
+    else if (rest.length) {
+      try {
+        this.filter = new Aggregator(rest);
+      } catch (err) {
+        throw fromMingo(err);
+      }
+    }
     store.on('change', this.onChange);
   }
 
@@ -92,6 +131,14 @@ export class ChangeStreamSource implements CursorSource {
     return event;
   }
 
+  private runFilter(event: Document): Document[] {
+    try {
+      return this.filter!.run([event]) as Document[];
+    } catch (err) {
+      throw fromMingo(err);
+    }
+  }
+
   private collect(batchSize: number): Document[] {
     const out: Document[] = [];
     const changes = this.store.changesAfter(this.position);
@@ -103,7 +150,8 @@ export class ChangeStreamSource implements CursorSource {
       this.position = change.seq;
       if (!this.inScope(change)) continue;
       const event = this.render(change);
-      const kept = this.match ? (this.match.test(event) ? [event] : []) : this.filter ? (this.filter.run([event]) as Document[]) : [event];
+      const kept = this.match ? (this.match.test(event) ? [event] : []) : this.filter ? this.runFilter(event) : [event];
+      if (this.filter) for (const doc of kept) checkResumeToken(doc, tokenFor(change.seq));
       out.push(...kept);
       const type = change.event.operationType;
       const invalidates = (type === 'drop' && this.scope.coll !== undefined) || (type === 'dropDatabase' && this.scope.db !== undefined);

@@ -32,6 +32,44 @@ export const Codes = {
   Location40352: 40352,
   ChangeStreamHistoryLost: 286,
   SwitchNoMatch: 40066,
+  DollarPrefixedFieldName: 52,
+  NotImplemented: 238,
+  ChangeStreamFatalError: 280,
+  MergeStageNoMatchingDocument: 13113,
+  /** Use of an undefined variable (`$$name`). */
+  Location17276: 17276,
+  /** A stage that must be last is not last ($out, $merge). */
+  Location40601: 40601,
+  /** A stage not allowed inside $facet. */
+  Location40600: 40600,
+  /** A stage document without exactly one field. */
+  Location40323: 40323,
+  /** $changeStream anywhere but first. */
+  Location40602: 40602,
+  /** An unknown aggregation stage. */
+  Location40324: 40324,
+  /** An unknown field in a command (IDL parsing). */
+  Location40415: 40415,
+  /** A stage not allowed inside a $lookup sub-pipeline. */
+  Location51047: 51047,
+  /** A stage not allowed inside a $unionWith sub-pipeline. */
+  Location31441: 31441,
+  /** $merge: an 'on' field is missing, null or undefined. */
+  Location51132: 51132,
+  /** $merge: an 'on' field is an array. */
+  Location51185: 51185,
+  /** $merge: no unique index backs the 'on' fields. */
+  Location51183: 51183,
+  /** $merge: a whenMatched/whenNotMatched combination MongoDB does not offer. */
+  Location51181: 51181,
+  /** $merge: 'let' with a whenMatched mode other than a pipeline. */
+  Location51199: 51199,
+  /** $merge: a duplicate field in 'on'. */
+  Location31465: 31465,
+  /** A command-level 'let' expression that reads a document field. */
+  Location4890500: 4890500,
+  /** A command-level 'let' that sets a system variable. */
+  Location4738901: 4738901,
 } as const;
 
 const names: Record<number, string> = Object.fromEntries(Object.entries(Codes).map(([k, v]) => [v, k]));
@@ -82,6 +120,25 @@ function isChangeStream(command: Document): boolean {
 }
 
 export const badValue = (msg: string) => new ServerError(Codes.BadValue, msg);
+
+/** What the stand-in refuses rather than answer differently from MongoDB: NotImplemented (238). */
+export const notSupported = (what: string) =>
+  new ServerError(Codes.NotImplemented, `${what} is not supported by the MongoDB stand-in; use a real MongoDB (MONGODB_URI)`);
+
+/**
+ * An error thrown by mingo as MongoDB reports it: an undefined variable
+ * (17276), an unknown stage (40324); anything else is a BadValue (2).
+ */
+export function fromMingo(err: unknown): ServerError {
+  if (err instanceof ServerError) return err;
+  const message = (err as Error)?.message ?? String(err);
+  const variable = /Use of undefined variable: (\S+)/.exec(message);
+  if (variable) return new ServerError(Codes.Location17276, `Use of undefined variable: ${variable[1]}`);
+  const stage = /unregistered pipeline operator (\$[^.\s]+)/.exec(message);
+  if (stage) return new ServerError(Codes.Location40324, `Unrecognized pipeline stage name: '${stage[1]}'`);
+  return badValue(message);
+}
+
 export const notWritablePrimary = () => new ServerError(Codes.NotWritablePrimary, 'not primary');
 export const notPrimaryNoSecondaryOk = () => new ServerError(Codes.NotPrimaryNoSecondaryOk, 'not primary and secondaryOk=false');
 

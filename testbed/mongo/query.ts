@@ -4,7 +4,8 @@ import { EJSON, type Document } from 'bson';
 import { getPath } from './paths.ts';
 import { Query } from './mingo.ts';
 import type { Collection } from './store.ts';
-import { badValue } from './errors.ts';
+import { fromMingo } from './errors.ts';
+import type { Variables } from './variables.ts';
 import { UNSURE, simpleFilter } from './fastpath.ts';
 
 function isOperatorObject(value: unknown): boolean {
@@ -20,7 +21,9 @@ const isPlainObject = (v: unknown): v is Document =>
 
 const strictEqual = (a: unknown, b: unknown) => EJSON.stringify({ v: a } as Document, { relaxed: false }) === EJSON.stringify({ v: b } as Document, { relaxed: false });
 
-export function compile(filter: Document | undefined): Matcher {
+/** A matcher for `filter`; `variables` are a command's `let` values for `$expr`. */
+export function compile(filter: Document | undefined, variables?: Variables): Matcher {
+  if (variables) return compileGeneral(filter, variables);
   const simple = simpleFilter(filter);
   if (simple) {
     // Built only for a document the fast path is unsure of.
@@ -37,13 +40,23 @@ export function compile(filter: Document | undefined): Matcher {
   return compileGeneral(filter);
 }
 
-function compileGeneral(filter: Document | undefined): Matcher {
-  let query: Query;
+function compileGeneral(filter: Document | undefined, variables?: Variables): Matcher {
+  let mingo: Query;
   try {
-    query = new Query(filter ?? {});
+    mingo = new Query(filter ?? {}, variables ? { variables } : {});
   } catch (err) {
-    throw badValue((err as Error).message);
+    throw fromMingo(err);
   }
+  // mingo reports some errors (an undefined variable) only while testing a document.
+  const query: Matcher = {
+    test(doc) {
+      try {
+        return mingo.test(doc);
+      } catch (err) {
+        throw fromMingo(err);
+      }
+    },
+  };
   // mingo compares embedded documents ignoring field order; MongoDB compares them field by field, in order.
   const exact = Object.entries(filter ?? {}).filter(([key, value]) => !key.startsWith('$') && isPlainObject(value));
   if (exact.length === 0) return query;
@@ -58,9 +71,9 @@ function compileGeneral(filter: Document | undefined): Matcher {
 }
 
 /** Documents of `coll` matching `filter`, in natural order. */
-export function select(coll: Collection | undefined, filter: Document | undefined, limit = 0): Document[] {
+export function select(coll: Collection | undefined, filter: Document | undefined, limit = 0, variables?: Variables): Document[] {
   if (!coll) return [];
-  const query = compile(filter);
+  const query = compile(filter, variables);
   if (filter && '_id' in filter && !isOperatorObject(filter._id)) {
     const doc = coll.get(filter._id);
     return doc && query.test(doc) ? [doc] : [];

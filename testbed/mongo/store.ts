@@ -41,6 +41,31 @@ function uniqueKey(spec: IndexSpec, doc: Document, partial?: Query): string | un
   return idKey(values.map((v) => (v === undefined ? null : v)));
 }
 
+/** The first `$`-prefixed field name inside an embedded document or array, if any. */
+function dollarField(value: unknown): string | undefined {
+  if (Array.isArray(value)) {
+    for (const item of value) {
+      const found = dollarField(item);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  if (!value || typeof value !== 'object' || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  for (const [key, item] of Object.entries(value)) {
+    if (key.startsWith('$')) return key;
+    const found = dollarField(item);
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** MongoDB stores no `$`-prefixed field inside `_id` (DollarPrefixedFieldName). */
+function checkStorableId(id: unknown): void {
+  if (!id || typeof id !== 'object' || Array.isArray(id)) return;
+  const field = dollarField(id);
+  if (field) throw new ServerError(Codes.DollarPrefixedFieldName, `_id fields may not contain '$'-prefixed fields: ${field} is not valid for storage.`);
+}
+
 function keyValue(spec: IndexSpec, doc: Document): Document {
   const out: Document = {};
   for (const path of Object.keys(spec.key)) out[path] = getPath(doc, path) ?? null;
@@ -131,6 +156,7 @@ export class Collection {
     // MongoDB stores `_id` as the first field, generating it when missing.
     const { _id, ...rest } = doc;
     doc = { _id: _id === undefined ? new ObjectId() : _id, ...rest };
+    checkStorableId(doc._id);
     const timeField = this.options.timeseries?.timeField;
     if (timeField && !(getPath(doc, timeField) instanceof Date)) {
       throw new ServerError(Codes.BadValue, `'${timeField}' must be present and contain a valid BSON UTC datetime value`);

@@ -2,13 +2,15 @@
 // to a collection, including upserts and `$setOnInsert`.
 import { EJSON, ObjectId, type Document } from 'bson';
 import { aggregate, update as applyOperators } from './mingo.ts';
-import { Codes, ServerError, badValue } from './errors.ts';
+import { Codes, ServerError, badValue, fromMingo } from './errors.ts';
 import { clone, equalityFields, select } from './query.ts';
 import { getPath, setPath } from './paths.ts';
 import { applySimple, checkConflicts } from './operators.ts';
 import { applySimplePipeline } from './pipeline-set.ts';
 import { UNSURE, sameValue } from './fastpath.ts';
 import type { Collection } from './store.ts';
+import { pipelineUpdateEvent } from './docdiff.ts';
+import type { Variables } from './variables.ts';
 
 export interface UpdateStatement {
   q: Document;
@@ -43,7 +45,7 @@ const same = (a: unknown, b: unknown) => {
 };
 
 /** Applies the update to a copy of `doc`; returns the new document and the changed paths. */
-function transform(doc: Document, statement: UpdateStatement, inserting: boolean): { after: Document; paths: string[] } {
+function transform(doc: Document, statement: UpdateStatement, inserting: boolean, variables?: Variables): { after: Document; paths: string[] } {
   const kind = kindOf(statement.u);
   if (kind === 'replacement') {
     const after = { _id: doc._id, ...clone(statement.u as Document) };
@@ -55,7 +57,12 @@ function transform(doc: Document, statement: UpdateStatement, inserting: boolean
   if (kind === 'pipeline') {
     const simple = applySimplePipeline(doc, statement.u as Document[]);
     if (simple) return { after: { ...simple, _id: doc._id }, paths: [] };
-    const [after] = aggregate([clone(doc)], statement.u as Document[]) as Document[];
+    let after: Document;
+    try {
+      [after] = aggregate([clone(doc)], statement.u as Document[], variables ? { variables } : {}) as Document[];
+    } catch (err) {
+      throw fromMingo(err);
+    }
     return { after: { ...after, _id: doc._id }, paths: [] };
   }
   checkConflicts(statement.u as Document);
@@ -66,9 +73,10 @@ function transform(doc: Document, statement: UpdateStatement, inserting: boolean
   if (paths === undefined) {
     after = clone(doc);
     try {
-      paths = Object.keys(modifier).length ? applyOperators(after, modifier, statement.arrayFilters, statement.q, { cloneMode: 'deep' }) : [];
+      const options = { cloneMode: 'deep' as const, ...(variables ? { queryOptions: { variables } } : {}) };
+      paths = Object.keys(modifier).length ? applyOperators(after, modifier, statement.arrayFilters, statement.q, options) : [];
     } catch (err) {
-      throw badValue((err as Error).message);
+      throw fromMingo(err);
     }
   }
   if (!same(after._id, doc._id)) {
@@ -79,6 +87,7 @@ function transform(doc: Document, statement: UpdateStatement, inserting: boolean
 
 function describe(before: Document, after: Document, paths: string[], kind: Kind): Document {
   if (kind === 'replacement') return { operationType: 'replace', fullDocument: after };
+  if (kind === 'pipeline') return pipelineUpdateEvent(before, after);
   const updatedFields: Document = {};
   const removedFields: string[] = [];
   const fields = paths.length ? paths : [...new Set([...Object.keys(before), ...Object.keys(after)])];
@@ -95,11 +104,14 @@ function describe(before: Document, after: Document, paths: string[], kind: Kind
   return { operationType: 'update', updateDescription: { updatedFields, removedFields, truncatedArrays: [] } };
 }
 
-/** Runs one update statement against `coll` (which the caller created if needed). */
-export function runUpdate(coll: Collection, statement: UpdateStatement, limitToOne = !statement.multi): UpdateResult {
+/**
+ * Runs one update statement against `coll` (which the caller created if
+ * needed); `variables` are the command's `let` values.
+ */
+export function runUpdate(coll: Collection, statement: UpdateStatement, limitToOne = !statement.multi, variables?: Variables): UpdateResult {
   const kind = kindOf(statement.u);
   if (statement.multi && kind === 'replacement') throw badValue('multi update is not supported for replacement-style update');
-  const matches = select(coll, statement.q, limitToOne ? 1 : 0);
+  const matches = select(coll, statement.q, limitToOne ? 1 : 0, variables);
   if (matches.length === 0) {
     if (!statement.upsert) return { n: 0, nModified: 0 };
     const base: Document = {};
@@ -108,7 +120,7 @@ export function runUpdate(coll: Collection, statement: UpdateStatement, limitToO
       if (kind === 'replacement' && path !== '_id') continue;
       setPath(base, path, clone(value));
     }
-    const { after } = transform(base, statement, true);
+    const { after } = transform(base, statement, true, variables);
     if (after._id === undefined) after._id = new ObjectId();
     const doc = { _id: after._id, ...after };
     coll.insert(doc);
@@ -117,7 +129,7 @@ export function runUpdate(coll: Collection, statement: UpdateStatement, limitToO
   let nModified = 0;
   let first: UpdateResult | undefined;
   for (const before of matches) {
-    const { after, paths } = transform(before, statement, false);
+    const { after, paths } = transform(before, statement, false, variables);
     const changed = !same(before, after);
     if (changed) {
       coll.replace(before, after, describe(before, after, paths, kind));

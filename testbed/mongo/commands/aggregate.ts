@@ -4,11 +4,15 @@ import { aggregate as mingoAggregate } from '../mingo.ts';
 import type { CommandSpec, Context } from '../context.ts';
 import { ArraySource } from '../cursors.ts';
 import { ChangeStreamSource } from '../changestream.ts';
-import { Codes, badValue, ServerError } from '../errors.ts';
+import { Codes, ServerError, badValue, fromMingo, notSupported } from '../errors.ts';
 import { clone, select } from '../query.ts';
 import { idKey } from '../store.ts';
 import { getPath } from '../paths.ts';
 import { collectionName } from './names.ts';
+import { refuseCollation } from './options.ts';
+import { writeMerge, writeOut } from './output.ts';
+import { checkPipeline, outputStage } from '../stages.ts';
+import { checkFilterVariables, checkPipelineVariables, letScope, type Variables } from '../variables.ts';
 
 /** `$bucket` as MongoDB defines it: a `$group` on a `$switch` of the boundaries, then a `$sort`. */
 function expandBucket(spec: Document): Document[] {
@@ -39,24 +43,23 @@ function resolver(ctx: Context) {
   return (name: string) => [...(ctx.store.collection(ctx.db, name)?.docs.values() ?? [])];
 }
 
-export function runPipeline(ctx: Context, docs: Document[], pipeline: Document[]): Document[] {
+export function runPipeline(ctx: Context, docs: Document[], pipeline: Document[], variables?: Variables): Document[] {
   try {
-    const out = mingoAggregate(docs, rewrite(pipeline), { collectionResolver: resolver(ctx) }) as Document[];
+    const out = mingoAggregate(docs, rewrite(pipeline), { collectionResolver: resolver(ctx), ...(variables ? { variables } : {}) }) as Document[];
     if (out.some((d) => d._id === NO_BUCKET)) {
       throw new ServerError(Codes.SwitchNoMatch, '$switch could not find a matching branch for an input, and no default was specified.');
     }
     return out;
   } catch (err) {
-    if (err instanceof ServerError) throw err;
-    throw badValue((err as Error).message);
+    throw fromMingo(err);
   }
 }
 
-function writeOut(ctx: Context, docs: Document[], stage: Document): void {
-  const target = typeof stage.$out === 'string' ? { db: ctx.db, coll: stage.$out } : stage.$out;
-  ctx.store.dropCollection(target.db, target.coll);
-  const coll = ctx.store.ensureCollection(target.db, target.coll);
-  for (const doc of docs) coll.insert(doc);
+/** $out and $merge refuse a linearizable read concern (InvalidOptions). */
+function checkReadConcern(cmd: Document, output: Document | undefined): void {
+  if (output && cmd.readConcern?.level === 'linearizable') {
+    throw new ServerError(Codes.InvalidOptions, `${Object.keys(output)[0]} cannot be used with a 'linearizable' read concern level`);
+  }
 }
 
 export const aggregate: CommandSpec = {
@@ -66,8 +69,10 @@ export const aggregate: CommandSpec = {
     const pipeline: Document[] = cmd.pipeline;
     if (!Array.isArray(pipeline)) throw badValue("'pipeline' option must be specified as an array");
     const batchSize = cmd.cursor?.batchSize ?? 101;
+    refuseCollation(cmd);
     const first = pipeline[0];
     if (first && '$changeStream' in first) {
+      if (cmd.let !== undefined) throw notSupported("'let' on a change stream");
       const options: Document = first.$changeStream ?? {};
       const scope = options.allChangesForCluster ? {} : cmd.aggregate === 1 ? { db: ctx.db } : { db: ctx.db, coll: collectionName(cmd.aggregate) };
       const source = new ChangeStreamSource(ctx.store, scope, options, pipeline.slice(1));
@@ -75,18 +80,22 @@ export const aggregate: CommandSpec = {
       return ctx.member.cursors.create(ns, source, batchSize);
     }
     const name = cmd.aggregate === 1 ? undefined : collectionName(cmd.aggregate);
+    checkPipeline(pipeline);
+    const output = outputStage(pipeline);
+    checkReadConcern(cmd, output);
+    const scope = letScope(cmd);
+    checkPipelineVariables(pipeline, scope.names);
     // A leading $match selects like find does (same matching rules, and fast);
     // copies keep stages such as $set away from the stored documents.
     const leading = first && '$match' in first && name ? first.$match : undefined;
-    const input = name ? select(ctx.store.collection(ctx.db, name), leading ?? {}).map(clone) : [];
+    const input = name ? select(ctx.store.collection(ctx.db, name), leading ?? {}, 0, scope.values).map(clone) : [];
     const stages = leading ? pipeline.slice(1) : pipeline;
-    const last = stages[stages.length - 1];
-    const writes = last && '$out' in last;
-    if (writes && !ctx.member.isPrimary()) throw new ServerError(Codes.NotWritablePrimary, 'not primary');
-    const docs = runPipeline(ctx, input, writes ? stages.slice(0, -1) : stages);
-    if (writes) {
-      writeOut(ctx, docs, last);
-      return ctx.member.cursors.create(`${ctx.db}.${name}`, new ArraySource([]), batchSize);
+    if (output && !ctx.member.isPrimary()) throw new ServerError(Codes.NotWritablePrimary, 'not primary');
+    const docs = runPipeline(ctx, input, output ? stages.slice(0, -1) : stages, scope.values);
+    if (output) {
+      if ('$out' in output) writeOut(ctx, docs, output.$out);
+      else writeMerge(ctx, docs, output.$merge);
+      return ctx.member.cursors.create(`${ctx.db}.${name ?? '$cmd.aggregate'}`, new ArraySource([]), batchSize);
     }
     return ctx.member.cursors.create(`${ctx.db}.${name ?? '$cmd.aggregate'}`, new ArraySource(docs), batchSize);
   },
@@ -96,6 +105,8 @@ export const count: CommandSpec = {
   access: 'read',
   handler(ctx) {
     const cmd = ctx.command;
+    refuseCollation(cmd);
+    checkFilterVariables(cmd.query, new Set());
     let n = select(ctx.store.collection(ctx.db, collectionName(cmd.count)), cmd.query).length;
     if (cmd.skip) n = Math.max(0, n - Number(cmd.skip));
     if (cmd.limit) n = Math.min(n, Math.abs(Number(cmd.limit)));
@@ -108,6 +119,8 @@ export const distinct: CommandSpec = {
   handler(ctx) {
     const cmd = ctx.command;
     if (typeof cmd.key !== 'string') throw badValue("BSON field 'distinct.key' is missing but a required field");
+    refuseCollation(cmd);
+    checkFilterVariables(cmd.query, new Set());
     const seen = new Map<string, unknown>();
     for (const doc of select(ctx.store.collection(ctx.db, collectionName(cmd.distinct)), cmd.query)) {
       const value = getPath(doc, cmd.key);

@@ -5,6 +5,7 @@ import type { CommandSpec } from '../context.ts';
 import { ArraySource } from '../cursors.ts';
 import { Codes, ServerError } from '../errors.ts';
 import { collectionName } from './names.ts';
+import { refuseCollation } from './options.ts';
 
 const CREATE_OPTIONS = ['timeseries', 'expireAfterSeconds', 'capped', 'size', 'max', 'validator', 'validationLevel', 'validationAction', 'clusteredIndex', 'changeStreamPreAndPostImages'];
 
@@ -12,6 +13,7 @@ export const create: CommandSpec = {
   access: 'write',
   handler(ctx) {
     const name = collectionName(ctx.command.create);
+    refuseCollation(ctx.command);
     if (ctx.store.collection(ctx.db, name)) {
       throw new ServerError(Codes.NamespaceExists, `Collection ${ctx.db}.${name} already exists.`);
     }

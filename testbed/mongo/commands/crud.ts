@@ -7,6 +7,15 @@ import { sortDocuments } from '../order.ts';
 import { runUpdate, type UpdateStatement } from '../update.ts';
 import { collectionName } from './names.ts';
 import { find as mingoFind } from '../mingo.ts';
+import { checkStatements, refuseCollation } from './options.ts';
+import { checkFilterVariables, checkPipelineVariables, letScope, type LetScope } from '../variables.ts';
+
+/** Fails with 17276 when an update uses a `$$name` that nothing defines. */
+function checkUpdateVariables(statement: UpdateStatement, scope: LetScope): void {
+  checkFilterVariables(statement.q, scope.names);
+  if (Array.isArray(statement.u)) checkPipelineVariables(statement.u, scope.names);
+  for (const filter of statement.arrayFilters ?? []) checkFilterVariables(filter, scope.names);
+}
 
 function eachStatement<T>(items: T[], ordered: boolean, run: (item: T, index: number) => void): Document[] {
   const errors: Document[] = [];
@@ -50,12 +59,16 @@ export const update: CommandSpec = {
     const name = collectionName(ctx.command.update);
     const statements = ctx.command.updates;
     if (!Array.isArray(statements)) throw badValue("BSON field 'update.updates' is missing but a required field");
+    refuseCollation(ctx.command);
+    checkStatements(ctx.command, 'updates');
+    const scope = letScope(ctx.command);
     const coll = ctx.store.ensureCollection(ctx.db, name);
     let n = 0;
     let nModified = 0;
     const upserted: Document[] = [];
     const errors = eachStatement(statements as UpdateStatement[], ctx.command.ordered !== false, (statement, index) => {
-      const result = runUpdate(coll, statement);
+      checkUpdateVariables(statement, scope);
+      const result = runUpdate(coll, statement, !statement.multi, scope.values);
       n += result.n;
       nModified += result.nModified;
       if (result.upsertedId !== undefined) upserted.push({ index, _id: result.upsertedId });
@@ -71,10 +84,14 @@ export const del: CommandSpec = {
     const name = collectionName(ctx.command.delete);
     const statements = ctx.command.deletes;
     if (!Array.isArray(statements)) throw badValue("BSON field 'delete.deletes' is missing but a required field");
+    refuseCollation(ctx.command);
+    checkStatements(ctx.command, 'deletes');
+    const scope = letScope(ctx.command);
     const coll = ctx.store.collection(ctx.db, name);
     let n = 0;
     const errors = eachStatement(statements as Document[], ctx.command.ordered !== false, (statement) => {
-      for (const doc of select(coll, statement.q, statement.limit === 1 ? 1 : 0)) {
+      checkFilterVariables(statement.q, scope.names);
+      for (const doc of select(coll, statement.q, statement.limit === 1 ? 1 : 0, scope.values)) {
         coll!.remove(doc);
         n += 1;
       }
@@ -91,8 +108,11 @@ export const findAndModify: CommandSpec = {
     const name = collectionName(cmd.findAndModify ?? cmd.findandmodify);
     if (!cmd.remove && cmd.update === undefined) throw badValue('Either an update or remove=true must be specified');
     if (cmd.remove && cmd.upsert) throw badValue('Cannot specify both an upsert and remove=true');
+    refuseCollation(cmd);
+    const scope = letScope(cmd);
+    checkUpdateVariables({ q: cmd.query, u: cmd.update ?? {}, arrayFilters: cmd.arrayFilters }, scope);
     const coll = ctx.store.ensureCollection(ctx.db, name);
-    let target = select(coll, cmd.query, cmd.sort ? 0 : 1);
+    let target = select(coll, cmd.query, cmd.sort ? 0 : 1, scope.values);
     if (cmd.sort) target = sortDocuments(target, cmd.sort).slice(0, 1);
     const project = (doc: Document | undefined) =>
       doc && cmd.fields && Object.keys(cmd.fields).length ? (mingoFind([doc], {}, cmd.fields).all()[0] as Document) : doc ?? null;
@@ -103,7 +123,7 @@ export const findAndModify: CommandSpec = {
     }
     const doc = target[0];
     const q = doc ? { ...(cmd.query ?? {}), _id: doc._id } : cmd.query ?? {};
-    const result = runUpdate(coll, { q, u: cmd.update, upsert: !!cmd.upsert, arrayFilters: cmd.arrayFilters }, true);
+    const result = runUpdate(coll, { q, u: cmd.update, upsert: !!cmd.upsert, arrayFilters: cmd.arrayFilters }, true, scope.values);
     const lastErrorObject: Document = { n: result.n, updatedExisting: result.upsertedId === undefined && result.n > 0 };
     if (result.upsertedId !== undefined) lastErrorObject.upserted = result.upsertedId;
     const value = cmd.new ? result.after : result.before;

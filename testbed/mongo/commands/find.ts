@@ -3,25 +3,34 @@ import { Long, type Document } from 'bson';
 import { find as mingoFind } from '../mingo.ts';
 import type { CommandSpec, Context } from '../context.ts';
 import { ArraySource } from '../cursors.ts';
-import { badValue } from '../errors.ts';
+import { fromMingo } from '../errors.ts';
 import { select } from '../query.ts';
 import { sortDocuments } from '../order.ts';
 import { collectionName } from './names.ts';
+import { refuseCollation } from './options.ts';
+import { checkFilterVariables, checkPipelineVariables, letScope } from '../variables.ts';
 
 const toBigInt = (v: unknown): bigint => (v instanceof Long ? v.toBigInt() : BigInt(v as number));
 
 export function queryDocs(ctx: Context, name: string, cmd: Document): Document[] {
+  refuseCollation(cmd);
+  const scope = letScope(cmd);
+  checkFilterVariables(cmd.filter, scope.names);
+  // A projection's values may be expressions.
+  checkPipelineVariables([{ $project: cmd.projection ?? {} }], scope.names);
   const coll = ctx.store.collection(ctx.db, name);
   const limit = Math.abs(Number(cmd.limit ?? 0));
   const canStopEarly = !cmd.sort && !cmd.skip && limit > 0;
-  let docs = select(coll, cmd.filter, canStopEarly ? limit : 0);
+  let docs = select(coll, cmd.filter, canStopEarly ? limit : 0, scope.values);
   if (cmd.sort && Object.keys(cmd.sort).length) docs = sortDocuments(docs, cmd.sort);
   const skip = Number(cmd.skip ?? 0);
   if (skip || limit) docs = docs.slice(skip, limit ? skip + limit : undefined);
   try {
-    if (cmd.projection && Object.keys(cmd.projection).length) docs = mingoFind(docs, {}, cmd.projection).all() as Document[];
+    if (cmd.projection && Object.keys(cmd.projection).length) {
+      docs = mingoFind(docs, {}, cmd.projection, scope.values ? { variables: scope.values } : {}).all() as Document[];
+    }
   } catch (err) {
-    throw badValue((err as Error).message);
+    throw fromMingo(err);
   }
   return docs;
 }

@@ -5,6 +5,7 @@ import { ArraySource } from '../cursors.ts';
 import { Codes, ServerError, badValue } from '../errors.ts';
 import type { IndexSpec } from '../store.ts';
 import { collectionName } from './names.ts';
+import { refuseCollation } from './options.ts';
 
 const sameKey = (a: Document, b: Document) => JSON.stringify(a) === JSON.stringify(b);
 
@@ -33,6 +34,7 @@ export const createIndexes: CommandSpec = {
     const name = collectionName(ctx.command.createIndexes);
     const requested = ctx.command.indexes;
     if (!Array.isArray(requested) || requested.length === 0) throw badValue("Must specify at least one index to create");
+    refuseCollation(ctx.command);
     const existed = !!ctx.store.collection(ctx.db, name);
     const coll = ctx.store.ensureCollection(ctx.db, name);
     const before = coll.indexes.length;
