@@ -1,7 +1,6 @@
 // The login page of the operator pages and reports: a plain form, no script. Pure.
+import { escapeHtml as escape } from '../web/pages.ts';
 import type { Login } from './access.ts';
-
-const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export function loginPage(o: { next: string; login?: Login; problem?: string }): string {
   const body = o.login

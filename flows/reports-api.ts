@@ -30,9 +30,11 @@ export function reportsRouter(o: ReportsApiOptions): Router {
   const now = o.now ?? Date.now;
   if (o.guard) router.use(o.guard);
 
-  router.get('/', (_req: Request, res: Response) => {
+  router.get('/', (req: Request, res: Response) => {
+    // Absolute paths: `./revenue` from `/api/reports` (no trailing slash) would be `/api/revenue`.
+    const base = (req as Request & { baseUrl: string }).baseUrl;
     res.json({
-      reports: REPORT_KINDS.map((kind) => ({ kind, json: `./${kind}`, csv: `./${kind}.csv` })),
+      reports: REPORT_KINDS.map((kind) => ({ kind, json: `${base}/${kind}`, csv: `${base}/${kind}.csv` })),
       parameters: { from: 'day YYYY-MM-DD (local), ISO time or epoch ms; default 30 days before to', to: 'exclusive; default now', lot: 'lot id', tz: 'UTC offset of local days, default +07:00', format: REPORT_FORMATS.join(' | ') },
     });
   });

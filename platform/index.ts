@@ -18,6 +18,16 @@ import { startFlows, type RunningFlows } from '../flows/index.ts';
 import type { RetentionPolicy } from '../billing/index.ts';
 import { createWebRouter, healthCollector, metricsCollector, proxyWebSockets, type HealthReport } from '../web/index.ts';
 
+/** What `/` lists before the signage, /healthz and /metrics. */
+const INDEX = [
+  { href: '/dashboard/availability', label: 'Availability', note: 'the slot map and free spaces of each lot, live (everyone)' },
+  { href: '/dashboard/charging', label: 'Charging', note: 'open sessions, exits, revenue (operators: log in)' },
+  { href: '/dashboard/system', label: 'System', note: 'brokers, database, ingest, devices (operators: log in)' },
+  { href: '/api/reports', label: 'Reports', note: 'revenue, occupancy and sessions as JSON or CSV (operators: log in)' },
+  { href: '/red', label: 'Node-RED editor', note: 'the flows (the admin)' },
+  { href: '/login', label: 'Log in', note: 'operators and the admin' },
+];
+
 export interface PlatformOptions {
   mongodbUri?: string;
   mongodbDb: string;
@@ -170,6 +180,8 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         failoverMs: o.failoverMs,
         health,
         metrics: metricsCollector({ health, ingest }),
+        lots: () => mongo.db(o.mongodbDb).collection('slots').distinct('lot', {}, { readPreference: 'primaryPreferred' }) as Promise<string[]>,
+        index: INDEX,
       }),
     );
 

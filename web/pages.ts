@@ -1,4 +1,4 @@
-// The HTML of the signage page and of its "no such page" answer. Pure.
+// The HTML of the signage page, of the lists (`/`, `/signage`) and of the "no such page" answer. Pure.
 // Asset links are relative to the page, so the router works under any mount path.
 
 export interface SignageConfig {
@@ -76,6 +76,38 @@ export function notFoundPage(title: string, message: string, assetBase: string):
 <main class="message">
   <h1>${escapeHtml(title)}</h1>
   <p>${escapeHtml(message)}</p>
+</main>
+</body>
+</html>
+`;
+}
+
+export interface ListItem {
+  href: string;
+  label: string;
+  /** Plain text after the link: who it is for. */
+  note?: string;
+}
+
+/** A page of links in the signage's style (the index at `/`, the lots at `/signage`); `intro` is plain text. */
+export function listPage(title: string, intro: string, items: readonly ListItem[], assetBase: string): string {
+  const rows = items.map((i) => `  <li><a href="${escapeHtml(i.href)}">${escapeHtml(i.label)}</a>${i.note ? ` <span class="note">${escapeHtml(i.note)}</span>` : ''}</li>`).join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<link rel="icon" href="data:,">
+<link rel="stylesheet" href="${escapeHtml(assetBase)}signage.css">
+</head>
+<body>
+<main class="message list">
+  <h1>${escapeHtml(title)}</h1>
+  <p>${escapeHtml(intro)}</p>
+  <ul>
+${rows}
+  </ul>
 </main>
 </body>
 </html>

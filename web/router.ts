@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { express, type Request, type Response, type Router } from './express.ts';
 import { DEFAULT_ROOT, idProblem } from '../contract/index.ts';
 import { httpStatusOf, type HealthReport } from './health.ts';
-import { notFoundPage, signagePage } from './pages.ts';
+import { listPage, notFoundPage, signagePage, type ListItem } from './pages.ts';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.ts';
 
 export interface WebRouterOptions {
@@ -23,7 +23,14 @@ export interface WebRouterOptions {
   probeIntervalMs?: number;
   /** /healthz answers `down` when `health()` takes longer (default 5000 ms). */
   healthTimeoutMs?: number;
+  /** The lots known now, for the list at `/signage`; unset: the list says the lots are not known here. */
+  lots?: () => Promise<readonly string[]>;
+  /** What `/` lists besides the signage list, /healthz and /metrics (the dashboard, the editor, ...). */
+  index?: readonly ListItem[];
 }
+
+/** Longest wait for the list of lots, ms. */
+const LOTS_TIMEOUT_MS = 3000;
 
 const require = createRequire(import.meta.url);
 
@@ -93,7 +100,31 @@ export function createWebRouter(options: WebRouterOptions): Router {
     res.set('Cache-Control', 'no-store').set('Content-Security-Policy', SIGNAGE_CSP).type('html').send(page);
   });
 
-  router.get(['/signage', '/signage/*'], (req, res) => {
+  router.get('/', (req, res) => {
+    const items: ListItem[] = [
+      ...(options.index ?? []),
+      { href: 'signage', label: 'Signage', note: 'a full-screen page per lot, for the screens at the entrances (everyone)' },
+      { href: 'healthz', label: '/healthz', note: 'health as JSON (everyone)' },
+      { href: 'metrics', label: '/metrics', note: 'Prometheus metrics (everyone)' },
+    ];
+    res.set('Cache-Control', 'no-store').set('Content-Security-Policy', SIGNAGE_CSP).type('html').send(listPage('Smart parking', 'What this server serves.', items, assetBase(req.path)));
+  });
+
+  router.get(['/signage', '/signage/'], async (req, res) => {
+    let lots: readonly string[] | undefined;
+    let problem = '';
+    try {
+      lots = options.lots ? await withTimeout(options.lots(), LOTS_TIMEOUT_MS, 'the list of lots') : undefined;
+    } catch (error) {
+      problem = ` (the list of lots is not available: ${(error as Error).message})`;
+    }
+    const base = req.path.endsWith('/') ? '' : 'signage/';
+    const items = (lots ?? []).map((lot) => ({ href: `${base}${encodeURIComponent(lot)}`, label: lot }));
+    const intro = lots === undefined ? `A signage page is /signage/<lot>, e.g. /signage/mall-1${problem}.` : lots.length ? 'The lots with slots reported so far; each page shows its free spaces live.' : 'No lot has reported a slot yet. A signage page is /signage/<lot>, e.g. /signage/mall-1.';
+    res.set('Cache-Control', 'no-store').set('Content-Security-Policy', SIGNAGE_CSP).type('html').send(listPage('Signage', intro, items, assetBase(req.path)));
+  });
+
+  router.get('/signage/*', (req, res) => {
     notFound(req, res, 'No such page', `There is no page at ${req.path}. A signage page is /signage/<lot>, e.g. /signage/mall-1.`);
   });
 

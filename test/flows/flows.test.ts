@@ -152,6 +152,11 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       const nodes = await (await fetch(`${flows.url}/red/nodes`, { headers: { accept: 'application/json', authorization: `Bearer ${token}` } })).json();
       const types = (nodes as Array<{ types: string[] }>).flatMap((set) => set.types);
       expect(types).to.include.members(['parking-charging', 'parking-tariff', 'parking-mongodb', 'parking-report', 'parking-mqtt-failover', 'parking-mqtt-out']);
+      // The reports' index links where its reports are, whether asked with a trailing slash or not.
+      for (const path of ['/api/reports', '/api/reports/']) {
+        const index = (await (await fetch(`${flows.url}${path}`, { headers: basic() })).json()) as { reports: Array<{ kind: string; json: string; csv: string }> };
+        expect(index.reports[0], path).to.deep.equal({ kind: 'revenue', json: '/api/reports/revenue', csv: '/api/reports/revenue.csv' });
+      }
     });
 
     it('an entry gets a welcome, the exit its fee, and the session document holds the contract fields', async function () {

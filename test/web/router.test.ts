@@ -90,7 +90,33 @@ describe('web: router over HTTP', function () {
     const res = await get('/signage/mall-1/extra');
     expect(res.status).to.equal(404);
     expect(await res.text()).to.include('/signage/&lt;lot&gt;');
-    expect((await get('/signage')).status).to.equal(404);
+    // Without a source of lots, /signage says how a signage URL is made.
+    const list = await get('/signage');
+    expect(list.status).to.equal(200);
+    expect(await list.text()).to.include('A signage page is /signage/&lt;lot&gt;');
+  });
+
+  it('/ lists what is served; /signage lists the known lots, linking to their pages, and says when it cannot', async () => {
+    let lots: () => Promise<readonly string[]> = async () => ['mall-1', 'mall-2'];
+    const listing = await startWebServer({ mqttWsUrls: URLS, health: () => health(), metrics: () => metrics(), lots: () => lots(), index: [{ href: '/dashboard/availability', label: 'Availability', note: 'everyone' }] });
+    try {
+      const index = await (await fetch(`${listing.url}/`)).text();
+      for (const href of ['/dashboard/availability', 'signage', 'healthz', 'metrics']) expect(index, href).to.include(`href="${href}"`);
+      expect(index).to.include('signage/assets/signage.css');
+      const page = await (await fetch(`${listing.url}/signage`)).text();
+      expect(page).to.include('href="signage/mall-1"').and.include('href="signage/mall-2"');
+      expect(await (await fetch(`${listing.url}/signage/`)).text()).to.include('href="mall-1"');
+      lots = async () => [];
+      expect(await (await fetch(`${listing.url}/signage`)).text()).to.include('No lot has reported a slot yet');
+      lots = async () => {
+        throw new Error('no database');
+      };
+      const failed = await fetch(`${listing.url}/signage`);
+      expect(failed.status).to.equal(200);
+      expect(await failed.text()).to.include('the list of lots is not available: no database');
+    } finally {
+      await listing.close();
+    }
   });
 
   it('serves the MQTT.js browser bundle and the page scripts, and nothing else under assets', async () => {
