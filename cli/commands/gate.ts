@@ -16,6 +16,47 @@ interface GateFlags {
   device?: string;
   rate: number;
   stay: number;
+  displayWaitMs: number;
+}
+
+/** `--stdin`: the events still waiting for their display, by direction and car. */
+class AwaitedDisplays {
+  private readonly waiting = new Map<string, number>();
+  private onEmpty?: () => void;
+
+  expect(direction: string, carId: string): void {
+    const k = `${direction} ${carId}`;
+    this.waiting.set(k, (this.waiting.get(k) ?? 0) + 1);
+  }
+
+  /** A display arrived: it answers the oldest event of its car and direction. */
+  arrived(message: DisplayMessage): void {
+    if (message.kind !== 'display') return;
+    const k = `${message.display.direction} ${message.display.carId}`;
+    const n = this.waiting.get(k);
+    if (!n) return;
+    if (n > 1) this.waiting.set(k, n - 1);
+    else this.waiting.delete(k);
+    if (!this.size) this.onEmpty?.();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const count of this.waiting.values()) n += count;
+    return n;
+  }
+
+  /** Resolves true once every display arrived, false after `ms`. */
+  all(ms: number): Promise<boolean> {
+    if (!this.size) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), ms);
+      this.onEmpty = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+    });
+  }
 }
 
 function displayLine(message: DisplayMessage): string {
@@ -30,7 +71,8 @@ export function registerGate(program: Command, ctx: CliContext): void {
     )
     .addOption(requiredOption('--lot <id>', 'lot id', parsers.id))
     .addOption(requiredOption('--gate <id>', 'gate id', parsers.id))
-    .option('--stdin', 'read events from stdin, one per line: `entry CARID` or `exit CARID`; ends after the last one is acknowledged', false)
+    .option('--stdin', 'read events from stdin, one per line: `entry CARID` or `exit CARID`; ends once every event is acknowledged and its display arrived (or --display-wait-ms passed)', false)
+    .addOption(validatedOption('--display-wait-ms <ms>', '--stdin: how long to wait for the displays after the last event is acknowledged', parsers.milliseconds).default(10_000))
     .addOption(validatedOption('--device <id>', 'also say online/offline on the status topic of this device id (Last Will offline)', parsers.id))
     .addOption(validatedOption('--rate <cars>', 'simulated: arrivals per minute', parsers.positiveNumber).default(6))
     .addOption(validatedOption('--stay <seconds>', 'simulated: mean stay, seconds', parsers.positiveNumber).default(300));
@@ -44,6 +86,7 @@ export function registerGate(program: Command, ctx: CliContext): void {
     const flags = cmd.opts<GateFlags>();
     const logger = commandLogger(ctx, 'gate', s);
     const shutdown = createShutdown({ signals: ctx.signals, logger });
+    const awaited = new AwaitedDisplays();
     let gate;
     try {
       gate = await startGateDevice({
@@ -54,7 +97,10 @@ export function registerGate(program: Command, ctx: CliContext): void {
         device: flags.device,
         link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
         logger,
-        onDisplay: (message) => ctx.stdout.write(`${displayLine(message)}\n`),
+        onDisplay: (message) => {
+          ctx.stdout.write(`${displayLine(message)}\n`);
+          awaited.arrived(message);
+        },
       });
     } catch (error) {
       if (error instanceof DeviceIdError) throw new UsageError(error.message);
@@ -71,14 +117,22 @@ export function registerGate(program: Command, ctx: CliContext): void {
         try {
           const parsed = parseGateLine(line);
           if (!parsed) return;
-          printEvent(encodeGateEvent(device.reader.event(parsed.direction, parsed.carId).event));
+          const { event } = device.reader.event(parsed.direction, parsed.carId);
+          awaited.expect(event.direction, event.carId);
+          printEvent(encodeGateEvent(event));
         } catch (error) {
           logger.warn({ line: line.slice(0, 80) }, (error as Error).message);
         }
       });
       lines.once('close', () => {
-        // Every event acknowledged by a broker, however long it takes, then stop.
-        device.link.flush(Infinity).then(() => void shutdown.shutdown('input ended'), () => {});
+        // Every event acknowledged by a broker, however long it takes; then its display, for a while; then stop.
+        device.link
+          .flush(Infinity)
+          .then(() => awaited.all(flags.displayWaitMs))
+          .then((all) => {
+            if (!all) logger.warn({ missing: awaited.size, waitedMs: flags.displayWaitMs }, 'gate: some displays did not arrive (is the charging flow running?)');
+            void shutdown.shutdown('input ended');
+          }, () => {});
       });
     } else {
       const traffic = simulateGate(device.reader, flags.lot, flags.gate, {

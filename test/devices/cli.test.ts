@@ -60,8 +60,10 @@ describe('devices: commands', function () {
   });
 
   it('parking gate --stdin publishes entry and exit events with unique eventIds, then ends', async () => {
-    const gate = await run(['gate', '--lot', 'mall-1', '--gate', 'north', '--stdin', '--servers', broker.url], 'entry b 1234 xyz\nexit B1234XYZ\nwave hello\n');
+    const gate = await run(['gate', '--lot', 'mall-1', '--gate', 'north', '--stdin', '--display-wait-ms', '300', '--servers', broker.url], 'entry b 1234 xyz\nexit B1234XYZ\nwave hello\n');
     expect(gate.code, gate.stderr).to.equal(0);
+    // Nothing answers here: it waits 300 ms for the displays, then says so.
+    expect(gate.stderr).to.match(/some displays did not arrive/);
     const events = on('parking/mall-1/gate/north/event').map((p) => decodeGateEvent(p, 0));
     expect(events.map((e) => [e.direction, e.carId])).to.deep.equal([
       ['entry', 'B1234XYZ'],
@@ -70,6 +72,26 @@ describe('devices: commands', function () {
     expect(new Set(events.map((e) => e.eventId)).size).to.equal(2);
     expect(broker.accepted.find((m) => m.topic === 'parking/mall-1/gate/north/event')?.retain).to.equal(false);
     expect(gate.stderr).to.match(/not a gate event/);
+  });
+
+  it('parking gate --stdin prints each event\'s display before it ends, however late the charging flow answers', async () => {
+    // A stand-in for the charging flow: each event's display, 400 ms later.
+    await new Promise<void>((subscribed) =>
+      broker.broker.subscribe(
+        'parking/mall-1/gate/north/event',
+        (packet, done) => {
+          const ev = decodeGateEvent(packet.payload as Buffer, 0);
+          const display = { carId: ev.carId, sessionId: ev.eventId, direction: ev.direction, text: `${ev.direction === 'entry' ? 'Welcome' : 'Bye'} ${ev.carId}` };
+          setTimeout(() => broker.broker.publish({ cmd: 'publish', topic: 'parking/mall-1/gate/north/display', payload: Buffer.from(JSON.stringify(display)), qos: 1, retain: false, dup: false }, () => {}), 400);
+          done();
+        },
+        subscribed,
+      ),
+    );
+    const gate = await run(['gate', '--lot', 'mall-1', '--gate', 'north', '--stdin', '--servers', broker.url], 'entry X1\nexit X1\n');
+    expect(gate.code, gate.stderr).to.equal(0);
+    expect(gate.stdout.split('\n').filter((l) => l.startsWith('display '))).to.deep.equal(['display Welcome X1', 'display Bye X1']);
+    expect(gate.stderr).not.to.match(/did not arrive/);
   });
 
   it('parking simulate publishes until SIGTERM, then says offline and exits 0', async () => {
