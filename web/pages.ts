@@ -8,6 +8,8 @@ export interface SignageConfig {
   mqttWsUrls: readonly string[];
   failoverMs: number;
   probeIntervalMs: number;
+  /** The lots that have reported, when the server knows them: an unknown lot's page says so instead of only waiting. */
+  knownLots?: readonly string[];
 }
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };

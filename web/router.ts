@@ -29,8 +29,9 @@ export interface WebRouterOptions {
   index?: readonly ListItem[];
 }
 
-/** Longest wait for the list of lots, ms. */
+/** Longest wait for the list of lots, ms: for the list page, and (shorter) for a signage page. */
 const LOTS_TIMEOUT_MS = 3000;
+const SIGNAGE_LOTS_TIMEOUT_MS = 1000;
 
 const require = createRequire(import.meta.url);
 
@@ -90,11 +91,13 @@ export function createWebRouter(options: WebRouterOptions): Router {
     res.set('Cache-Control', 'no-cache').set('X-Content-Type-Options', 'nosniff').type(asset.type).send(body);
   });
 
-  router.get('/signage/:lot', (req, res) => {
+  router.get('/signage/:lot', async (req, res) => {
     const lot = req.params.lot;
     if (idProblem('lot', lot)) return notFound(req, res, 'No such lot', `'${lot}' is not a lot id: a lot id is 1-32 characters of A-Z a-z 0-9 _ -. A signage page is /signage/<lot>, e.g. /signage/mall-1.`);
+    // A lot may start reporting after the page loads: an unknown one is served too, and says so while it waits.
+    const knownLots = options.lots ? await withTimeout(options.lots(), SIGNAGE_LOTS_TIMEOUT_MS, 'the list of lots').catch(() => undefined) : undefined;
     const page = signagePage(
-      { lot, topicRoot, mqttWsUrls: options.mqttWsUrls, failoverMs: options.failoverMs ?? 300, probeIntervalMs: options.probeIntervalMs ?? 1000 },
+      { lot, topicRoot, mqttWsUrls: options.mqttWsUrls, failoverMs: options.failoverMs ?? 300, probeIntervalMs: options.probeIntervalMs ?? 1000, ...(knownLots ? { knownLots } : {}) },
       assetBase(req.path),
     );
     res.set('Cache-Control', 'no-store').set('Content-Security-Policy', SIGNAGE_CSP).type('html').send(page);

@@ -106,6 +106,9 @@ describe('web: router over HTTP', function () {
       const page = await (await fetch(`${listing.url}/signage`)).text();
       expect(page).to.include('href="signage/mall-1"').and.include('href="signage/mall-2"');
       expect(await (await fetch(`${listing.url}/signage/`)).text()).to.include('href="mall-1"');
+      // A signage page carries the known lots, so an unknown lot's page can say so.
+      const config = (html: string) => JSON.parse(/<script type="application\/json" id="signage-config">(.*?)<\/script>/s.exec(html)![1]) as { knownLots?: string[] };
+      expect(config(await (await fetch(`${listing.url}/signage/nope`)).text()).knownLots).to.deep.equal(['mall-1', 'mall-2']);
       lots = async () => [];
       expect(await (await fetch(`${listing.url}/signage`)).text()).to.include('No lot has reported a slot yet');
       lots = async () => {
@@ -114,6 +117,10 @@ describe('web: router over HTTP', function () {
       const failed = await fetch(`${listing.url}/signage`);
       expect(failed.status).to.equal(200);
       expect(await failed.text()).to.include('the list of lots is not available: no database');
+      // Without the list the signage page still loads, and only waits.
+      const unknown = await fetch(`${listing.url}/signage/nope`);
+      expect(unknown.status).to.equal(200);
+      expect(config(await unknown.text()).knownLots).to.equal(undefined);
     } finally {
       await listing.close();
     }

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { Topics } from '../../contract/index.ts';
 import { SignageState as TerminalSignage } from '../../devices/signage/index.ts';
-import { applyMessage, connectionView, createState, displayModel, figures, formatAge, resolveBrokerUrls, statusOf, subscriptionsFor, type SignageState } from '../../web/assets/view.js';
+import { applyMessage, connectionView, createState, displayModel, figures, formatAge, resolveBrokerUrls, statusOf, subscriptionsFor, waitingText, type SignageState } from '../../web/assets/view.js';
 
 const T = Date.parse('2026-11-22T10:00:00.000Z');
 const summary = (free: number, total: number, status: string, levels: Record<string, [number, number]>, observedAt = '2026-11-22T10:00:00.000Z') =>
@@ -124,6 +124,19 @@ describe('web: signage display logic', () => {
     const summarised = applyMessage(live, 'parking/mall-1/availability', summary(4, 26, 'spacesAvailable', { B1: [4, 26] }, '2026-11-22T10:00:09.000Z'), { retained: true, receivedAt: T + 11_000 }).state;
     expect(displayModel(summarised, { now: T + 12_000, connection: undefined }).updated, 'the newer of both').to.equal('updated 3s ago');
     expect(displayModel(createState('mall-1', 'parking'), { now: T, connection: undefined }).updated).to.equal('waiting for data');
+  });
+
+  it('an unknown lot says so while it waits; a known one (or no list) only waits', () => {
+    const model = (lot: string, knownLots?: string[]) => displayModel(createState(lot, 'parking'), { now: T, connection: undefined, knownLots }).updated;
+    expect(model('nope', ['mall-1', 'mall-2'])).to.equal("no lot 'nope' has reported yet · known lots: mall-1, mall-2");
+    expect(model('nope', ['a', 'b', 'c', 'd', 'e', 'f'])).to.equal("no lot 'nope' has reported yet · known lots: a, b, c, d, e, …");
+    expect(model('nope', [])).to.equal('waiting for data · no lot has reported yet');
+    expect(model('mall-1', ['mall-1'])).to.equal('waiting for data');
+    expect(model('nope')).to.equal('waiting for data');
+    expect(waitingText('x', undefined)).to.equal('waiting for data');
+    // Once figures arrive, the lot is known whatever the list said.
+    const fed = applyMessage(createState('nope', 'parking'), 'parking/nope/availability/B1', '3', { retained: false, receivedAt: T }).state;
+    expect(displayModel(fed, { now: T + 1000, connection: undefined, knownLots: [] }).updated).to.equal('updated 1s ago');
   });
 
   it('derives a status when the summary has none, and per level', () => {

@@ -30,7 +30,7 @@ function setText(element, text) {
 }
 
 function render() {
-  const model = displayModel(state, { now: Date.now(), connection });
+  const model = displayModel(state, { now: Date.now(), connection, knownLots: config.knownLots });
   body.dataset.status = model.status;
   body.dataset.connection = model.connection.tone;
   setText($('lot-free'), model.free);

@@ -66,5 +66,6 @@ export declare function figures(state: SignageState): Figures;
 export declare function statusOf(free: number | undefined, total: number | undefined): DisplayStatus;
 export declare function formatAge(ms: number): string;
 export declare function connectionView(connection: Pick<FailoverStatus, 'phase' | 'role'> | undefined): ConnectionView;
-export declare function displayModel(state: SignageState, context: { now: number; connection: Pick<FailoverStatus, 'phase' | 'role'> | undefined }): DisplayModel;
+export declare function waitingText(lot: string, knownLots: readonly string[] | undefined): string;
+export declare function displayModel(state: SignageState, context: { now: number; connection: Pick<FailoverStatus, 'phase' | 'role'> | undefined; knownLots?: readonly string[] }): DisplayModel;
 export declare function resolveBrokerUrls(urls: readonly string[], pageHostname: string | undefined): string[];

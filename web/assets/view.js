@@ -138,8 +138,16 @@ export function connectionView(connection) {
 
 const show = (n) => (n === undefined ? '–' : String(n));
 
+/** What the page says while it has no figures: waiting, or that no lot of that name has reported (`knownLots`: the server's list, when it had one). */
+export function waitingText(lot, knownLots) {
+  if (!Array.isArray(knownLots) || knownLots.includes(lot)) return 'waiting for data';
+  if (!knownLots.length) return 'waiting for data · no lot has reported yet';
+  const shown = knownLots.slice(0, 5).join(', ');
+  return `no lot '${lot}' has reported yet · known lots: ${shown}${knownLots.length > 5 ? ', …' : ''}`;
+}
+
 /** Everything the page renders, as text and status keys. `now`: epoch ms. */
-export function displayModel(state, { now, connection }) {
+export function displayModel(state, { now, connection, knownLots }) {
   const f = figures(state);
   const status = f.status ?? statusOf(f.free, f.total);
   const updatedAt = Math.max(state.summary?.observedAt ?? -Infinity, state.changedAt ?? -Infinity);
@@ -154,7 +162,7 @@ export function displayModel(state, { now, connection }) {
       const levelStatus = statusOf(l.free, l.total);
       return { name: l.name, free: show(l.free), total: l.total === undefined ? '' : `of ${l.total}`, status: levelStatus };
     }),
-    updated: !hasData ? 'waiting for data' : Number.isFinite(updatedAt) ? `updated ${formatAge(now - updatedAt)} ago` : '',
+    updated: !hasData ? waitingText(state.lot, knownLots) : Number.isFinite(updatedAt) ? `updated ${formatAge(now - updatedAt)} ago` : '',
     connection: connectionView(connection),
   };
 }
