@@ -122,6 +122,7 @@ msg.payload = {
   currency: (exits[0] || open[0] || { currency: 'IDR' }).currency,
   revenueToday: exits.reduce((n, r) => n + r.fee, 0),
   exitsToday: exits.length,
+  lostTickets: exits.filter((r) => r.status === 'unmatched').length,
   open: open.slice(0, 50),
   openCount: open.length,
   exits: exits.slice(0, 20),

@@ -138,6 +138,8 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
       { gate: 'in-1', body: { eventId: `dash-${now}-2`, direction: 'entry', carId: 'D4321ABC', ts: now - 50 * MIN } },
       { gate: 'in-1', body: { eventId: `dash-${now}-3`, direction: 'entry', carId: 'F777GHI', ts: now - 20 * MIN } },
       { gate: 'out-1', body: { eventId: `dash-${now}-4`, direction: 'exit', carId: 'B1234XYZ', ts: now - 1000 } },
+      // An exit with no entry: a lost ticket, flagged.
+      { gate: 'out-1', body: { eventId: `dash-${now}-5`, direction: 'exit', carId: 'LOST9', ts: now - 500 } },
     ];
     for (const e of events) await client.publishAsync(`parking/${LOT}/gate/${e.gate}/event`, JSON.stringify(e.body), { qos: 1 });
     await page.goto(`${flows.urls.dashboard}/charging`);
@@ -148,8 +150,11 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await page.locator('[data-table="exits"] tr[data-car="B1****YZ"]', { hasText: 'Rp13.000' }).waitFor({ timeout: 20_000 });
     await shows(page, '[data-open-count]', '2', 20_000);
     await page.locator('[data-table="open"] tr[data-car="F7***HI"]').waitFor({ timeout: 5000 });
-    await shows(page, '[data-revenue-today]', 'Rp13.000');
-    expect(await page.content()).not.to.match(/B1234XYZ|D4321ABC|F777GHI/);
+    await page.locator('[data-table="exits"] tr[data-car="L***9"][data-status="unmatched"] [data-flag="lost-ticket"]').waitFor({ timeout: 5000 });
+    await shows(page, '[data-lost-tickets]', '1 lost ticket among them');
+    // 2h05m (Rp13.000) and the lost-ticket fee (Rp50.000).
+    await shows(page, '[data-revenue-today]', 'Rp63.000');
+    expect(await page.content()).not.to.match(/B1234XYZ|D4321ABC|F777GHI|LOST9/);
     await saveScreenshot(page, 'dashboard-charging', { fullPage: true });
 
     // The operator's view has come several times over: none of it reached the visitor.
