@@ -163,6 +163,30 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await visitorContext.close();
   });
 
+  it('holds up on a phone (390 px): no amount or time breaks inside, every hour of the axis is readable', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    try {
+      await page.goto(`${flows.urls.dashboard}/charging`);
+      await page.locator('[data-table="exits"] tr[data-car="B1****YZ"]').waitFor({ timeout: 20_000 });
+      const layout = (await page.evaluate(`(() => {
+        const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el); return new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top))).size; };
+        const cells = [...document.querySelectorAll('[data-table] td, [data-revenue-today], [data-exits-today]')].filter((el) => el.textContent.trim());
+        const broken = cells.filter((el) => lines(el) > 1).map((el) => el.textContent.trim());
+        const hours = [...document.querySelectorAll('.pk-bar-hour')];
+        const clipped = hours.filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.textContent);
+        return { cells: cells.length, broken, hours: hours.length, clipped, pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+      })()`)) as { cells: number; broken: string[]; hours: number; clipped: string[]; pageOverflow: number };
+      expect(layout.cells).to.be.above(5);
+      expect(layout.broken, 'cells whose text breaks over lines').to.deep.equal([]);
+      expect(layout.hours).to.equal(24);
+      expect(layout.clipped, 'hour labels cut off').to.deep.equal([]);
+      expect(layout.pageOverflow, 'the page itself scrolls sideways').to.be.at.most(0);
+      await saveScreenshot(page, 'dashboard-charging-390', { fullPage: true });
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
+
   it('shows the brokers, MongoDB, the devices and changes of the brokers on the System page', async () => {
     for (const [device, status] of [['pi-b1-01', 'online'], ['pi-b1-02', 'online'], ['pi-b2-01', 'online'], ['pi-b2-02', 'offline']]) {
       await client.publishAsync(`parking/${LOT}/device/${device}/status`, status, { qos: 1, retain: true });
