@@ -63,8 +63,8 @@ export function signagePage(config: SignageConfig, assetBase: string): string {
 `;
 }
 
-/** A readable 404 in the signage's style; `message` is plain text. */
-export function notFoundPage(title: string, message: string, assetBase: string): string {
+/** A page in the signage's style around `main` (HTML, already escaped): the shell of the 404 and of the lists. */
+function messagePage(title: string, mainClass: string, main: string, assetBase: string): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -75,13 +75,18 @@ export function notFoundPage(title: string, message: string, assetBase: string):
 <link rel="stylesheet" href="${escapeHtml(assetBase)}signage.css">
 </head>
 <body>
-<main class="message">
+<main class="${mainClass}">
   <h1>${escapeHtml(title)}</h1>
-  <p>${escapeHtml(message)}</p>
+${main}
 </main>
 </body>
 </html>
 `;
+}
+
+/** A readable 404 in the signage's style; `message` is plain text. */
+export function notFoundPage(title: string, message: string, assetBase: string): string {
+  return messagePage(title, 'message', `  <p>${escapeHtml(message)}</p>`, assetBase);
 }
 
 export interface ListItem {
@@ -94,24 +99,5 @@ export interface ListItem {
 /** A page of links in the signage's style (the index at `/`, the lots at `/signage`); `intro` is plain text. */
 export function listPage(title: string, intro: string, items: readonly ListItem[], assetBase: string): string {
   const rows = items.map((i) => `  <li><a href="${escapeHtml(i.href)}">${escapeHtml(i.label)}</a>${i.note ? ` <span class="note">${escapeHtml(i.note)}</span>` : ''}</li>`).join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${escapeHtml(title)}</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="${escapeHtml(assetBase)}signage.css">
-</head>
-<body>
-<main class="message list">
-  <h1>${escapeHtml(title)}</h1>
-  <p>${escapeHtml(intro)}</p>
-  <ul>
-${rows}
-  </ul>
-</main>
-</body>
-</html>
-`;
+  return messagePage(title, 'message list', `  <p>${escapeHtml(intro)}</p>\n  <ul>\n${rows}\n  </ul>`, assetBase);
 }
