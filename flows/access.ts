@@ -14,14 +14,12 @@ import type { IncomingMessage } from 'node:http';
 import bcrypt from 'bcryptjs';
 import { express, type Handler, type Request, type Response, type Router } from './deps.ts';
 import { loginFailed, loginWaitMs, refuseThrottled, type AuthThrottle } from './login-throttle.ts';
+import type { AdminCredentials } from './admin-login.ts';
 import { loginPage } from './login-page.ts';
 
 export type Role = 'operator' | 'admin';
 
-export interface HttpUser {
-  user: string;
-  /** bcrypt hash of the password. */
-  passwordHash: string;
+export interface HttpUser extends AdminCredentials {
   role: Role;
 }
 
@@ -106,6 +104,20 @@ export class Access {
     this.verify = verifier(o.users);
   }
 
+  /**
+   * Checks a password under the throttle, for every HTTP login (form and basic authentication):
+   * `waitMs` while throttled (the password is not checked), else the login, or none (a failure,
+   * counted). A `password` of undefined (a malformed header) is checked as empty and always fails.
+   */
+  private async check(user: string, password: string | undefined, req: Request): Promise<{ waitMs?: number; login?: Login }> {
+    const waitMs = loginWaitMs(this.o.throttle, user, req);
+    if (waitMs > 0) return { waitMs };
+    const login = await this.verify(user, password ?? '');
+    if (login && password !== undefined) return { login };
+    loginFailed(this.o.throttle, user, req);
+    return {};
+  }
+
   /** The login of a request or a socket's handshake: its session cookie. */
   loginOf(req: Pick<IncomingMessage, 'headers'>): Login | undefined {
     return this.sessions.get(cookieValue(req.headers.cookie, SESSION_COOKIE));
@@ -162,13 +174,9 @@ export class Access {
     const decoded = Buffer.from(m[1], 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     const user = colon < 0 ? decoded : decoded.slice(0, colon);
-    const wait = loginWaitMs(this.o.throttle, user, req);
-    if (wait > 0) return refuseThrottled(res, wait);
-    this.verify(user, colon < 0 ? '' : decoded.slice(colon + 1)).then((login) => {
-      if (!login || colon < 0) {
-        loginFailed(this.o.throttle, user, req);
-        return refuse();
-      }
+    this.check(user, colon < 0 ? undefined : decoded.slice(colon + 1), req).then(({ waitMs, login }) => {
+      if (waitMs) return refuseThrottled(res, waitMs);
+      if (!login) return refuse();
       if (this.accepted.size < 100) this.accepted.set(key, login);
       res.locals.login = login;
       next();
@@ -190,13 +198,9 @@ export class Access {
       const user = typeof body.username === 'string' ? body.username : '';
       const password = typeof body.password === 'string' ? body.password : '';
       const target = safeNext(body.next);
-      const wait = loginWaitMs(this.o.throttle, user, req);
-      if (wait > 0) return refuseThrottled(res, wait);
-      this.verify(user, password).then((login) => {
-        if (!login) {
-          loginFailed(this.o.throttle, user, req);
-          return sendPage(res, 401, target, undefined, 'wrong user name or password');
-        }
+      this.check(user, password, req).then(({ waitMs, login }) => {
+        if (waitMs) return refuseThrottled(res, waitMs);
+        if (!login) return sendPage(res, 401, target, undefined, 'wrong user name or password');
         res.cookie(SESSION_COOKIE, this.sessions.create(login), { httpOnly: true, sameSite: 'strict', secure: req.secure, path: '/', maxAge: SESSION_MS });
         res.redirect(303, target);
       }, next);
