@@ -5,7 +5,8 @@
 // closed connection) it resumes from its token and delivers every event exactly
 // once, in order; after an error that is not resumable it reports the error.
 import { expect } from 'chai';
-import { MongoServerError, type ChangeStream, type CommandStartedEvent, type Db, type Document, type MongoClient } from 'mongodb';
+import { MongoServerError, type ChangeStream, type CommandStartedEvent, type Db, type Document } from 'mongodb';
+import { failPointRig, type FailPointRig } from '../helpers/failpoint.ts';
 import { nextChange, rejection, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
 
 const APP = 'changestream-under-test';
@@ -15,14 +16,14 @@ describe('change streams resume after the failCommand fail point on getMore', fu
   let m: TestMongo;
   let admin: Db;
   let check: Db;
-  let watcher: MongoClient;
   let db: Db;
-  const commands: CommandStartedEvent[] = [];
+  let rig: FailPointRig;
+  let commands: CommandStartedEvent[];
   const streams: ChangeStream<Document>[] = [];
   let n = 0;
 
-  const failCommand = async (mode: unknown, data: Document): Promise<number> => (await admin.command({ configureFailPoint: 'failCommand', mode, data: { appName: APP, ...data } })).count;
-  const fired = async (since: number): Promise<number> => (await admin.command({ configureFailPoint: 'failCommand', mode: 'off' })).count - since;
+  const failCommand = (mode: unknown, data: Document) => rig.failCommand(mode, data);
+  const fired = (since: number) => rig.fired(since);
   const aggregates = () => commands.filter((c) => c.commandName === 'aggregate');
 
   /** A stream on a fresh collection, its server cursor open (the first getMore answered) before it returns. */
@@ -38,12 +39,8 @@ describe('change streams resume after the failCommand fail point on getMore', fu
 
   before(async function () {
     m = await startTestMongo();
-    const own = m.client();
-    admin = own.db('admin');
-    check = own.db(m.dbName);
-    watcher = m.client({ appName: APP, monitorCommands: true });
-    watcher.on('commandStarted', (e) => commands.push(e));
-    db = watcher.db(m.dbName);
+    rig = failPointRig(m, APP);
+    ({ admin, check, db, commands } = rig);
   });
 
   afterEach(async function () {

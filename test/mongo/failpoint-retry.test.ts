@@ -12,7 +12,7 @@
 // the platform client's command monitoring.
 import { expect } from 'chai';
 import pino from 'pino';
-import { MongoServerError, type CommandStartedEvent, type Db, type Document, type MongoClient } from 'mongodb';
+import { MongoServerError, type CommandStartedEvent, type Db, type Document } from 'mongodb';
 import { Billing, DEFAULT_TARIFF, MINUTE_MS, prepareBilling, type BillingCollections, type LotGateEvent } from '../../billing/index.ts';
 import { WriteBuffer } from '../../ingest/buffer.ts';
 import type { SlotUpdate } from '../../ingest/decode.ts';
@@ -20,6 +20,7 @@ import { createMetrics } from '../../ingest/metrics.ts';
 import { prepare, type IngestCollections } from '../../ingest/store.ts';
 import { Writer } from '../../ingest/writer.ts';
 import { rejection, startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { failPointRig, type FailPointRig } from '../helpers/failpoint.ts';
 import { testCarKey } from '../helpers/plates.ts';
 
 const APP = 'platform-under-test';
@@ -33,25 +34,19 @@ describe('platform retries against the failCommand fail point', function () {
   let m: TestMongo;
   let admin: Db;
   let check: Db;
-  let platform: MongoClient;
   let db: Db;
-  const commands: CommandStartedEvent[] = [];
+  let rig: FailPointRig;
+  let commands: CommandStartedEvent[];
   let n = 0;
 
-  /** Sets failCommand on the primary for the platform's client; returns how often it had fired. */
-  const failCommand = async (mode: unknown, data: Document): Promise<number> => (await admin.command({ configureFailPoint: 'failCommand', mode, data: { appName: APP, ...data } })).count;
-  /** Turns it off; returns how often it fired since `since`. */
-  const fired = async (since: number): Promise<number> => (await admin.command({ configureFailPoint: 'failCommand', mode: 'off' })).count - since;
+  const failCommand = (mode: unknown, data: Document) => rig.failCommand(mode, data);
+  const fired = (since: number) => rig.fired(since);
   const sent = (name: string, coll?: string) => commands.filter((c) => c.commandName === name && (coll === undefined || c.command[name] === coll)).length;
 
   before(async function () {
     m = await startTestMongo();
-    const own = m.client();
-    admin = own.db('admin');
-    check = own.db(m.dbName);
-    platform = m.client({ appName: APP, monitorCommands: true });
-    platform.on('commandStarted', (e) => commands.push(e));
-    db = platform.db(m.dbName);
+    rig = failPointRig(m, APP);
+    ({ admin, check, db, commands } = rig);
     await db.command({ ping: 1 });
   });
 
