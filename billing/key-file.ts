@@ -3,18 +3,18 @@
 // tickets) and the stored hashes unlinkable; back it up with the database.
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { parsePlateKey, PLATE_KEY_BYTES } from './plates.ts';
 
 export const PLATE_KEY_FILE = 'plate-key';
 
 /**
- * The configured key (64 hex digits or base64), or the one kept in `<dataDir>/plate-key`,
- * made there when missing unless `existing` (a tool that only reads what the flows stored).
+ * The configured key (64 hex digits or base64), or the one kept in `file` (the platform's is
+ * `<dataDir>/plate-key`), made there when missing unless `existing` (a tool that only reads
+ * what the flows stored).
  */
-export function resolvePlateKey(dataDir: string, configured?: string, existing = false): Buffer {
+export function resolvePlateKey(file: string, configured?: string, existing = false): Buffer {
   if (configured) return parsePlateKey(configured);
-  const file = join(dataDir, PLATE_KEY_FILE);
   if (existing && !existsSync(file)) throw new Error(`no plate key: ${file} does not exist; give PARKING_PLATE_KEY or the --data-dir of the charging flows`);
   return plateKeyFromFile(file).key;
 }

@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { DEFAULT_RETENTION, resolvePlateKey, type BillingCollections, type RetentionPolicy } from '../billing/index.ts';
+import { DEFAULT_RETENTION, PLATE_KEY_FILE, resolvePlateKey, type BillingCollections, type RetentionPolicy } from '../billing/index.ts';
 import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
@@ -186,7 +186,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     // public name need not be valid for 127.0.0.1.
     const healthUrl = o.tls ? `${await loopbackListener(app, cleanups)}/healthz` : `${url}/healthz`;
 
-    const plateKey = resolvePlateKey(dataDir, o.plateKey);
+    const plateKey = resolvePlateKey(join(dataDir, PLATE_KEY_FILE), o.plateKey);
     cleanups.push(
       applyEnv(
         flowsEnv({

@@ -55,7 +55,7 @@ export function registerPlates(program: Command, ctx: CliContext): void {
     const plate = normaliseCarId(raw);
     if (!isCarId(plate)) throw new UsageError(`'${raw}' is not a plate: 1-16 letters, digits or -`);
     if (!s.mongodbUri) throw new UsageError('parking plates needs MONGODB_URI (or --mongodb-uri): the database the charging flows write to (`parking start` prints it)');
-    const carKey = billing.carKeyOf(billing.resolvePlateKey(s.dataDir, s.plateKey, true), plate);
+    const carKey = billing.carKeyOf(billing.resolvePlateKey(path.join(s.dataDir, billing.PLATE_KEY_FILE), s.plateKey, true), plate);
     const uri = s.mongodbUri;
     const client = await bounded('MongoDB connection', TIMEOUT_MS, () => connectMongo(uri));
     try {

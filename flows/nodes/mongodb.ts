@@ -8,9 +8,8 @@ import { MongoClient } from 'mongodb';
 import {
   carKeyOf,
   DEFAULT_RETENTION,
-  parsePlateKey,
-  plateKeyFromFile,
   prepareBilling,
+  resolvePlateKey,
   sweepRetention,
   withRetry,
   type BillingCollections,
@@ -63,9 +62,9 @@ export function retentionDays(value: unknown, name: string, fallback: number): n
 /** The plate key from the property, or the one kept in Node-RED's user directory. */
 export function plateKeyOf(def: Pick<MongodbDef, 'plateKey'>, userDir: unknown): Buffer {
   const given = (def.plateKey ?? '').trim();
-  if (given && !unsetEnv(given)) return parsePlateKey(given);
-  if (typeof userDir !== 'string' || !userDir) throw new Error('no plate key: set the node\'s plate key (PARKING_FLOWS_PLATE_KEY) or give Node-RED a user directory');
-  return plateKeyFromFile(path.join(userDir, 'parking-plate-key')).key;
+  const configured = given && !unsetEnv(given) ? given : undefined;
+  if (!configured && (typeof userDir !== 'string' || !userDir)) throw new Error('no plate key: set the node\'s plate key (PARKING_FLOWS_PLATE_KEY) or give Node-RED a user directory');
+  return resolvePlateKey(path.join(String(userDir), 'parking-plate-key'), configured);
 }
 
 const DB_NAME = /^[^/\\. "$*<>:|?]{1,63}$/;
