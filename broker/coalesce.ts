@@ -19,10 +19,30 @@ type Coalescible = Writable & { [COALESCED]?: true };
 /** Flushes of the sockets corked in this turn, run together by one setImmediate. */
 const corkedThisTurn: Array<() => void> = [];
 let flushScheduled = false;
+let corkedSince = 0;
+
+/**
+ * A turn's I/O callbacks may run long: in a reconnect storm one poll phase reads thousands of
+ * sockets. What was written early in it leaves once it has waited this long, or once this many
+ * sockets are corked, rather than at the end of the phase: otherwise every CONNACK and PUBACK of
+ * the storm would leave together, after the last one is made.
+ */
+const MAX_CORK_MS = 2;
+const MAX_CORKED = 256;
 
 function flushTurn(): void {
   flushScheduled = false;
   for (const flush of corkedThisTurn.splice(0)) flush();
+}
+
+function later(flush: () => void): void {
+  if (flushScheduled && (corkedThisTurn.length >= MAX_CORKED || performance.now() - corkedSince >= MAX_CORK_MS)) flushTurn();
+  corkedThisTurn.push(flush);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    corkedSince = performance.now();
+    setImmediate(flushTurn);
+  }
 }
 
 /**
@@ -48,11 +68,7 @@ export function coalesceWrites(stream: Writable): void {
     if (!corked && !stream.destroyed && !stream.writableEnded) {
       corked = true;
       stream.cork();
-      corkedThisTurn.push(flush);
-      if (!flushScheduled) {
-        flushScheduled = true;
-        setImmediate(flushTurn);
-      }
+      later(flush);
     }
     return write.apply(this, args);
   } as Socket['write'];

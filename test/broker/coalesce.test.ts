@@ -116,6 +116,27 @@ describe('broker: write coalescing', () => {
     }
   });
 
+  it('in a long turn (a reconnect storm), what was written early leaves once another socket writes 2 ms later, not at the end of the turn', async () => {
+    const other = await socketPair();
+    try {
+      const counts = [countWrites(pair.client), countWrites(other.client)];
+      coalesceWrites(pair.client);
+      coalesceWrites(other.client);
+      pair.client.write('early');
+      const started = performance.now();
+      while (performance.now() - started < 3) {
+        // The turn goes on: handling the rest of the storm.
+      }
+      other.client.write('late');
+      expect(counts[0].calls, 'the early write left within the turn').to.equal(1);
+      expect(counts[1].calls, 'the late one waits for the end of the turn').to.equal(0);
+      await Promise.all([pair.until(5), other.until(4)]);
+      expect(counts[1].calls).to.equal(1);
+    } finally {
+      await other.close();
+    }
+  });
+
   it('still sends what was written just before a destroy', async () => {
     coalesceWrites(pair.client);
     pair.client.write('last words');
