@@ -112,6 +112,7 @@ export class FailoverLink extends LinkCore {
       if (problem) return Promise.reject(new TypeError(problem));
     }
     for (const filter of list) this.subscriptions.set(filter, qos);
+    this.subscriptionsVersion += 1;
     const conn = this.current;
     if (!conn?.up) return Promise.resolve();
     return new Promise((resolve, reject) => {
@@ -122,6 +123,7 @@ export class FailoverLink extends LinkCore {
   unsubscribe(filters: string | readonly string[]): Promise<void> {
     const list = typeof filters === 'string' ? [filters] : [...filters];
     for (const filter of list) this.subscriptions.delete(filter);
+    this.subscriptionsVersion += 1;
     const conn = this.current;
     if (!conn?.up) return Promise.resolve();
     return new Promise((resolve) => conn.client.unsubscribe(list, () => resolve()));
@@ -174,11 +176,13 @@ export class FailoverLink extends LinkCore {
     if (drainMs > 0 && this.outbox.size > 0 && this.current?.up) await this.flush(drainMs).catch(noop);
     this.closing = true;
     this.failbackPlan.cancel();
+    this.sparePlan.cancel();
     if (this.retryTimer) clearTimeout(this.retryTimer);
     if (this.handoverTimer) clearTimeout(this.handoverTimer);
-    for (const conn of [this.pending, this.failback]) if (conn) this.drop(conn);
+    for (const conn of [this.pending, this.failback, this.spare]) if (conn) this.drop(conn);
     this.pending = undefined;
     this.failback = undefined;
+    this.spare = undefined;
     const conn = this.current;
     this.current = undefined;
     if (conn) await this.disconnect(conn, 1000);
@@ -216,6 +220,7 @@ export class FailoverLink extends LinkCore {
       probes: { ...this.failbackPlan.counts },
       connectedSince: this.connectedSince,
       ackDeadlineMs: conn?.acks ? this.deadlineOf(conn) : undefined,
+      spare: !this.spare ? 'none' : this.spare.up ? 'up' : 'connecting',
     };
   }
 

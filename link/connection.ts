@@ -13,8 +13,16 @@ export interface Connection {
   index: number;
   url: string;
   client: MqttClient;
-  /** main: the link's connection; failback: back to the primary; handover: away from a broker that is leaving. */
-  purpose: 'main' | 'failback' | 'handover';
+  /**
+   * main: the link's connection; failback: back to the primary; handover: away from a broker that
+   * is leaving; spare: open to the next broker in case the primary goes (ack liveness); refresh:
+   * replaces a spare the link moved onto with a connection that carries the Last Will.
+   */
+  purpose: 'main' | 'failback' | 'handover' | 'spare' | 'refresh';
+  /** Opened as a spare: the spare client id, no Last Will (whatever it serves as later). */
+  asSpare: boolean;
+  /** A spare: the link's subscriptions version it subscribed to (see LinkCore.filters). */
+  subscribedAt?: number;
   startedAt: number;
   /** When the CONNACK arrived. */
   upAt: number;
@@ -64,13 +72,14 @@ const quiet = (): void => {};
  */
 export function openConnection(id: number, index: number, purpose: Connection['purpose'], config: LinkConfig, options: LinkOptions, on: ConnectionEvents): Connection {
   const url = config.servers[index];
-  const will = options.will;
+  const asSpare = purpose === 'spare';
+  const will = asSpare ? undefined : options.will;
   const client = connect(url, {
     // MQTT.js makes a `debug` logger per client unless given one: a cost in every reconnect of a fleet.
     log: quiet,
     ...options.mqtt,
-    clientId: config.clientId,
-    clean: options.clean ?? true,
+    clientId: asSpare ? config.spareClientId : config.clientId,
+    clean: asSpare ? true : (options.clean ?? true),
     keepalive: config.keepaliveSec,
     connectTimeout: config.connackTimeoutMs + 100,
     reconnectPeriod: 0,
@@ -85,6 +94,7 @@ export function openConnection(id: number, index: number, purpose: Connection['p
     url,
     client,
     purpose,
+    asSpare,
     startedAt: now,
     upAt: now,
     lastHeard: now,

@@ -9,10 +9,14 @@ import { AckWatch, ackDeadline } from './liveness.ts';
 import { resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
 import { Outbox, type QoS } from './outbox.ts';
 import { ServerRotation, roleOf, type NextAttempt } from './policy.ts';
+import { paced } from './pacer.ts';
 import { probeBroker } from './probe.ts';
 import { Sender } from './sender.ts';
+import { SparePlanner } from './spare.ts';
 import { topicMatches } from './topic.ts';
 import { Watchdog } from './watchdog.ts';
+
+const quiet = (): void => {};
 
 interface Death {
   url: string;
@@ -35,13 +39,18 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   protected readonly sender: Sender;
   protected readonly failbackPlan: FailbackPlanner;
   protected readonly subscriptions = new Map<string, QoS>();
+  /** Counts changes to `subscriptions`: a spare subscribed at one version needs nothing more at it. */
+  protected subscriptionsVersion = 0;
   protected readonly log: LinkLogger;
   protected readonly random: () => number;
   protected nextConnection = 1;
   protected current: Connection | undefined;
   protected pending: Connection | undefined;
-  /** A connection being opened to move to (a failback or a handover); the current one serves meanwhile. */
+  /** A connection being opened to move to (a failback, a handover, a refresh); the current one serves meanwhile. */
   protected failback: Connection | undefined;
+  /** ack: a connection to the next broker, held in reserve while the primary serves (LinkOptions.spare). */
+  protected spare: Connection | undefined;
+  protected readonly sparePlan: SparePlanner;
   protected retryTimer: ReturnType<typeof setTimeout> | undefined;
   protected handoverTimer: ReturnType<typeof setTimeout> | undefined;
   protected death: Death | undefined;
@@ -74,6 +83,12 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       // Not while the standby says its bridge to the primary is down (see LinkOptions.bridgeFilter).
       canMove: () => !this.closing && this.current?.ready === true && this.current.index !== 0 && !this.failback && this.current.bridgeState !== 'down',
       move: () => (this.failback = this.open(0, 'failback')),
+    }, this.random);
+    this.sparePlan = new SparePlanner(this.config, {
+      wantsSpare: () => this.config.spare && !this.closing && !this.spare && this.current?.ready === true && this.current.index === 0,
+      openSpare: () => (this.spare = this.open(1, 'spare')),
+      wantsRefresh: () => !this.closing && this.current?.ready === true && this.current.asSpare && !this.failback,
+      refresh: () => (this.failback = this.open(this.current!.index, 'refresh')),
     }, this.random);
   }
 
@@ -133,6 +148,17 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.pending = undefined;
       return this.adopt(conn, undefined);
     }
+    if (conn.purpose === 'spare') {
+      // Held in reserve: subscribed already (so a move onto it needs no round trip), nothing sent; what arrives is ignored.
+      if (this.spare !== conn) return this.drop(conn);
+      this.sparePlan.spareUp();
+      const version = this.subscriptionsVersion;
+      // Not the bridge state: that changes exactly when the primary dies, and would reach every spare then.
+      conn.client.subscribe(this.filters(false), (error) => {
+        if (!error) conn.subscribedAt = version;
+      });
+      return;
+    }
     if (this.failback !== conn) return this.drop(conn);
     if (conn.purpose === 'failback' && this.config.liveness === 'ack') {
       // No probe came first: the primary must show that its message bus works (one heartbeat) before the link moves.
@@ -155,6 +181,15 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   /** The deadline of a publish in flight on `conn` (ack liveness). */
   protected deadlineOf(conn: Connection): number {
     return ackDeadline(this.config, conn.rtt, conn.upAt, conn.patient, Date.now());
+  }
+
+  /** What every connection subscribes to: the stop notices, the bridge state, the caller's filters. */
+  protected filters(bridge = true): Record<string, { qos: QoS }> {
+    const subs: Record<string, { qos: QoS }> = {};
+    if (this.config.leavingFilter) subs[this.config.leavingFilter] = { qos: 0 };
+    if (bridge && this.config.bridgeFilter) subs[this.config.bridgeFilter] = { qos: 0 };
+    for (const [filter, qos] of this.subscriptions) subs[filter] = { qos };
+    return subs;
   }
 
   /** Makes `conn` the link: liveness, subscriptions, then every unacknowledged publish, in order. */
@@ -189,17 +224,27 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       for (const entry of conn.early.values()) conn.acks.sent(entry.id, conn.startedAt);
     }
     if (previous && this.config.liveness === 'ack' && conn.purpose === 'failback') conn.client.unsubscribe(this.config.heartbeatFilter);
-    if (this.config.leavingFilter) subs[this.config.leavingFilter] = { qos: 0 };
-    if (this.config.bridgeFilter) subs[this.config.bridgeFilter] = { qos: 0 };
-    for (const [filter, qos] of this.subscriptions) subs[filter] = { qos };
+    Object.assign(subs, this.filters());
     const subscribed = (error?: Error | null) => {
       if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
       if (conn === this.current && !conn.closed) this.ready(conn, previous);
     };
-    if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
-    else queueMicrotask(() => subscribed());
-    // What is in flight on a previous connection that still serves stays there (see Sender.hold).
-    this.sender.adopt(conn, previous);
+    if (conn.subscribedAt === this.subscriptionsVersion && this.config.liveness === 'ack') {
+      // A spare, subscribed while in reserve: ready at once, the publishes out first. The bridge state
+      // (needed only before a return to the primary, whose first check is 0.8 × probeIntervalMs away)
+      // is asked for a little later, so the standby's first work after the fault is the fleet's publishes.
+      this.sender.adopt(conn, previous);
+      queueMicrotask(() => subscribed());
+      const bridge = this.config.bridgeFilter;
+      if (bridge) {
+        conn.guard = setTimeout(() => conn.client.subscribe({ [bridge]: { qos: 0 } }, quiet), Math.round(0.4 * this.config.probeIntervalMs * this.random()));
+      }
+    } else {
+      if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
+      else queueMicrotask(() => subscribed());
+      // What is in flight on a previous connection that still serves stays there (see Sender.hold).
+      this.sender.adopt(conn, previous);
+    }
     if (previous) this.retire(previous);
   }
 
@@ -215,6 +260,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     if (previous && conn.purpose === 'handover') {
       this.counters.failovers += 1;
       record = { from: previous.url, to: conn.url, reason: 'planned', ms: now - conn.startedAt, detectMs: 0, at: now };
+    } else if (previous && conn.purpose === 'refresh') {
+      // The same broker, now with the Last Will: no move.
     } else if (previous) {
       this.counters.failbacks += 1;
       record = { from: previous.url, to: conn.url, reason: 'failback', ms: now - conn.startedAt, detectMs: 0, at: now };
@@ -229,6 +276,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.emit('failover', record.from, record.to, record.reason, record.ms);
     }
     if (conn.index !== 0) this.failbackPlan.schedule();
+    else this.sparePlan.planSpare();
+    if (conn.asSpare) this.sparePlan.planRefresh();
   }
 
   /** A connection ended or was declared dead; idempotent. */
@@ -236,6 +285,13 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     if (conn.closed) return;
     this.drop(conn);
     if (this.closing) return;
+    if (conn === this.spare) {
+      this.spare = undefined;
+      this.log.debug?.({ url: redactUrl(conn.url), reason: detail }, 'spare connection lost');
+      this.sparePlan.spareLost();
+      this.sparePlan.planSpare();
+      return;
+    }
     if (conn === this.pending) {
       this.pending = undefined;
       this.lastError = detail;
@@ -258,6 +314,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.current = undefined;
       this.connectedSince = undefined;
       this.failbackPlan.cancel();
+      this.sparePlan.cancel();
       if (this.handoverTimer) clearTimeout(this.handoverTimer);
       this.handoverTimer = undefined;
       if (this.failback) {
@@ -271,14 +328,31 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.log.warn?.({ url: redactUrl(conn.url), reason: detail, queued: this.outbox.size }, 'link lost');
       this.emit('disconnected', conn.url, detail);
       const next = this.rotation.linkDied(conn.index);
-      // A fleet that lost its broker together arrives on the next one spread.
-      const jitter = Math.round(this.config.reconnectJitterMs * this.random());
-      if (jitter <= 0) this.schedule(next);
-      else this.retryTimer = setTimeout(() => this.schedule(next), jitter);
+      const death = this.death;
+      paced(() => this.failOver(death, next));
       return;
     }
     // A retired connection closing: what it still carried goes out on the current one.
     this.sender.resendUnsent();
+  }
+
+  /** After the link was lost: onto the spare when it is up, else the next broker. Paced: see pacer.ts. */
+  protected failOver(death: Death, next: NextAttempt): void {
+    if (this.closing || this.death !== death || this.current || this.pending) return;
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare?.up && !spare.closed) {
+      // What was in flight goes out on the spare: no new connection, no authentication, no subscribing.
+      this.sender.replay(death.at);
+      spare.purpose = 'main';
+      this.adopt(spare, undefined);
+      return;
+    }
+    if (spare) this.drop(spare);
+    // A fleet that lost its broker together arrives on the next one spread.
+    const jitter = Math.round(this.config.reconnectJitterMs * this.random());
+    if (jitter <= 0) this.schedule(next);
+    else this.retryTimer = setTimeout(() => this.schedule(next), jitter);
   }
 
   /** Forgets a connection: no more events from it count, its unacknowledged publishes are unsent again. */
@@ -350,6 +424,15 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       if (this.closing || this.current !== conn) return;
       if (this.failback) this.drop(this.failback);
       this.failbackPlan.cancel();
+      const spare = this.spare;
+      if (spare?.up && spare.index === target) {
+        // The spare is there already: move onto it (make before break, as for a new connection).
+        this.spare = undefined;
+        spare.purpose = 'handover';
+        this.failback = spare;
+        this.moveTo(spare);
+        return;
+      }
       this.failback = this.open(target, 'handover');
     }, Math.round(this.config.handoverSpreadMs * this.random()));
   }

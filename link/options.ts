@@ -1,5 +1,5 @@
 // The link's options, their defaults, and the types its users see. Pure.
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { IClientOptions } from 'mqtt';
 import type { QoS } from './outbox.ts';
 import type { BackoffOptions, Role } from './policy.ts';
@@ -91,6 +91,28 @@ export interface LinkOptions {
    * the backoff's jitter; see docs/devices.md "Liveness").
    */
   reconnectJitterMs?: number;
+  /**
+   * ack only: while on the primary, keep a spare connection open to the next broker (its own
+   * client id, no Last Will, no subscriptions; it costs that broker a connection and a keep-alive,
+   * nothing else). When the primary dies, or announces a stop, the link moves onto the spare at
+   * once: the publishes in flight go out there without a new connection, so a fleet that loses
+   * its primary does not storm the standby with connections, authentications and subscriptions
+   * at the moment it matters. Default: true for ack links with two or more servers.
+   */
+  spare?: boolean;
+  /**
+   * ack only: the spare opens a random time up to this after the link is on the primary (at
+   * start, and after each return), and again after it was lost, so a fleet's spares reach the
+   * standby spread. ms (default 10000).
+   */
+  spareDelayMs?: number;
+  /**
+   * ack only: a link that moved onto its spare has no Last Will on that broker (a spare carries
+   * none: its loss while the primary serves must not say the device is offline). Within a random
+   * time up to this it replaces the spare with a connection that carries the will, make before
+   * break (unless it went back to the primary first). ms (default 60000).
+   */
+  willRefreshMs?: number;
   /** Budget of one connection attempt until the TCP (or WebSocket) connection is up, ms (default 2000). */
   connectTimeoutMs?: number;
   /**
@@ -173,6 +195,8 @@ export interface LinkStats {
   connectedSince: number | undefined;
   /** ack: the current deadline of a publish in flight, ms. */
   ackDeadlineMs: number | undefined;
+  /** ack: the spare connection to the next broker (see LinkOptions.spare). */
+  spare: 'none' | 'connecting' | 'up';
 }
 
 export interface LinkEvents {
@@ -207,6 +231,20 @@ export interface LinkConfig {
   heartbeatFilter: string;
   leavingFilter: string;
   bridgeFilter: string;
+  spare: boolean;
+  spareDelayMs: number;
+  willRefreshMs: number;
+  /** The spare connection's client id (see spareClientId). */
+  spareClientId: string;
+}
+
+/**
+ * A spare connection's client id: never one `clientIdFor` makes (it has a '.'), so it takes over
+ * no other client, and within the 23 characters every broker accepts.
+ */
+export function spareClientId(clientId: string): string {
+  const base = clientId.length <= 21 ? clientId : createHash('sha256').update(clientId).digest('base64url').replace(/[^A-Za-z0-9]/g, '').slice(0, 21);
+  return `${base}.s`;
 }
 
 /** At least this far back acknowledged publishes are sent again after an unplanned switch. */
@@ -222,9 +260,10 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
   const failoverMs = options.failoverMs ?? 300;
   const stallMs = Math.max(failoverMs, options.stallMs ?? Math.max(1000, 3 * failoverMs));
   const heartbeatFilter = options.heartbeatFilter ?? HEARTBEAT_FILTER;
+  const clientId = options.clientId ?? `link-${randomBytes(6).toString('hex')}`;
   return {
     servers: [...options.servers],
-    clientId: options.clientId ?? `link-${randomBytes(6).toString('hex')}`,
+    clientId,
     liveness,
     failoverMs,
     stallMs,
@@ -244,5 +283,9 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
     heartbeatFilter,
     leavingFilter: options.leavingFilter ?? sibling(heartbeatFilter, 'leaving'),
     bridgeFilter: options.bridgeFilter ?? sibling(heartbeatFilter, 'bridge'),
+    spare: ack && options.servers.length > 1 && options.clean !== false && (options.spare ?? true),
+    spareDelayMs: Math.max(0, options.spareDelayMs ?? 10_000),
+    willRefreshMs: Math.max(0, options.willRefreshMs ?? 60_000),
+    spareClientId: spareClientId(clientId),
   };
 }

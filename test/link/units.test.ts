@@ -154,3 +154,18 @@ describe('link: pure parts', () => {
     expect(long).to.not.equal(clientIdFor('a-very-long-device-identifier-124'));
   });
 });
+
+describe('link: pacing the moves of many links in one process', () => {
+  it('runs at most 16 moves a turn, in order, the rest in later turns', async () => {
+    const { paced } = await import('../../link/pacer.ts');
+    const ran: number[] = [];
+    for (let i = 0; i < 40; i++) paced(() => ran.push(i));
+    expect(ran, 'nothing runs in the turn that asked').to.deep.equal([]);
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).to.have.length(16);
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(ran).to.deep.equal([...Array(40).keys()]);
+  });
+});
