@@ -104,6 +104,8 @@ export async function startSlotDevice(options: SlotDeviceOptions): Promise<SlotD
   };
 }
 
+const RESAY_SPREAD_MS = 2000;
+
 /**
  * `online` (retained, QoS 1) first thing on the first connection (queued before the link starts)
  * and again on every broker the link moves to. After an unclean switch the old broker still
@@ -128,7 +130,13 @@ export function announceStatus(link: FailoverLink, topic: string, keepaliveSec: 
     );
   };
   online();
-  link.on('connected', () => online());
+  // Said again on every connection; after the first one, spread over RESAY_SPREAD_MS, so a fleet
+  // that just failed over gives the broker its pending publishes first, its statuses after.
+  link.on('connected', () => {
+    if (ackedIn === undefined) return online();
+    const again = setTimeout(() => online(), Math.round(RESAY_SPREAD_MS * Math.random()));
+    again.unref();
+  });
   link.on('failover', (_from, _to, reason) => {
     if (reason === 'failback') return;
     if (timer) clearTimeout(timer);
