@@ -37,6 +37,7 @@ export async function runFailover(options: BenchOptions, progress: Progress): Pr
     periodMs: PERIOD_MS,
     failbackWindowMs: options.failoverFailbackWindowMs,
     connectRate: CONNECT_RATE,
+    spare: true,
     outDir,
     onStatus: (text) => progress(`failover: ${text.trim()}`),
   });

@@ -15,6 +15,7 @@ export interface FleetDrillFlags {
   periodMs?: number;
   failbackWindowMs?: number;
   quick?: boolean;
+  spare?: boolean;
 }
 
 export async function runFleetDrillCommand(ctx: CliContext, flags: FleetDrillFlags, signals: { onShutdown(fn: () => Promise<void> | void): void }): Promise<number> {
@@ -37,6 +38,7 @@ export async function runFleetDrillCommand(ctx: CliContext, flags: FleetDrillFla
     periodMs: flags.periodMs ?? 10_000,
     failbackWindowMs: flags.failbackWindowMs ?? 10_000,
     connectRate: 1000,
+    spare: flags.spare !== false,
     outDir: flags.out,
     onStatus: (text) => ctx.stderr.write(`[${Math.round((Date.now() - started) / 1000)} s] ${text}\n`),
   });

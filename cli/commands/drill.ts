@@ -33,6 +33,7 @@ interface DrillFlags {
   idleMs?: number;
   periodMs?: number;
   failbackWindowMs?: number;
+  spare?: boolean;
 }
 
 /** A parser from a function that throws plain errors. */
@@ -73,6 +74,7 @@ export function registerDrill(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--fleet-rate <cars>', 'arrivals a minute in the background fleet', parsers.positiveNumber).default(30))
     .addOption(validatedOption('--fleet <n>', 'instead: the broker faults (crash, partition up to 8000 devices, planned) with a fleet of N device links in their own processes; writes DIR/fleet.json and fleet.md', parsers.integer(1, 20_000)))
     .addOption(new Option('--auth', 'with --fleet: per-device accounts (device tokens) on both brokers'))
+    .addOption(new Option('--no-spare', 'with --fleet: the devices keep no spare connection to the standby, so each fails over with a new connection (the cold reconnect storm)'))
     .addOption(validatedOption('--steady-ms <ms>', 'with --fleet: the steady window in which every failover is spurious (default 600000; 20000 with --quick)', parsers.integer(1000, 86_400_000)))
     .addOption(validatedOption('--idle-ms <ms>', 'with --fleet: the window without publishes that shows what liveness costs the brokers (default 30000; 5000 with --quick)', parsers.integer(1000, 3_600_000)))
     .addOption(validatedOption('--period-ms <ms>', 'with --fleet: each device publishes this often', parsers.integer(100, 3_600_000)))

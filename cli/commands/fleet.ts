@@ -11,6 +11,7 @@ interface FleetFlags {
   periodMs: number;
   connectRate: number;
   liveness: 'ack' | 'heartbeat';
+  spare: boolean;
 }
 
 export function registerFleet(program: Command, ctx: CliContext): void {
@@ -23,7 +24,8 @@ export function registerFleet(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--first <n>', 'number of the first device (fd-<n>)', parsers.integer(0, 99_999)).default(0))
     .addOption(validatedOption('--period-ms <ms>', 'each device publishes its slot this often', parsers.integer(100, 3_600_000)).default(10_000))
     .addOption(validatedOption('--connect-rate <n>', 'devices connected per second at start', parsers.integer(1, 100_000)).default(1000))
-    .addOption(validatedOption('--liveness <kind>', 'how the links notice a dead broker: ack (what devices use) or heartbeat (what services use; for comparison)', parsers.oneOf(['ack', 'heartbeat'] as const)).default('ack'));
+    .addOption(validatedOption('--liveness <kind>', 'how the links notice a dead broker: ack (what devices use) or heartbeat (what services use; for comparison)', parsers.oneOf(['ack', 'heartbeat'] as const)).default('ack'))
+    .option('--no-spare', 'no spare connection to the standby: each link fails over with a new connection (for comparison)');
   const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'logLevel', 'logFormat']);
   examples(cmd, ['PARKING_FLEET_TOKEN_SECRET=… parking fleet --devices 2000 --servers mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884']);
   cmd.action(async () => {
@@ -38,7 +40,7 @@ export function registerFleet(program: Command, ctx: CliContext): void {
       periodMs: flags.periodMs,
       connectRate: flags.connectRate,
       tokenSecret: ctx.env[FLEET_SECRET_ENV] || undefined,
-      link: { logger, liveness: flags.liveness, failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
+      link: { logger, liveness: flags.liveness, spare: flags.spare, failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
       write: (line) => ctx.stdout.write(`${line}\n`),
     });
     await worker.start();

@@ -87,7 +87,7 @@ export function renderFleetReport(result: FleetDrillResult): string {
   const lines: string[] = [];
   const runs = result.runs.length ? Math.max(...result.runs.map((r) => r.run)) : 0;
   lines.push(`# Fleet drill: ${result.devices.toLocaleString('en')} device links${result.auth ? ' with per-device accounts' : ''}`, '');
-  lines.push(`Started ${result.startedAt}; ${runs} run${runs === 1 ? '' : 's'} of each fault; each device publishes every ${result.periodMs / 1000} s; failback window ${result.failbackWindowMs / 1000} s. Times are medians over the runs of each device's figures.`, '');
+  lines.push(`Started ${result.startedAt}; ${runs} run${runs === 1 ? '' : 's'} of each fault; each device publishes every ${result.periodMs / 1000} s; failback window ${result.failbackWindowMs / 1000} s; ${result.spare === false ? 'no spare connections: every device fails over with a new connection' : 'each device holds a spare connection to the standby'}. Times are medians over the runs of each device's figures.`, '');
   lines.push('| | primary CPU | primary RSS | standby CPU | standby RSS | fleet CPU |', '|---|---|---|---|---|---|');
   lines.push(`| steady traffic (${Math.round(result.steady.ms / 1000)} s) | ${pct(result.steady.primary.cpuPct)} | ${mib(result.steady.primary.rssMiB)} | ${pct(result.steady.standby.cpuPct)} | ${mib(result.steady.standby.rssMiB)} | ${pct(result.steady.fleet.cpuPct)} |`);
   lines.push(`| idle, liveness only (${Math.round(result.idle.ms / 1000)} s) | ${pct(result.idle.primary.cpuPct)} | ${mib(result.idle.primary.rssMiB)} | ${pct(result.idle.standby.cpuPct)} | ${mib(result.idle.standby.rssMiB)} | |`, '');

@@ -29,6 +29,8 @@ export interface FleetDrillOptions {
   periodMs: number;
   failbackWindowMs: number;
   connectRate: number;
+  /** The devices keep a spare connection to the standby (LinkOptions.spare). */
+  spare: boolean;
   outDir: string;
   onStatus?: (text: string) => void;
 }
@@ -67,6 +69,8 @@ export interface FleetRun {
 export interface FleetDrillResult {
   devices: number;
   auth: boolean;
+  /** The devices kept a spare connection to the standby. */
+  spare: boolean;
   startedAt: string;
   periodMs: number;
   failbackWindowMs: number;
@@ -90,10 +94,10 @@ export async function runFleetDrill(o: FleetDrillOptions): Promise<FleetDrillRes
   const status = o.onStatus ?? (() => undefined);
   const logDir = join(o.outDir, 'logs');
   mkdirSync(logDir, { recursive: true });
-  const stack = await startFleetStack({ devices: o.devices, auth: o.auth, proxy: o.scenarios.includes('broker-partition'), periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, connectRate: o.connectRate, logDir, onStatus: status });
+  const stack = await startFleetStack({ devices: o.devices, auth: o.auth, proxy: o.scenarios.includes('broker-partition'), periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, connectRate: o.connectRate, spare: o.spare, logDir, onStatus: status });
   try {
     const startedAt = new Date().toISOString();
-    await onPrimary(stack, o.devices, 60_000);
+    await onPrimary(stack, o.devices, 60_000, o.spare);
     status(`steady traffic for ${Math.round(o.steadyMs / 1000)} s`);
     const before = stack.stats().failovers;
     const steadyUse = [usageWindow(() => stack.primary.pid), usageWindow(() => stack.standby.pid), fleetUsage(stack)];
@@ -117,7 +121,7 @@ export async function runFleetDrill(o: FleetDrillOptions): Promise<FleetDrillRes
     const reports = await stack.reports(30_000);
     const loss = await countLoss(stack, reports.flatMap((r) => r.lastSeq.map((seq, i) => ({ index: r.first + i, seq }))));
     const totals = stack.stats();
-    return { devices: o.devices, auth: o.auth, startedAt, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, steady, idle: { ms: o.idleMs, primary: idlePrimary, standby: idleStandby }, runs, published: totals.acked, lost: loss, duplicated: stack.deliveries.duplicated };
+    return { devices: o.devices, auth: o.auth, spare: o.spare, startedAt, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, steady, idle: { ms: o.idleMs, primary: idlePrimary, standby: idleStandby }, runs, published: totals.acked, lost: loss, duplicated: stack.deliveries.duplicated };
   } finally {
     await stack.close();
   }
@@ -127,12 +131,14 @@ function fleetUsage(stack: FleetStack): { end(): Usage } {
   return usageOfAll(stack.workers.map((w) => () => w.part.pid));
 }
 
-function onPrimary(stack: FleetStack, devices: number, timeoutMs: number): Promise<unknown> {
-  return waitFor(() => stack.stats().primary === devices, { timeoutMs, what: `all ${devices} devices on the primary (${JSON.stringify(stack.stats())})`, pollMs: 100 });
+/** Every device on the primary; with `spares`, each holding its spare connection to the standby too. */
+function onPrimary(stack: FleetStack, devices: number, timeoutMs: number, spares = false): Promise<unknown> {
+  return waitFor(() => stack.stats().primary === devices && (!spares || stack.stats().spares === devices), { timeoutMs, what: `all ${devices} devices on the primary${spares ? ' with a spare connection' : ''} (${JSON.stringify(stack.stats())})`, pollMs: 100 });
 }
 
 async function faultRun(stack: FleetStack, o: FleetDrillOptions, scenario: FleetScenario, run: number): Promise<FleetRun> {
-  await onPrimary(stack, o.devices, o.failbackWindowMs + 60_000);
+  // A fault comes at any time; a fleet that has been on the primary a while holds its spares.
+  await onPrimary(stack, o.devices, o.failbackWindowMs + 60_000, o.spare);
   const failoversBefore = stack.stats().failovers;
   const duplicatedBefore = stack.deliveries.duplicated;
   const at = Date.now() + 500;

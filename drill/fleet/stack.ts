@@ -25,6 +25,8 @@ export interface FleetStackOptions {
   periodMs: number;
   failbackWindowMs: number;
   connectRate: number;
+  /** The devices keep a spare connection to the standby. */
+  spare: boolean;
   logDir: string;
   onStatus?: (text: string) => void;
 }
@@ -114,7 +116,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
       starting.push(
         startPart({
           name: `fleet-${w + 1}`,
-          args: ['fleet', '--devices', String(n), '--first', String(first), '--servers', fieldUrls.join(','), '--period-ms', String(o.periodMs), '--connect-rate', String(Math.ceil(o.connectRate / count)), '--failback-window-ms', String(o.failbackWindowMs)],
+          args: ['fleet', '--devices', String(n), '--first', String(first), '--servers', fieldUrls.join(','), '--period-ms', String(o.periodMs), '--connect-rate', String(Math.ceil(o.connectRate / count)), '--failback-window-ms', String(o.failbackWindowMs), ...(o.spare ? [] : ['--no-spare'])],
           env: { ...(o.auth ? { [FLEET_SECRET_ENV]: secret } : {}), PARKING_LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? 'error' },
           stdin: true,
           ready: /^\{"ready":\d+\}$/m,
@@ -122,7 +124,8 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
           logFile: join(o.logDir, `fleet-${w + 1}.log`),
           tailChars: 200_000,
           ...(process.env.FLEET_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEET_PROFILE_DIR}/fleet`] } : {}),
-          openFiles: n + 1000,
+          // Two sockets a device with spares, and the failback connections besides.
+          openFiles: 3 * n + 1000,
           onLine: (line) => {
             if (!line.startsWith('{')) return;
             const msg = JSON.parse(line) as { stats?: FleetStats; report?: FleetReport };
@@ -137,7 +140,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
     }
     await Promise.all(starting);
     const sum = (): FleetStats => {
-      const out: FleetStats = { devices: 0, primary: 0, standby: 0, down: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
+      const out: FleetStats = { devices: 0, primary: 0, standby: 0, down: 0, spares: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
       for (const w of workers) for (const key of Object.keys(out) as Array<keyof FleetStats>) out[key] += w.stats?.[key] ?? 0;
       return out;
     };

@@ -46,6 +46,8 @@ export interface FleetStats {
   primary: number;
   standby: number;
   down: number;
+  /** Links holding a spare connection to the standby (see LinkOptions.spare). */
+  spares: number;
   failovers: number;
   failbacks: number;
   queued: number;
@@ -148,12 +150,13 @@ export class FleetWorker {
   }
 
   stats(): FleetStats {
-    const out: FleetStats = { devices: this.members.length, primary: 0, standby: 0, down: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
+    const out: FleetStats = { devices: this.members.length, primary: 0, standby: 0, down: 0, spares: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
     for (const { link } of this.members) {
       const s = link.stats();
       if (!link.connected) out.down += 1;
       else if (s.role === 'primary') out.primary += 1;
       else out.standby += 1;
+      if (s.spare === 'up') out.spares += 1;
       out.failovers += s.failovers;
       out.failbacks += s.failbacks;
       out.queued += s.queued;

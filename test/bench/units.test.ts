@@ -67,7 +67,7 @@ function fleetRun(scenario: FleetRun['scenario'], ack: [number, number, number],
 /** A drill of 2,000 links with accounts: the crash within its targets, the partition's p99 over its own. */
 function fleetDrill(): FleetDrillResult {
   return {
-    devices: 2000, auth: true, startedAt: '2026-11-22T10:06:00.000Z', periodMs: 10_000, failbackWindowMs: 10_000,
+    devices: 2000, auth: true, spare: true, startedAt: '2026-11-22T10:06:00.000Z', periodMs: 10_000, failbackWindowMs: 10_000,
     steady: { ms: 60_000, spuriousFailovers: 0, primary: { cpuPct: 12.4, rssMiB: 180 }, standby: { cpuPct: 6.1, rssMiB: 150 }, fleet: { cpuPct: 30, rssMiB: 800 } },
     idle: { ms: 15_000, primary: { cpuPct: 1.6, rssMiB: 181 }, standby: { cpuPct: undefined, rssMiB: undefined } },
     runs: [fleetRun('broker-crash', [240, 870, 1320]), fleetRun('broker-partition', [610, 1720, 2400], { allOnStandbyMs: null, duplicated: 0, standby: { cpuPct: undefined, rssMiB: 300 } })],
