@@ -3,6 +3,7 @@
 // and mqemitter-redis) so a restarted broker keeps its retained slot states
 // and several brokers can serve the same clients and topics.
 import { createRequire } from 'node:module';
+import { boundStack, memoryEmitter } from './emitter.ts';
 import { indexedMemoryPersistence } from './retained/indexed.ts';
 
 const require = createRequire(import.meta.url);
@@ -11,8 +12,8 @@ export interface Backend {
   kind: 'memory' | 'redis';
   /** Aedes `persistence` option. */
   persistence?: unknown;
-  /** Aedes `mq` option; undefined = Aedes' in-process default. */
-  mq?: unknown;
+  /** Aedes `mq` option: mqemitter (in process) or mqemitter-redis, with a bounded stack (emitter.ts). */
+  mq: unknown;
 }
 
 interface RedisPersistenceFactory {
@@ -24,7 +25,7 @@ interface RedisEmitterFactory {
 
 /** Message routing and storage for Aedes. `concurrency` as Aedes' option. */
 export function createBackend(redisUrl: string | undefined, options: { concurrency: number; onError?: (error: Error) => void }): Backend {
-  if (!redisUrl) return { kind: 'memory', persistence: indexedMemoryPersistence() };
+  if (!redisUrl) return { kind: 'memory', persistence: indexedMemoryPersistence(), mq: memoryEmitter(options.concurrency) };
   const persistenceRedis = require('aedes-persistence-redis') as RedisPersistenceFactory;
   const { Redis } = require('ioredis') as typeof import('ioredis');
   const mqemitterRedis = require('mqemitter-redis') as RedisEmitterFactory;
@@ -39,7 +40,7 @@ export function createBackend(redisUrl: string | undefined, options: { concurren
   };
   const persistence = persistenceRedis({ conn: connection() });
   // Aedes' default emitter matches `a/+` on `a/` too [MQTT-4.7.1-3]; keep that.
-  const mq = mqemitterRedis({ pubConn: connection(), subConn: connection(), concurrency: options.concurrency, matchEmptyLevels: true });
+  const mq = boundStack(mqemitterRedis({ pubConn: connection(), subConn: connection(), concurrency: options.concurrency, matchEmptyLevels: true }));
   mq.state.on('error', (error: Error) => options.onError?.(error));
   return { kind: 'redis', persistence, mq };
 }
