@@ -26,6 +26,8 @@ export interface Connection {
   startedAt: number;
   /** When the CONNACK arrived. */
   upAt: number;
+  /** When the link began to use it (a spare: long after its CONNACK); settling after a failover counts from here. */
+  adoptedAt: number;
   lastHeard: number;
   /** When its last heartbeat arrived (the CONNACK before the first). */
   lastHeartbeat: number;
@@ -97,6 +99,7 @@ export function openConnection(id: number, index: number, purpose: Connection['p
     asSpare,
     startedAt: now,
     upAt: now,
+    adoptedAt: now,
     lastHeard: now,
     lastHeartbeat: now,
     up: false,

@@ -180,7 +180,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
 
   /** The deadline of a publish in flight on `conn` (ack liveness). */
   protected deadlineOf(conn: Connection): number {
-    return ackDeadline(this.config, conn.rtt, conn.upAt, conn.patient, Date.now());
+    return ackDeadline(this.config, conn.rtt, conn.adoptedAt, conn.patient, Date.now());
   }
 
   /** What every connection subscribes to: the stop notices, the bridge state, the caller's filters. */
@@ -195,6 +195,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   /** Makes `conn` the link: liveness, subscriptions, then every unacknowledged publish, in order. */
   protected adopt(conn: Connection, previous: Connection | undefined): void {
     this.current = conn;
+    conn.adoptedAt = Date.now();
     this.rotation.connected(conn.index);
     this.counters.connects += 1;
     const subs: Record<string, { qos: QoS }> = {};

@@ -45,9 +45,9 @@ export interface AckDeadline {
   maxAckWaitMs: number;
 }
 
-/** The deadline of a publish in flight on a connection that came up at `upAt` (after a failover: `patient`). Pure. */
-export function ackDeadline(limits: AckDeadline, rtt: RoundTrip, upAt: number, patient: boolean, now: number): number {
-  const settling = patient && now - upAt < limits.settleMs ? limits.settleAckMs : 0;
+/** The deadline of a publish in flight on a connection the link began to use at `since` (after a failover: `patient`). Pure. */
+export function ackDeadline(limits: AckDeadline, rtt: RoundTrip, since: number, patient: boolean, now: number): number {
+  const settling = patient && now - since < limits.settleMs ? limits.settleAckMs : 0;
   return Math.min(limits.maxAckWaitMs, Math.max(limits.failoverMs, rtt.timeoutMs, settling));
 }
 

@@ -68,6 +68,16 @@ describe('link: the spare connection (ack liveness)', function () {
     expect(l.stats()).to.include({ failovers: 1, spare: 'none' });
   });
 
+  it('a spare opened long before the crash still gets the settling patience once the link moves onto it', async () => {
+    const l = start({ settleMs: 300, settleAckMs: 3000 });
+    await until(() => l.stats().spare === 'up');
+    const upSince = Date.now();
+    await until(() => Date.now() - upSince > 400, { what: () => 'the spare older than settleMs' });
+    await primary.kill();
+    await l.publishAcked('parking/t/slot/L1/1', 'after the crash');
+    expect(l.stats().ackDeadlineMs, 'a standby taking in a whole fleet gets settleAckMs').to.equal(3000);
+  });
+
   it('losing the spare while the primary serves says nothing of the device, and a new spare is opened', async () => {
     const l = start();
     await until(() => l.stats().spare === 'up');
