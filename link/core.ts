@@ -215,7 +215,11 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       subs[this.config.heartbeatFilter] = { qos: 0 };
     } else if (this.config.failoverMs > 0) {
       // After a failure the new broker is likely taking in a whole fleet: patience while it settles.
-      conn.patient = this.death !== undefined && this.death.url !== conn.url;
+      // So is a fleet moving onto its spares (crash or stop notice): a spare's CONNACK, long ago, says nothing of the load now.
+      // A refresh of such a connection goes on settling where it left off.
+      const settling = conn.purpose === 'refresh' && previous?.patient === true;
+      conn.patient = settling || conn.asSpare || (this.death !== undefined && this.death.url !== conn.url);
+      if (settling) conn.adoptedAt = previous.adoptedAt;
       conn.acks = new AckWatch(
         () => this.deadlineOf(conn),
         () => conn.lastHeard,

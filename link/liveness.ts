@@ -8,12 +8,12 @@
 // than `failoverMs`, never more than `maxAckWaitMs`. The first sample is the
 // CONNACK: a broker that took long to accept the link (it is accepting a
 // whole fleet) gets a long deadline at once. And for `settleMs` after a
-// failover (a connection made because the previous broker failed) the
+// failover (a connection made because the previous broker failed) or a move
+// onto the spare (whose CONNACK, long ago, says nothing of the load now) the
 // deadline is at least `settleAckMs`, so a device that got in early does not
-// drop a standby that is only busy taking in the rest of the fleet. Moves
-// that are not failures (the start, a failback, a planned handover) get no
-// such patience: they are spread, and a fault right after one is noticed at
-// the usual speed.
+// drop a standby that is only busy taking in the rest of the fleet. Other
+// moves (the start, a failback) get no such patience: they are spread, and a
+// fault right after one is noticed at the usual speed.
 import { Watchdog } from './watchdog.ts';
 
 /** A smoothed round-trip time and its variation (RFC 6298 §2). Pure. */

@@ -56,12 +56,12 @@ export interface LinkOptions {
    */
   stallMs?: number;
   /**
-   * ack only: for this long after a failover, a publish in flight gets at least `settleAckMs`:
-   * a broker that just took this link in after a fault is likely taking in a whole fleet
-   * (default 10000).
+   * ack only: for this long after a failover or a move onto the spare, a publish in flight gets
+   * at least `settleAckMs`: a broker that just took this link in is likely taking in a whole
+   * fleet, and then its returns and refreshes (default 30000).
    */
   settleMs?: number;
-  /** ack only: the deadline of a publish in flight while a connection made by a failover settles, ms (default 3000). */
+  /** ack only: the deadline of a publish in flight while a connection made by a failover settles, ms (default 5000). */
   settleAckMs?: number;
   /** ack only: the longest deadline of a publish in flight, whatever the round-trip times, ms (default 10000). */
   maxAckWaitMs?: number;
@@ -268,8 +268,8 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
     failoverMs,
     stallMs,
     replayMs: Math.max(REPLAY_MS, ack ? failoverMs : stallMs),
-    settleMs: options.settleMs ?? 10_000,
-    settleAckMs: options.settleAckMs ?? 3000,
+    settleMs: options.settleMs ?? 30_000,
+    settleAckMs: options.settleAckMs ?? 5000,
     maxAckWaitMs: Math.max(failoverMs, options.maxAckWaitMs ?? 10_000),
     probeIntervalMs: options.probeIntervalMs ?? 1000,
     probeHealthy: Math.max(1, options.probeHealthy ?? 2),
