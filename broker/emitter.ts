@@ -8,7 +8,8 @@
 // knows it (mcollina/mqemitter#204, open); the fix its maintainer asks for is
 // this one: past a depth, go on in a fresh stack (setImmediate), only then.
 // The delivery's slot stays taken meanwhile, so what is emitted in the
-// meantime queues behind it: the order of messages is kept.
+// meantime queues behind it: the order of messages is kept. The queue itself
+// becomes a Fifo (O(1) shift) instead of an array.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -16,15 +17,63 @@ const require = createRequire(import.meta.url);
 /** Nested deliveries in one stack before the next one starts in a fresh stack. */
 export const MAX_DEPTH = 200;
 
+interface Queue {
+  push(item: unknown): unknown;
+  shift(): unknown;
+  readonly length: number;
+}
+
 interface Emitter {
   current: number;
   _doing: boolean;
   _do(message: unknown, callback: unknown): unknown;
+  _messageQueue: Queue;
+  _messageCallbacks: Queue;
 }
 
-/** Makes `mq` start a delivery in a fresh stack once MAX_DEPTH deliveries are nested. Returns it. */
+/**
+ * A first-in first-out queue whose shift costs O(1). mqemitter queues on plain arrays, and
+ * Array#shift on a queue tens of thousands long (a fleet's publishes after a switchover) cost
+ * the standby seconds of CPU.
+ */
+export class Fifo<T> implements Queue {
+  private items: Array<T | undefined> = [];
+  private head = 0;
+
+  get length(): number {
+    return this.items.length - this.head;
+  }
+
+  push(item: T): number {
+    this.items.push(item);
+    return this.length;
+  }
+
+  shift(): T | undefined {
+    if (this.head >= this.items.length) return undefined;
+    const item = this.items[this.head];
+    this.items[this.head] = undefined;
+    this.head += 1;
+    // Drop the consumed part once it is half the array.
+    if (this.head > 1024 && this.head * 2 >= this.items.length) {
+      this.items = this.items.slice(this.head);
+      this.head = 0;
+    }
+    return item;
+  }
+}
+
+function fifoOf(queue: Queue): Fifo<unknown> {
+  const fifo = new Fifo<unknown>();
+  for (let item = queue.shift(); item !== undefined; item = queue.shift()) fifo.push(item);
+  return fifo;
+}
+
+/** Makes `mq` start a delivery in a fresh stack once MAX_DEPTH deliveries are nested, and queue in a Fifo. Returns it. */
 export function boundStack<T>(mq: T): T {
   const emitter = mq as unknown as Emitter;
+  emitter._messageQueue = fifoOf(emitter._messageQueue);
+  emitter._messageCallbacks = fifoOf(emitter._messageCallbacks);
   const deliver = emitter._do;
   let depth = 0;
   emitter._do = function (this: Emitter, message: unknown, callback: unknown) {

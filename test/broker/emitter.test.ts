@@ -64,3 +64,20 @@ describe('broker: the message bus drains a long queue without a deep stack', () 
     expect(release).to.not.throw();
   });
 });
+
+describe('broker: Fifo', () => {
+  it('gives items back in order, with a length, across its compactions', async () => {
+    const { Fifo } = await import('../../broker/emitter.ts');
+    const fifo = new Fifo<number>();
+    const out: number[] = [];
+    for (let i = 0; i < 5000; i++) {
+      fifo.push(i);
+      if (i % 3 === 0) out.push(fifo.shift()!);
+    }
+    expect(fifo.length).to.equal(5000 - out.length);
+    for (let item = fifo.shift(); item !== undefined; item = fifo.shift()) out.push(item);
+    expect(out).to.deep.equal([...Array(5000).keys()]);
+    expect(fifo.length).to.equal(0);
+    expect(fifo.shift()).to.equal(undefined);
+  });
+});
