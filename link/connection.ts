@@ -136,6 +136,15 @@ export function openConnection(id: number, index: number, purpose: Connection['p
 }
 
 const noop = (): void => {};
+const PINGREQ = Buffer.from([0xc0, 0x00]);
+
+/** Sends a PINGREQ on `conn` (any answer counts as hearing the broker); false when it cannot. */
+export function pingBroker(conn: Connection): boolean {
+  const stream = (conn.client as unknown as { stream?: { write(chunk: Buffer): unknown; destroyed?: boolean } }).stream;
+  if (conn.closed || !conn.up || !stream || stream.destroyed) return false;
+  stream.write(PINGREQ);
+  return true;
+}
 
 /** Forgets a connection at once: timers stopped, no more events, the socket destroyed. */
 export function destroyConnection(conn: Connection): void {

@@ -3,7 +3,7 @@
 // public API (publish, subscribe, close, stats) is FailoverLink (client.ts).
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket, Packet } from 'mqtt';
-import { destroyConnection, openConnection, type Connection } from './connection.ts';
+import { destroyConnection, openConnection, pingBroker, type Connection } from './connection.ts';
 import { FailbackPlanner } from './failback.ts';
 import { AckWatch, ackDeadline } from './liveness.ts';
 import { resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
@@ -178,6 +178,11 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     this.adopt(conn, this.current);
   }
 
+  /** ack: `conn` took the link in after a failure or onto its spare, within settleMs. */
+  protected settling(conn: Connection): boolean {
+    return conn.patient && Date.now() - conn.adoptedAt < this.config.settleMs;
+  }
+
   /** The deadline of a publish in flight on `conn` (ack liveness). */
   protected deadlineOf(conn: Connection): number {
     return ackDeadline(this.config, conn.rtt, conn.adoptedAt, conn.patient, Date.now());
@@ -224,6 +229,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         () => this.deadlineOf(conn),
         () => conn.lastHeard,
         (silentMs) => this.lost(conn, 'heartbeat', `a publish unacknowledged and nothing heard for ${silentMs} ms (deadline ${this.deadlineOf(conn)} ms)`),
+        // While settling, a silent broker is asked before it is dropped: it may only be busy.
+        { ask: () => this.settling(conn) && pingBroker(conn), maxWaitMs: this.config.maxAckWaitMs },
       );
       // Publishes written before the CONNACK are in flight too.
       for (const entry of conn.early.values()) conn.acks.sent(entry.id, conn.startedAt);

@@ -53,19 +53,42 @@ export function ackDeadline(limits: AckDeadline, rtt: RoundTrip, since: number, 
 
 /**
  * Watches the publishes in flight on one connection: dead when the oldest one waited past the
- * deadline with nothing heard from the broker since it was sent.
+ * deadline with nothing heard from the broker since it was sent. With `ask`, a silence is first
+ * a question: `ask()` says whether it sent the broker a PINGREQ, and if it did the broker gets one
+ * more deadline to answer anything. A broker busy working through a fleet's publishes answers a
+ * PINGREQ at once (it needs no delivery) while the PUBACK waits its turn; a dead or cut-off one
+ * answers nothing. Once per silence, and never past `maxWaitMs` for the oldest publish (a broker
+ * whose message bus stalled answers pings but acknowledges nothing).
  */
 export class AckWatch {
   /** Entry id → when it was sent here, oldest first. */
   private readonly inFlight = new Map<number, number>();
   private readonly watchdog: Watchdog;
+  /** The lastHeard() value of the silence a question was asked in, and when. */
+  private askedFor: number | undefined;
+  private askedAt = 0;
 
   constructor(
     deadline: () => number,
     private readonly lastHeard: () => number,
     onDead: (silentMs: number) => void,
+    ask?: { ask(): boolean; maxWaitMs: number },
   ) {
-    this.watchdog = new Watchdog(deadline, () => Math.max(this.lastHeard(), this.oldest() ?? Date.now()), onDead);
+    this.watchdog = new Watchdog(
+      deadline,
+      () => Math.max(this.lastHeard(), this.oldest() ?? Date.now(), this.askedAt),
+      (silentMs) => {
+        const heard = this.lastHeard();
+        const oldest = this.oldest();
+        if (ask && this.askedFor !== heard && oldest !== undefined && Date.now() - oldest < ask.maxWaitMs && ask.ask()) {
+          this.askedFor = heard;
+          this.askedAt = Date.now();
+          this.watchdog.start();
+          return;
+        }
+        onDead(silentMs);
+      },
+    );
   }
 
   get size(): number {

@@ -2,6 +2,7 @@
 import { expect } from 'chai';
 import { FailbackPlanner } from '../../link/failback.ts';
 import { FailoverLink, Outbox, RoundTrip, ackDeadline, type LinkOptions } from '../../link/index.ts';
+import { AckWatch } from '../../link/liveness.ts';
 import { RecentAcks } from '../../link/replay.ts';
 import { startLinkProxy, type LinkProxy } from '../../testbed/linkproxy/index.ts';
 import { startTestBroker, type TestBroker } from './brokers.ts';
@@ -71,6 +72,40 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     outbox.add('t', Buffer.from('4'), 1, true, 0);
     outbox.prepend([{ topic: 't', payload: Buffer.from('1'), qos: 1, retain: true }, { topic: 't', payload: Buffer.from('2'), qos: 1, retain: true }], 1);
     expect(outbox.all().map((e) => e.payload.toString())).to.deep.equal(['1', '2', '3', '4']);
+  });
+
+  it('while settling, a silent broker is asked (PINGREQ) before it is dropped: an answer keeps it, no answer drops it one deadline later, and never past maxWaitMs', async () => {
+    const run = async (answer: 'pingresp' | 'nothing', maxWaitMs = 10_000) => {
+      let heard = Date.now();
+      let asked = 0;
+      let deadAt: number | undefined;
+      const started = Date.now();
+      const watch = new AckWatch(
+        () => 60,
+        () => heard,
+        () => (deadAt = Date.now() - started),
+        {
+          ask: () => {
+            asked += 1;
+            if (answer === 'pingresp') setTimeout(() => (heard = Date.now()), 5);
+            return true;
+          },
+          maxWaitMs,
+        },
+      );
+      watch.sent(1, started);
+      await until(() => deadAt !== undefined || Date.now() - started > 400, { timeoutMs: 1000 });
+      watch.stop();
+      return { asked, deadAt };
+    };
+    const silent = await run('nothing');
+    expect(silent.asked, 'asked once per silence').to.equal(1);
+    expect(silent.deadAt, 'dropped one deadline after the question').to.be.within(110, 300);
+    const busy = await run('pingresp');
+    expect(busy.deadAt, 'a broker that answers is kept').to.equal(undefined);
+    expect(busy.asked).to.be.greaterThan(2);
+    const capped = await run('pingresp', 150);
+    expect(capped.deadAt, 'but not past maxWaitMs for the oldest publish').to.be.within(150, 300);
   });
 
   it('spreads the move back over the failback window, and probes first only with heartbeats', async () => {
