@@ -108,9 +108,9 @@ export interface LinkOptions {
   spareDelayMs?: number;
   /**
    * ack only: a link that moved onto its spare has no Last Will on that broker (a spare carries
-   * none: its loss while the primary serves must not say the device is offline). Within a random
-   * time up to this it replaces the spare with a connection that carries the will, make before
-   * break (unless it went back to the primary first). ms (default 60000).
+   * none: its loss while the primary serves must not say the device is offline). Once settled
+   * (`settleMs`), within a random time up to this, it replaces the spare with a connection that
+   * carries the will, make before break (unless it went back to the primary first). ms (default 60000).
    */
   willRefreshMs?: number;
   /** Budget of one connection attempt until the TCP (or WebSocket) connection is up, ms (default 2000). */

@@ -6,8 +6,10 @@
 //   fleet's spares reach the standby spread, never as a storm. While the
 //   spare keeps failing (the standby down), the wait doubles, up to 32 times.
 // - A spare carries no Last Will. After the link moved onto it, a connection
-//   with the will replaces it, a random time within `willRefreshMs` later
-//   (make before break), unless the link went back to the primary first.
+//   with the will replaces it once the standby has settled (`settleMs`), a
+//   random time within `willRefreshMs` after that (make before break), unless
+//   the link went back to the primary first: most returns come sooner, and
+//   a fleet's refreshes must not add to the standby's load while it settles.
 
 export interface SpareActions {
   /** On the primary, ready, no spare open, not closing. */
@@ -24,7 +26,7 @@ export class SparePlanner {
   private failures = 0;
 
   constructor(
-    private readonly delays: { spareDelayMs: number; willRefreshMs: number },
+    private readonly delays: { spareDelayMs: number; willRefreshMs: number; settleMs: number },
     private readonly actions: SpareActions,
     private readonly random: () => number,
   ) {}
@@ -54,7 +56,7 @@ export class SparePlanner {
     this.refreshTimer = setTimeout(() => {
       this.refreshTimer = undefined;
       if (this.actions.wantsRefresh()) this.actions.refresh();
-    }, Math.round(this.delays.willRefreshMs * this.random()));
+    }, this.delays.settleMs + Math.round(this.delays.willRefreshMs * this.random()));
   }
 
   cancel(): void {

@@ -88,7 +88,7 @@ describe('link: the spare connection (ack liveness)', function () {
   });
 
   it('after moving onto its spare, the link replaces it with a connection that carries the Last Will, make before break', async () => {
-    const l = start({ willRefreshMs: 50 });
+    const l = start({ willRefreshMs: 50, settleMs: 50 });
     await until(() => l.stats().spare === 'up');
     await primary.kill();
     await until(() => clients(standby).d1 !== undefined && clients(standby)[spareClientId('d1')] === undefined, { what: () => `standby clients ${Object.keys(clients(standby)).join(',')}` });
