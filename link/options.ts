@@ -61,7 +61,7 @@ export interface LinkOptions {
    * fleet, and then its returns and refreshes (default 30000).
    */
   settleMs?: number;
-  /** ack only: the deadline of a publish in flight while a connection made by a failover settles, ms (default 5000). */
+  /** ack only: the deadline of a publish in flight while a connection made by a failover settles, ms (default 10000). */
   settleAckMs?: number;
   /** ack only: the longest deadline of a publish in flight, whatever the round-trip times, ms (default 10000). */
   maxAckWaitMs?: number;
@@ -269,7 +269,7 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
     stallMs,
     replayMs: Math.max(REPLAY_MS, ack ? failoverMs : stallMs),
     settleMs: options.settleMs ?? 30_000,
-    settleAckMs: options.settleAckMs ?? 5000,
+    settleAckMs: options.settleAckMs ?? 10_000,
     maxAckWaitMs: Math.max(failoverMs, options.maxAckWaitMs ?? 10_000),
     probeIntervalMs: options.probeIntervalMs ?? 1000,
     probeHealthy: Math.max(1, options.probeHealthy ?? 2),
