@@ -5,7 +5,7 @@
 // (failback.ts), and keeps its own queue of unacknowledged QoS 1/2 publishes
 // (outbox.ts, sent by sender.ts) so that nothing is lost across a switch
 // (duplicates are possible, loss is not).
-import { LinkCore } from './core.ts';
+import { LinkNotices } from './notices.ts';
 import type { LinkOptions, LinkStats, PublishOptions } from './options.ts';
 import type { OutboxEntry, QoS } from './outbox.ts';
 import { roleOf, type Role } from './policy.ts';
@@ -26,7 +26,7 @@ interface Deferred {
 
 const noop = (): void => {};
 
-export class FailoverLink extends LinkCore {
+export class FailoverLink extends LinkNotices {
   private readonly waiting = new Map<number, Deferred>();
   private closed: Promise<void> | undefined;
   private drainWaiters: Array<() => void> = [];

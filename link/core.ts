@@ -1,6 +1,7 @@
 // The connections of a failover link: which broker to use, opening and
 // adopting connections, noticing dead ones, moving between brokers. The
-// public API (publish, subscribe, close, stats) is FailoverLink (client.ts).
+// public API (publish, subscribe, close, stats) is FailoverLink (client.ts);
+// what arrives in messages (heartbeats, notices) is notices.ts.
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket, Packet } from 'mqtt';
 import { destroyConnection, openConnection, pingBroker, type Connection } from './connection.ts';
@@ -13,7 +14,6 @@ import { paced } from './pacer.ts';
 import { probeBroker } from './probe.ts';
 import { Sender } from './sender.ts';
 import { SparePlanner } from './spare.ts';
-import { topicMatches } from './topic.ts';
 import { Watchdog } from './watchdog.ts';
 
 const quiet = (): void => {};
@@ -62,7 +62,6 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   protected lastFailover: FailoverRecord | undefined;
   protected lastHeartbeatAt: number | undefined;
   protected connectedSince: number | undefined;
-
 
   constructor(protected readonly options: LinkOptions) {
     super();
@@ -398,54 +397,6 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     });
   }
 
-
-  protected onMessage(conn: Connection, topic: string, payload: Buffer, packet: IPublishPacket): void {
-    if (conn.checking && topicMatches(this.config.heartbeatFilter, topic)) return this.moveTo(conn);
-    if (conn.closed || !(conn === this.current || conn.draining)) return;
-    this.counters.received += 1;
-    if (topicMatches(this.config.heartbeatFilter, topic)) {
-      conn.heartbeats += 1;
-      conn.lastHeartbeat = Date.now();
-      this.counters.heartbeats += 1;
-      this.lastHeartbeatAt = conn.lastHeartbeat;
-    } else if (this.config.bridgeFilter && conn === this.current && topicMatches(this.config.bridgeFilter, topic)) {
-      conn.bridgeState = payload.toString('utf8');
-      // The primary is reachable through the bridge again: plan the return (a plan waits while it is down).
-      if (conn.bridgeState === 'synced' && conn.ready && conn.index !== 0) this.failbackPlan.schedule();
-    } else if (this.config.leavingFilter && conn === this.current && topicMatches(this.config.leavingFilter, topic)) {
-      this.handOver(conn, payload.toString('utf8'));
-      return;
-    }
-    for (const filter of this.subscriptions.keys()) {
-      if (topicMatches(filter, topic)) {
-        this.emit('message', topic, payload, packet);
-        return;
-      }
-    }
-  }
-
-  /** The broker of `conn` announced a graceful stop: connect to the next one (after a random spread) and move there once connected. */
-  protected handOver(conn: Connection, brokerId: string): void {
-    if (this.closing || conn.draining || this.servers.length < 2 || this.handoverTimer) return;
-    this.sender.noticed(Date.now());
-    const target = (conn.index + 1) % this.servers.length;
-    if (this.failback?.index === target && this.failback.purpose === 'handover') return;
-    this.log.info?.({ url: redactUrl(conn.url), broker: brokerId, to: redactUrl(this.servers[target]) }, 'the broker is stopping: moving to the next one');
-    this.handoverTimer = setTimeout(() => {
-      this.handoverTimer = undefined;
-      if (this.closing || this.current !== conn) return;
-      if (this.failback) this.drop(this.failback);
-      this.failbackPlan.cancel();
-      const spare = this.spare;
-      if (spare?.up && spare.index === target) {
-        // The spare is there already: move onto it (make before break, as for a new connection).
-        this.spare = undefined;
-        spare.purpose = 'handover';
-        this.failback = spare;
-        this.moveTo(spare);
-        return;
-      }
-      this.failback = this.open(target, 'handover');
-    }, Math.round(this.config.handoverSpreadMs * this.random()));
-  }
+  /** A message on `conn` (notices.ts): heartbeats, the bridge state, stop notices, the caller's topics. */
+  protected abstract onMessage(conn: Connection, topic: string, payload: Buffer, packet: IPublishPacket): void;
 }
