@@ -2,6 +2,7 @@
 // before, inject the fault, time the failover and the visibility, measure
 // after, restore, count. Also the checks every run starts from.
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { isSpareClientId } from '../link/index.ts';
 import type { DrillDatabase } from './database.ts';
 import { injectFault, type InjectedFault } from './faults.ts';
 import type { DrillResult, DrillRun } from './result.ts';
@@ -113,7 +114,8 @@ async function baseline(env: Env, timeoutMs: number): Promise<void> {
   const { stack, traffic } = env;
   const revived = await stack.revive();
   if (revived.length) env.progress.print(`restarted after a crash: ${revived.join(', ')}`);
-  await waitFor(() => stack.primary.running && traffic.allOnPrimary() && stack.proxies.standby.stats().active === 0, {
+  // On the standby, only the failover links' spares (docs/devices.md): every client that serves is on the primary.
+  await waitFor(() => stack.primary.running && traffic.allOnPrimary() && stack.proxies.standby.stats().clientIds.every(isSpareClientId), {
     timeoutMs,
     what: 'every client back on the primary (drill devices, fleet, ingest)',
     on: [[traffic, 'change']],

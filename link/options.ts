@@ -247,6 +247,11 @@ export function spareClientId(clientId: string): string {
   return `${base}.s`;
 }
 
+/** A client id `spareClientId` makes: a link's spare, not a client serving anything. */
+export function isSpareClientId(clientId: string): boolean {
+  return clientId.endsWith('.s');
+}
+
 /** At least this far back acknowledged publishes are sent again after an unplanned switch. */
 const REPLAY_MS = 1000;
 

@@ -33,6 +33,39 @@ function hardClose(socket: Socket, reset: boolean): void {
   socket.destroy();
 }
 
+/**
+ * The client id of an MQTT 3.1/3.1.1/5 CONNECT at the start of `chunk`, or undefined. The proxy
+ * forwards bytes and knows nothing of MQTT otherwise; the id only tells a drill which client a
+ * connection is (a failover link's spare says `.s` at its end).
+ */
+export function connectClientId(chunk: Buffer): string | undefined {
+  if (chunk.length < 2 || chunk[0] !== 0x10) return undefined;
+  let at = 1;
+  for (let i = 0; i < 4 && at < chunk.length; i++) if ((chunk[at++] & 0x80) === 0) break;
+  if (at + 2 > chunk.length) return undefined;
+  const nameLength = chunk.readUInt16BE(at);
+  at += 2 + nameLength;
+  if (at + 4 > chunk.length) return undefined;
+  const level = chunk[at];
+  at += 4; // level, flags, keep-alive
+  if (level === 5) {
+    // MQTT 5: the CONNECT properties (a variable byte length) before the payload.
+    let length = 0;
+    let shift = 0;
+    for (let i = 0; i < 4 && at < chunk.length; i++) {
+      const byte = chunk[at++];
+      length += (byte & 0x7f) << shift;
+      shift += 7;
+      if ((byte & 0x80) === 0) break;
+    }
+    at += length;
+  }
+  if (at + 2 > chunk.length) return undefined;
+  const idLength = chunk.readUInt16BE(at);
+  if (at + 2 + idLength > chunk.length) return undefined;
+  return chunk.toString('utf8', at + 2, at + 2 + idLength);
+}
+
 export class ProxiedConnection {
   private target: Socket | undefined;
   private readonly up: DirectionPipe;
@@ -43,6 +76,8 @@ export class ProxiedConnection {
   private targetClosed = false;
   /** A FIN or RST was swallowed by a partition: the connection is dead once healed. */
   private broken = false;
+  /** The MQTT client id of its CONNECT, when the first bytes from the client were one. */
+  clientId: string | undefined;
   private torn = false;
 
   constructor(readonly id: number, readonly client: Socket, private readonly ctx: ConnectionContext) {
@@ -70,7 +105,10 @@ export class ProxiedConnection {
       onLostSignal: () => (this.broken = true),
     });
     client.setNoDelay(true);
-    client.on('data', (chunk: Buffer) => this.up.push(chunk));
+    client.on('data', (chunk: Buffer) => {
+      if (this.clientId === undefined) this.clientId = connectClientId(chunk) ?? '';
+      this.up.push(chunk);
+    });
     client.on('end', () => {
       this.clientEnded = true;
       this.up.pushSignal('end');

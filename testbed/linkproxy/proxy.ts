@@ -34,6 +34,8 @@ export interface LinkStats extends LinkCounters {
   connections: number;
   /** Connections currently open. */
   active: number;
+  /** The MQTT client id of each open connection ('' when its first bytes were no CONNECT). */
+  clientIds: string[];
   partitioned: boolean;
 }
 
@@ -141,6 +143,6 @@ export async function startLinkProxy(opts: LinkProxyOptions): Promise<LinkProxy>
         for (const conn of [...live]) conn.teardown(false, 'proxy closed');
       });
     },
-    stats: () => ({ connections: accepted, active: live.size, partitioned, ...counters }),
+    stats: () => ({ connections: accepted, active: live.size, clientIds: [...live].map((conn) => conn.clientId ?? ''), partitioned, ...counters }),
   };
 }
