@@ -291,3 +291,16 @@ describe('testbed/linkproxy', function () {
     });
   });
 });
+
+describe('testbed/linkproxy: the client id of a connection', () => {
+  it('reads the client id of an MQTT 3.1.1 and an MQTT 5 CONNECT, and nothing from other bytes', async () => {
+    const { connectClientId } = await import('../../testbed/linkproxy/connection.ts');
+    const { default: mqttPacket } = await import('mqtt-packet');
+    const v4 = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 4, clean: true, keepalive: 30, clientId: 'fd-12.s', will: { topic: 't', payload: Buffer.from('x'), qos: 1, retain: true } } as never);
+    expect(connectClientId(v4)).to.equal('fd-12.s');
+    const v5 = mqttPacket.generate({ cmd: 'connect', protocolId: 'MQTT', protocolVersion: 5, clean: true, keepalive: 30, clientId: 'ingest-1', properties: { sessionExpiryInterval: 60 } } as never, { protocolVersion: 5 });
+    expect(connectClientId(v5)).to.equal('ingest-1');
+    expect(connectClientId(Buffer.from('GET / HTTP/1.1\r\n'))).to.equal(undefined);
+    expect(connectClientId(v4.subarray(0, 8)), 'a CONNECT cut short').to.equal(undefined);
+  });
+});
