@@ -96,12 +96,21 @@ describe('broker: write coalescing', () => {
     expect(counts).to.deep.equal({ calls: 2, chunks: 4 });
   });
 
-  it('flushes every socket written in a turn by the end of that turn', async () => {
+  /** Runs `body` with a second coalesced pair beside `pair`, write counts for both, and closes it. */
+  async function withTwo(body: (other: Pair, counts: Array<{ calls: number; chunks: number }>) => Promise<void>): Promise<void> {
     const other = await socketPair();
     try {
       const counts = [countWrites(pair.client), countWrites(other.client)];
       coalesceWrites(pair.client);
       coalesceWrites(other.client);
+      await body(other, counts);
+    } finally {
+      await other.close();
+    }
+  }
+
+  it('flushes every socket written in a turn by the end of that turn', () =>
+    withTwo(async (other, counts) => {
       pair.client.write('a');
       other.client.write('b');
       pair.client.write('c');
@@ -111,17 +120,10 @@ describe('broker: write coalescing', () => {
       expect(counts).to.deep.equal([{ calls: 1, chunks: 2 }, { calls: 1, chunks: 2 }]);
       await Promise.all([pair.until(2), other.until(2)]);
       expect([pair.received().toString(), other.received().toString()]).to.deep.equal(['ac', 'bd']);
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
-  it('in a long turn (a reconnect storm), what was written early leaves once another socket writes 2 ms later, not at the end of the turn', async () => {
-    const other = await socketPair();
-    try {
-      const counts = [countWrites(pair.client), countWrites(other.client)];
-      coalesceWrites(pair.client);
-      coalesceWrites(other.client);
+  it('in a long turn (a reconnect storm), what was written early leaves once another socket writes 2 ms later, not at the end of the turn', () =>
+    withTwo(async (other, counts) => {
       pair.client.write('early');
       const started = performance.now();
       while (performance.now() - started < 3) {
@@ -132,10 +134,7 @@ describe('broker: write coalescing', () => {
       expect(counts[1].calls, 'the late one waits for the end of the turn').to.equal(0);
       await Promise.all([pair.until(5), other.until(4)]);
       expect(counts[1].calls).to.equal(1);
-    } finally {
-      await other.close();
-    }
-  });
+    }));
 
   it('still sends what was written just before a destroy', async () => {
     coalesceWrites(pair.client);
