@@ -133,7 +133,10 @@ function fleetUsage(stack: FleetStack): { end(): Usage } {
 
 /** Every device on the primary; with `spares`, each holding its spare connection to the standby too. */
 function onPrimary(stack: FleetStack, devices: number, timeoutMs: number, spares = false): Promise<unknown> {
-  return waitFor(() => stack.stats().primary === devices && (!spares || stack.stats().spares === devices), { timeoutMs, what: `all ${devices} devices on the primary${spares ? ' with a spare connection' : ''} (${JSON.stringify(stack.stats())})`, pollMs: 100 });
+  return waitFor(() => {
+    const now = stack.stats();
+    return now.primary === devices && (!spares || now.spares === devices);
+  }, { timeoutMs, what: `all ${devices} devices on the primary${spares ? ' with a spare connection' : ''} (${JSON.stringify(stack.stats())})`, pollMs: 100 });
 }
 
 async function faultRun(stack: FleetStack, o: FleetDrillOptions, scenario: FleetScenario, run: number): Promise<FleetRun> {

@@ -11,7 +11,7 @@ import { freePort } from '../../testbed/services/index.ts';
 import { startPart, type Part } from '../../proc/index.ts';
 import { FLEET_SECRET_ENV, fleetAccounts } from './devices.ts';
 import { Deliveries, observe, type Observer } from './observe.ts';
-import type { FleetReport, FleetStats } from './worker.ts';
+import { emptyFleetStats, type FleetReport, type FleetStats } from './worker.ts';
 
 /** Devices per fleet process. */
 export const DEVICES_PER_WORKER = 2500;
@@ -140,7 +140,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
     }
     await Promise.all(starting);
     const sum = (): FleetStats => {
-      const out: FleetStats = { devices: 0, primary: 0, standby: 0, down: 0, spares: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
+      const out = emptyFleetStats();
       for (const w of workers) for (const key of Object.keys(out) as Array<keyof FleetStats>) out[key] += w.stats?.[key] ?? 0;
       return out;
     };

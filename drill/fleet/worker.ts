@@ -55,6 +55,11 @@ export interface FleetStats {
   acked: number;
 }
 
+/** Every count at zero: what a fleet's stats are summed into. */
+export function emptyFleetStats(devices = 0): FleetStats {
+  return { devices, primary: 0, standby: 0, down: 0, spares: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
+}
+
 export interface FleetReport {
   first: number;
   count: number;
@@ -150,7 +155,7 @@ export class FleetWorker {
   }
 
   stats(): FleetStats {
-    const out: FleetStats = { devices: this.members.length, primary: 0, standby: 0, down: 0, spares: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
+    const out = emptyFleetStats(this.members.length);
     for (const { link } of this.members) {
       const s = link.stats();
       if (!link.connected) out.down += 1;
