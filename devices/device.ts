@@ -131,14 +131,22 @@ export function announceStatus(link: FailoverLink, topic: string, keepaliveSec: 
   };
   online();
   // Said again on every connection; after the first one, spread over RESAY_SPREAD_MS, so a fleet
-  // that just failed over gives the broker its pending publishes first, its statuses after.
+  // that just failed over gives the broker its pending publishes first, its statuses after. A return
+  // to the primary ('failover' with 'failback' comes right after 'connected') says it at once: it
+  // is spread already, and the primary may just have published the Will of the connection the
+  // return took over.
+  let spread: ReturnType<typeof setTimeout> | undefined;
   link.on('connected', () => {
     if (ackedIn === undefined) return online();
-    const again = setTimeout(() => online(), Math.round(RESAY_SPREAD_MS * Math.random()));
-    again.unref();
+    clearTimeout(spread);
+    spread = setTimeout(() => online(), Math.round(RESAY_SPREAD_MS * Math.random()));
+    spread.unref();
   });
   link.on('failover', (_from, _to, reason) => {
-    if (reason === 'failback') return;
+    if (reason === 'failback') {
+      clearTimeout(spread);
+      return online();
+    }
     if (timer) clearTimeout(timer);
     timer = setTimeout(() => online(true), keepaliveSec * 1500 + 1000);
     timer.unref();
@@ -146,6 +154,7 @@ export function announceStatus(link: FailoverLink, topic: string, keepaliveSec: 
   return {
     stop() {
       stopped = true;
+      clearTimeout(spread);
       if (timer) clearTimeout(timer);
     },
   };
