@@ -11,6 +11,7 @@
 // meantime queues behind it: the order of messages is kept. The queue itself
 // becomes a Fifo (O(1) shift) instead of an array.
 import { createRequire } from 'node:module';
+import { Fifo } from '../link/fifo.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -29,38 +30,6 @@ interface Emitter {
   _do(message: unknown, callback: unknown): unknown;
   _messageQueue: Queue;
   _messageCallbacks: Queue;
-}
-
-/**
- * A first-in first-out queue whose shift costs O(1). mqemitter queues on plain arrays, and
- * Array#shift on a queue tens of thousands long (a fleet's publishes after a switchover) cost
- * the standby seconds of CPU.
- */
-export class Fifo<T> implements Queue {
-  private items: Array<T | undefined> = [];
-  private head = 0;
-
-  get length(): number {
-    return this.items.length - this.head;
-  }
-
-  push(item: T): number {
-    this.items.push(item);
-    return this.length;
-  }
-
-  shift(): T | undefined {
-    if (this.head >= this.items.length) return undefined;
-    const item = this.items[this.head];
-    this.items[this.head] = undefined;
-    this.head += 1;
-    // Drop the consumed part once it is half the array.
-    if (this.head > 1024 && this.head * 2 >= this.items.length) {
-      this.items = this.items.slice(this.head);
-      this.head = 0;
-    }
-    return item;
-  }
 }
 
 function fifoOf(queue: Queue): Fifo<unknown> {

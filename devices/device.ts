@@ -104,6 +104,7 @@ export async function startSlotDevice(options: SlotDeviceOptions): Promise<SlotD
   };
 }
 
+const RESAY_AFTER_MS = 1000;
 const RESAY_SPREAD_MS = 2000;
 
 /**
@@ -130,8 +131,9 @@ export function announceStatus(link: FailoverLink, topic: string, keepaliveSec: 
     );
   };
   online();
-  // Said again on every connection; after the first one, spread over RESAY_SPREAD_MS, so a fleet
-  // that just failed over gives the broker its pending publishes first, its statuses after. A return
+  // Said again on every connection; after the first one, RESAY_AFTER_MS later and spread over
+  // RESAY_SPREAD_MS, so a fleet that just failed over gives the broker its pending publishes first
+  // (the busiest second of a failover), its statuses after. A return
   // to the primary ('failover' with 'failback' comes right after 'connected') says it at once: it
   // is spread already, and the primary may just have published the Will of the connection the
   // return took over.
@@ -139,7 +141,7 @@ export function announceStatus(link: FailoverLink, topic: string, keepaliveSec: 
   link.on('connected', () => {
     if (ackedIn === undefined) return online();
     clearTimeout(spread);
-    spread = setTimeout(() => online(), Math.round(RESAY_SPREAD_MS * Math.random()));
+    spread = setTimeout(() => online(), RESAY_AFTER_MS + Math.round(RESAY_SPREAD_MS * Math.random()));
     spread.unref();
   });
   link.on('failover', (_from, _to, reason) => {

@@ -2,6 +2,7 @@
 // the link's options and deadlines and reports what happens on it. Which
 // connection serves, and what moves where, is the link's business (client.ts).
 import { connect, type IPublishPacket, type MqttClient, type Packet } from 'mqtt';
+import { afterMoves } from './pacer.ts';
 import type { AckWatch } from './liveness.ts';
 import { RoundTrip } from './liveness.ts';
 import type { LinkConfig, LinkOptions, SwitchReason } from './options.ts';
@@ -43,6 +44,8 @@ export interface Connection {
   rtt: RoundTrip;
   /** What the broker says of its bridge to the primary (a standby's `$SYS/<id>/bridge`), if anything. */
   bridgeState?: string;
+  /** A spare the link moved onto: the bridge state is not subscribed to yet (see LinkCore.adopt); no return to the primary until it is. */
+  bridgeUnasked?: boolean;
   /** ack liveness: made after a failover, so the settling deadline applies (liveness.ts). */
   patient: boolean;
   guard?: ReturnType<typeof setTimeout>;
@@ -146,8 +149,11 @@ export function pingBroker(conn: Connection): boolean {
   return true;
 }
 
-/** Forgets a connection at once: timers stopped, no more events, the socket destroyed. */
-export function destroyConnection(conn: Connection): void {
+/**
+ * Forgets a connection at once: timers stopped, no more events, the socket destroyed (with
+ * `later`, once no link of this process waits to move: see pacer.ts).
+ */
+export function destroyConnection(conn: Connection, later = false): void {
   conn.closed = true;
   conn.up = false;
   conn.ready = false;
@@ -158,5 +164,6 @@ export function destroyConnection(conn: Connection): void {
   conn.early.clear();
   conn.client.removeAllListeners('message');
   conn.client.on('error', noop);
-  conn.client.end(true);
+  if (later) afterMoves(() => conn.client.end(true));
+  else conn.client.end(true);
 }

@@ -16,8 +16,6 @@ import { Sender } from './sender.ts';
 import { SparePlanner } from './spare.ts';
 import { Watchdog } from './watchdog.ts';
 
-const quiet = (): void => {};
-
 interface Death {
   url: string;
   reason: SwitchReason;
@@ -80,7 +78,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         return result.healthy;
       },
       // Not while the standby says its bridge to the primary is down (see LinkOptions.bridgeFilter).
-      canMove: () => !this.closing && this.current?.ready === true && this.current.index !== 0 && !this.failback && this.current.bridgeState !== 'down',
+      canMove: () => !this.closing && this.current?.ready === true && this.current.index !== 0 && !this.failback && !this.current.bridgeUnasked && this.current.bridgeState !== 'down',
       move: () => (this.failback = this.open(0, 'failback')),
     }, this.random);
     this.sparePlan = new SparePlanner(this.config, {
@@ -242,13 +240,23 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     };
     if (conn.subscribedAt === this.subscriptionsVersion && this.config.liveness === 'ack') {
       // A spare, subscribed while in reserve: ready at once, the publishes out first. The bridge state
-      // (needed only before a return to the primary, whose first check is 0.8 × probeIntervalMs away)
-      // is asked for a little later, so the standby's first work after the fault is the fleet's publishes.
+      // (needed only before a return to the primary) is asked for 1-3 probe intervals later, so the
+      // standby's first second after the fault goes to the fleet's publishes; until its answer the
+      // link does not go back (canMove).
       this.sender.adopt(conn, previous);
       queueMicrotask(() => subscribed());
       const bridge = this.config.bridgeFilter;
       if (bridge) {
-        conn.guard = setTimeout(() => conn.client.subscribe({ [bridge]: { qos: 0 } }, quiet), Math.round(0.4 * this.config.probeIntervalMs * this.random()));
+        conn.bridgeUnasked = true;
+        const ask = () =>
+          conn.client.subscribe({ [bridge]: { qos: 0 } }, (error) => {
+            if (conn.closed) return;
+            // Refused, as on any connection: the link goes on without the bridge state (see `subscribed`).
+            if (error) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
+            conn.bridgeUnasked = false;
+            if (conn === this.current && conn.ready) this.failbackPlan.schedule();
+          });
+        conn.guard = setTimeout(ask, Math.round(this.config.probeIntervalMs * (1 + 2 * this.random())));
       }
     } else {
       if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
@@ -294,7 +302,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   /** A connection ended or was declared dead; idempotent. */
   protected lost(conn: Connection, reason: SwitchReason, detail: string): void {
     if (conn.closed) return;
-    this.drop(conn);
+    // Closing the client waits: a process with many links moves them all first (pacer.ts).
+    this.drop(conn, true);
     if (this.closing) return;
     if (conn === this.spare) {
       this.spare = undefined;
@@ -367,9 +376,9 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   }
 
   /** Forgets a connection: no more events from it count, its unacknowledged publishes are unsent again. */
-  protected drop(conn: Connection): void {
+  protected drop(conn: Connection, later = false): void {
     if (conn.closed) return;
-    destroyConnection(conn);
+    destroyConnection(conn, later);
     this.sender.connectionLost(conn);
   }
 

@@ -13,8 +13,16 @@ import { FLEET_SECRET_ENV, fleetAccounts } from './devices.ts';
 import { Deliveries, observe, type Observer } from './observe.ts';
 import { emptyFleetStats, type FleetReport, type FleetStats } from './worker.ts';
 
-/** Devices per fleet process. */
-export const DEVICES_PER_WORKER = 2500;
+/**
+ * How many fleet processes, how many links each: about 1,000 a process, at most 4 processes.
+ * A fleet process handles its links' failovers one after another (real devices each have
+ * their own CPU), so two processes for 2,000 let a second core start on them; more would
+ * only take CPU from the brokers on these 2-core machines.
+ */
+export function fleetProcesses(devices: number): number[] {
+  const count = Math.max(1, Math.min(4, Math.ceil(devices / 1000)));
+  return Array.from({ length: count }, (_, w) => Math.floor((devices * (w + 1)) / count) - Math.floor((devices * w) / count));
+}
 const RESYNCED = /bridge: resynchronised with the primary/;
 
 export interface FleetStackOptions {
@@ -105,12 +113,13 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
     observers.push(observe('primary', brokerUrls[0], deliveries, creds), observe('standby', brokerUrls[1], deliveries, creds));
 
     const workers: Worker[] = [];
-    const count = Math.ceil(o.devices / DEVICES_PER_WORKER);
+    const sizes = fleetProcesses(o.devices);
+    const count = sizes.length;
     status(`starting ${o.devices} device links in ${count} process${count > 1 ? 'es' : ''}`);
     const starting: Array<Promise<unknown>> = [];
     for (let w = 0; w < count; w += 1) {
-      const first = w * DEVICES_PER_WORKER;
-      const n = Math.min(DEVICES_PER_WORKER, o.devices - first);
+      const first = sizes.slice(0, w).reduce((a, b) => a + b, 0);
+      const n = sizes[w];
       const worker: Worker = { part: undefined as unknown as Part, stats: undefined };
       workers.push(worker);
       starting.push(

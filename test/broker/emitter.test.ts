@@ -65,9 +65,9 @@ describe('broker: the message bus drains a long queue without a deep stack', () 
   });
 });
 
-describe('broker: Fifo', () => {
+describe('link: Fifo', () => {
   it('gives items back in order, with a length, across its compactions', async () => {
-    const { Fifo } = await import('../../broker/emitter.ts');
+    const { Fifo } = await import('../../link/fifo.ts');
     const fifo = new Fifo<number>();
     const out: number[] = [];
     for (let i = 0; i < 5000; i++) {

@@ -78,6 +78,31 @@ describe('link: the spare connection (ack liveness)', function () {
     expect(l.stats().ackDeadlineMs, 'a standby taking in a whole fleet gets settleAckMs').to.equal(3000);
   });
 
+  it('moved onto the spare, asks for the bridge state a probe interval or more later, and returns to the primary only after that', async () => {
+    const bridgeFilter = '$SYS/+/bridge';
+    const asked: number[] = [];
+    let subscribes = 0;
+    standby.broker.on('subscribe', (subs, client) => {
+      if (client?.id !== spareClientId('d1')) return;
+      subscribes += 1;
+      if (subs.some((sub) => sub.topic === bridgeFilter)) asked.push(Date.now());
+    });
+    const l = start({ bridgeFilter, probeIntervalMs: 300 });
+    await until(() => l.stats().spare === 'up' && subscribes > 0, { what: () => 'the spare up and subscribed' });
+    expect(asked, 'not asked by a spare in reserve').to.deep.equal([]);
+    let movedAt = 0;
+    l.once('failover', () => (movedAt = Date.now()));
+    await primary.kill();
+    await until(() => movedAt > 0, { what: () => 'the move onto the spare' });
+    await primary.restart();
+    const [, to, reason] = await next<[string, string, string, number]>(l, 'failover');
+    const backAt = Date.now();
+    expect([to, reason]).to.deep.equal([primary.url, 'failback']);
+    expect(asked, 'asked once').to.have.length(1);
+    expect(asked[0] - movedAt, 'asked 1-3 probe intervals after the move, not with it').to.be.within(250, 1500);
+    expect(backAt, 'back only after the answer').to.be.at.least(asked[0]);
+  });
+
   it('losing the spare while the primary serves says nothing of the device, and a new spare is opened', async () => {
     const l = start();
     await until(() => l.stats().spare === 'up');

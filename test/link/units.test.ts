@@ -168,4 +168,22 @@ describe('link: pacing the moves of many links in one process', () => {
     await new Promise((resolve) => setImmediate(resolve));
     expect(ran).to.deep.equal([...Array(40).keys()]);
   });
+
+  it('runs cleanups only once no move waits, even cleanups asked for first', async () => {
+    const { paced, afterMoves } = await import('../../link/pacer.ts');
+    const ran: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      afterMoves(() => ran.push(`cleanup ${i}`));
+      paced(() => ran.push(`move ${i}`));
+    }
+    const turn = () => new Promise((resolve) => setImmediate(resolve));
+    await turn();
+    expect(ran).to.deep.equal([...Array(16).keys()].map((i) => `move ${i}`));
+    await turn();
+    expect(ran.slice(16), 'the last 4 moves: a turn runs moves or cleanups, not both').to.deep.equal([...Array(4).keys()].map((i) => `move ${16 + i}`));
+    await turn();
+    await turn();
+    await turn();
+    expect(ran.slice(20)).to.deep.equal([...Array(20).keys()].map((i) => `cleanup ${i}`));
+  });
 });
