@@ -128,9 +128,11 @@ export class Sender {
 
   private acked(entry: OutboxEntry, conn: Connection): void {
     const from = entry.sentOn;
-    if (!this.outbox.ack(entry.id)) return;
     const now = Date.now();
+    // Answered here, even when another connection acknowledged it first (an entry sent again after a
+    // stop notice): left in this connection's watch, it would read as unanswered once the link went quiet.
     const rtt = conn.acks?.acked(entry.id, now);
+    if (!this.outbox.ack(entry.id)) return;
     // Karn's rule: only a publish sent once times the round trip.
     if (rtt !== undefined && entry.sends === 1) conn.rtt.sample(rtt);
     this.recent.add(entry, now);

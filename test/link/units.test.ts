@@ -155,6 +155,48 @@ describe('link: pure parts', () => {
   });
 });
 
+describe('link: the sender', () => {
+  it('an answer clears the in-flight record of the connection it came on, even when another connection acknowledged first', async () => {
+    const { Sender } = await import('../../link/sender.ts');
+    const { AckWatch, RoundTrip } = await import('../../link/liveness.ts');
+    type Fake = import('../../link/connection.ts').Connection;
+    const callbacks = new Map<number, Array<(error?: Error) => void>>();
+    const dead: number[] = [];
+    const fake = (id: number): Fake => {
+      const conn = {
+        id,
+        url: `mqtt://broker-${id}`,
+        up: true,
+        rtt: new RoundTrip(),
+        early: new Map(),
+        client: { publish: (_t: string, _p: Buffer, _o: unknown, cb: (error?: Error) => void) => callbacks.set(id, [...(callbacks.get(id) ?? []), cb]) },
+      } as unknown as Fake;
+      conn.acks = new AckWatch(() => 60_000, () => Date.now(), () => dead.push(id));
+      return conn;
+    };
+    const outbox = new Outbox(10);
+    const older = fake(1);
+    const newer = fake(2);
+    let current: Fake = older;
+    const acked: number[] = [];
+    const sender = new Sender(outbox, 1000, () => current, (_entry, url) => acked.push(Number(url.slice(-1))));
+    const entry = outbox.add('parking/t/slot/L1/1', Buffer.from('x'), 1, false, Date.now());
+    sender.sendNew(older, entry);
+    // The link moves on while `older` still carries it (draining): it goes out on `newer` too.
+    current = newer;
+    sender.adopt(newer, undefined);
+    expect(newer.acks!.size).to.equal(1);
+    callbacks.get(1)![0]();
+    callbacks.get(2)![0]();
+    expect(acked, 'settled once, by the first answer').to.deep.equal([1]);
+    expect(newer.acks!.size, 'nothing left waiting on the connection that answered second').to.equal(0);
+    expect(older.acks!.size).to.equal(0);
+    older.acks!.stop();
+    newer.acks!.stop();
+    expect(dead).to.deep.equal([]);
+  });
+});
+
 describe('link: pacing the moves of many links in one process', () => {
   it('runs at most 16 moves a turn, in order, the rest in later turns', async () => {
     const { paced } = await import('../../link/pacer.ts');
