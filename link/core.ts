@@ -233,7 +233,6 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       for (const entry of conn.early.values()) conn.acks.sent(entry.id, conn.startedAt);
     }
     if (previous && this.config.liveness === 'ack' && conn.purpose === 'failback') conn.client.unsubscribe(this.config.heartbeatFilter);
-    Object.assign(subs, this.filters());
     const subscribed = (error?: Error | null) => {
       if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
       if (conn === this.current && !conn.closed) this.ready(conn, previous);
@@ -259,6 +258,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         conn.guard = setTimeout(ask, Math.round(this.config.probeIntervalMs * (1 + 2 * this.random())));
       }
     } else {
+      Object.assign(subs, this.filters());
       if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
       else queueMicrotask(() => subscribed());
       // What is in flight on a previous connection that still serves stays there (see Sender.hold).
