@@ -21,32 +21,64 @@ export const liveKeys = (root: string, lot: string) => ({
 });
 
 export function redisLiveState(url: string, root: string, logger: Logger): LiveState {
-  // Never block ingest on Redis: commands fail fast while it is away, and the next change rewrites the state.
+  // Never block ingest on Redis: commands fail fast while it is away. What it missed (not connected
+  // yet at start, down, a failed write) is written in full once it is ready again, from the newest
+  // state of every slot and lot kept here (one entry a slot).
   const redis = new Redis(url, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+  const newest = { slots: new Map<string, Map<string, string>>(), availability: new Map<string, string>() };
+  let missed = false;
   let warned = false;
+  const failed = () => {
+    missed = true;
+  };
+  const resync = () => {
+    if (!missed || redis.status !== 'ready') return;
+    missed = false;
+    const multi = redis.multi();
+    for (const [key, fields] of newest.slots) multi.hset(key, Object.fromEntries(fields));
+    for (const [key, summary] of newest.availability) multi.set(key, summary);
+    multi.exec().then((results) => results?.some(([error]) => error) && failed(), failed);
+  };
   redis.on('error', (err) => {
     if (!warned) logger.warn({ err: err.message }, 'ingest: Redis live state unavailable; MongoDB remains the record');
     warned = true;
   });
   redis.on('ready', () => {
     warned = false;
+    resync();
   });
-  const guard = (p: Promise<unknown>) => p.then(() => undefined, () => undefined);
+  const write = (multi: ReturnType<Redis['multi']>) =>
+    multi.exec().then(
+      (results) => {
+        if (results?.some(([error]) => error)) failed();
+        else resync();
+      },
+      failed,
+    );
   return {
     slots(updates, effective) {
-      if (updates.length === 0 || redis.status !== 'ready') return Promise.resolve();
+      for (const u of updates) {
+        const key = liveKeys(root, u.lot).slots;
+        let fields = newest.slots.get(key);
+        if (!fields) newest.slots.set(key, (fields = new Map()));
+        fields.set(`${u.level}/${u.slot}`, encodeSlotState({ ...u, status: effective(u) }));
+      }
+      if (updates.length === 0) return Promise.resolve();
+      if (redis.status !== 'ready') return Promise.resolve(failed());
       const multi = redis.multi();
       for (const u of updates) {
         const keys = liveKeys(root, u.lot);
         const field = `${u.level}/${u.slot}`;
-        multi.hset(keys.slots, field, encodeSlotState({ ...u, status: effective(u) }));
+        multi.hset(keys.slots, field, newest.slots.get(keys.slots)!.get(field)!);
         multi.publish(keys.changes, field);
       }
-      return guard(multi.exec());
+      return write(multi);
     },
     availability(lot, summary) {
-      if (redis.status !== 'ready') return Promise.resolve();
-      return guard(redis.set(liveKeys(root, lot).availability, summary));
+      const key = liveKeys(root, lot).availability;
+      newest.availability.set(key, summary);
+      if (redis.status !== 'ready') return Promise.resolve(failed());
+      return write(redis.multi().set(key, summary));
     },
     async close() {
       await redis.quit().catch(() => redis.disconnect());

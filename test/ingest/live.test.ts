@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import type { MqttClient } from 'mqtt';
 import { startRedis, type ServiceHandle } from '../../testbed/services/index.ts';
 import { requireBinary } from '../helpers/services.ts';
-import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { startTestMongo, waitFor, type TestMongo } from '../helpers/mongo.ts';
 import type { RunningBroker } from '../helpers/brokers.ts';
 import { liveKeys, redisLiveState } from '../../ingest/index.ts';
 import { until } from '../link/wait.ts';
@@ -44,20 +44,25 @@ describe('ingest: live slot state in Redis', function () {
     await until(() => run.ingest.metrics.messagesIn >= 2, { what: () => `ingest received ${run.ingest.metrics.messagesIn} of 2` });
     await run.ingest.flush();
     const keys = liveKeys('parking', 'live');
+    // Written once ingest's Redis connection is ready (it may still be connecting).
+    await waitFor(async () => (await reader.hlen(keys.slots)) === 2 && (await reader.get(keys.availability)) !== null, 'both slots and the summary in Redis', { timeoutMs: 5000 });
     expect(JSON.parse((await reader.hget(keys.slots, 'B1/01'))!)).to.deep.equal({ status: 'occupied', ts, seq: 7, device: 'pi-1' });
     expect(await reader.hlen(keys.slots)).to.equal(2);
     expect(JSON.parse((await reader.get(keys.availability))!)).to.include({ lot: 'live', availableSpotNumber: 1, totalSpotNumber: 2 });
     await run.close();
   });
 
-  it('goes on writing MongoDB while Redis is down', async function () {
+  it('goes on writing MongoDB while Redis is down, and writes what Redis missed once it is back', async function () {
     const run = await ingestOn(m, b.url, { live: redisLiveState(redis.url, 'parking', quiet) });
     await redis.kill();
     await pub.publishAsync(topics.slot('live', 'B1', '03'), slotJson('occupied', Date.now(), 1), { qos: 1 });
     await until(() => run.ingest.metrics.messagesIn >= 1, { what: () => 'ingest received the message' });
     await run.ingest.flush();
     expect(await m.client().db(m.dbName).collection<any>('slots').findOne({ _id: 'live/B1/03' })).to.include({ status: 'occupied' });
-    await run.close();
     await redis.restart();
+    const keys = liveKeys('parking', 'live');
+    await waitFor(() => reader.hget(keys.slots, 'B1/03'), 'B1/03 in Redis after its restart');
+    expect(JSON.parse((await reader.hget(keys.slots, 'B1/03'))!)).to.include({ status: 'occupied', seq: 1 });
+    await run.close();
   });
 });
