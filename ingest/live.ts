@@ -31,13 +31,16 @@ export function redisLiveState(url: string, root: string, logger: Logger): LiveS
   const failed = () => {
     missed = true;
   };
+  /** Sends `multi`; when it (or a command in it) fails, everything is written again once Redis is ready. */
+  const write = (multi: ReturnType<Redis['multi']>): Promise<void> =>
+    multi.exec().then((results) => (results?.some(([error]) => error) ? failed() : resync()), failed);
   const resync = () => {
     if (!missed || redis.status !== 'ready') return;
     missed = false;
     const multi = redis.multi();
     for (const [key, fields] of newest.slots) multi.hset(key, Object.fromEntries(fields));
     for (const [key, summary] of newest.availability) multi.set(key, summary);
-    multi.exec().then((results) => results?.some(([error]) => error) && failed(), failed);
+    void write(multi);
   };
   redis.on('error', (err) => {
     if (!warned) logger.warn({ err: err.message }, 'ingest: Redis live state unavailable; MongoDB remains the record');
@@ -47,32 +50,20 @@ export function redisLiveState(url: string, root: string, logger: Logger): LiveS
     warned = false;
     resync();
   });
-  const write = (multi: ReturnType<Redis['multi']>) =>
-    multi.exec().then(
-      (results) => {
-        if (results?.some(([error]) => error)) failed();
-        else resync();
-      },
-      failed,
-    );
   return {
     slots(updates, effective) {
-      for (const u of updates) {
-        const key = liveKeys(root, u.lot).slots;
-        let fields = newest.slots.get(key);
-        if (!fields) newest.slots.set(key, (fields = new Map()));
-        fields.set(`${u.level}/${u.slot}`, encodeSlotState({ ...u, status: effective(u) }));
-      }
       if (updates.length === 0) return Promise.resolve();
-      if (redis.status !== 'ready') return Promise.resolve(failed());
-      const multi = redis.multi();
+      const multi = redis.status === 'ready' ? redis.multi() : undefined;
       for (const u of updates) {
         const keys = liveKeys(root, u.lot);
         const field = `${u.level}/${u.slot}`;
-        multi.hset(keys.slots, field, newest.slots.get(keys.slots)!.get(field)!);
-        multi.publish(keys.changes, field);
+        const state = encodeSlotState({ ...u, status: effective(u) });
+        let fields = newest.slots.get(keys.slots);
+        if (!fields) newest.slots.set(keys.slots, (fields = new Map()));
+        fields.set(field, state);
+        multi?.hset(keys.slots, field, state).publish(keys.changes, field);
       }
-      return write(multi);
+      return multi ? write(multi) : Promise.resolve(failed());
     },
     availability(lot, summary) {
       const key = liveKeys(root, lot).availability;
