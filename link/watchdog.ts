@@ -19,6 +19,20 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 /** Share of a wait the event loop spent running code, above which the wait does not count as silence. */
 export const BUSY_LOOP = 0.9;
 
+/** How long one reading of the event loop's counters serves every watchdog armed meanwhile, ms. */
+const LOOP_READING_MS = 10;
+let loopReading: { at: number; loop: EventLoopUtilization } | undefined;
+
+/**
+ * The event loop's counters, read at most once per LOOP_READING_MS: a process holding many links
+ * arms a watchdog for every publish of a burst, and a wait's start a few ms early changes nothing.
+ */
+function loopNow(): EventLoopUtilization {
+  const at = performance.now();
+  if (!loopReading || at - loopReading.at >= LOOP_READING_MS) loopReading = { at, loop: performance.eventLoopUtilization() };
+  return loopReading.loop;
+}
+
 export class Watchdog {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private immediate: ReturnType<typeof setImmediate> | undefined;
@@ -60,7 +74,7 @@ export class Watchdog {
   private arm(ms: number): void {
     const wait = Math.max(1, ms);
     const due = this.now() + wait;
-    const loop = performance.eventLoopUtilization();
+    const loop = loopNow();
     this.timer = setTimeout(() => {
       this.timer = undefined;
       const lateMs = this.now() - due;
