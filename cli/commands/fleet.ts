@@ -33,6 +33,10 @@ export function registerFleet(program: Command, ctx: CliContext): void {
     const flags = cmd.opts<FleetFlags>();
     const logger = commandLogger(ctx, 'fleet', s);
     const { FleetWorker, FLEET_SECRET_ENV } = await import('../../drill/fleet/index.ts');
+    // Node reads the stack of every socket error (streams' destroy), and with tsx's source maps on
+    // each read maps every frame. A real device pays that once on its own CPU; a thousand simulated
+    // ones in this process would pay it a thousand times at each fault, on the cores the brokers use.
+    process.setSourceMapsEnabled(false);
     const worker = new FleetWorker({
       servers: s.mqttUrls,
       first: flags.first,
