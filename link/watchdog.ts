@@ -19,6 +19,9 @@ import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 /** Share of a wait the event loop spent running code, above which the wait does not count as silence. */
 export const BUSY_LOOP = 0.9;
 
+/** A watchdog's wait is rounded up to a multiple of this, ms. */
+const TIMER_STEP_MS = 5;
+
 /** How long one reading of the event loop's counters serves every watchdog armed meanwhile, ms. */
 const LOOP_READING_MS = 10;
 let loopReading: { at: number; loop: EventLoopUtilization } | undefined;
@@ -72,7 +75,9 @@ export class Watchdog {
   }
 
   private arm(ms: number): void {
-    const wait = Math.max(1, ms);
+    // Rounded up to TIMER_STEP_MS: Node keeps one timer list per duration, and a fleet's deadlines
+    // differ by a few ms each; a check a few ms late re-arms or decides just the same.
+    const wait = Math.max(1, Math.ceil(ms / TIMER_STEP_MS) * TIMER_STEP_MS);
     const due = this.now() + wait;
     const loop = loopNow();
     this.timer = setTimeout(() => {

@@ -43,6 +43,9 @@ async function readRetained(store: RetainedStore, topic: string): Promise<Buffer
   return undefined;
 }
 
+/** What the memory guard hands back: it holds nothing, so there is nothing to release. */
+const NOTHING_HELD = (): void => undefined;
+
 /** The guard over Aedes' in-memory store: a mirror of the retained payloads answers at once. */
 export function memoryGuard(topics: Topics): RetainedGuard {
   const mirror = new Map<string, Buffer>();
@@ -54,7 +57,7 @@ export function memoryGuard(topics: Topics): RetainedGuard {
         if (payload.length === 0) mirror.delete(topic);
         else mirror.set(topic, payload);
       }
-      return { decision, release: () => {} };
+      return { decision, release: NOTHING_HELD };
     },
     async count() {
       let n = 0;
