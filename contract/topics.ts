@@ -7,7 +7,9 @@ export type Topic =
   | { kind: 'gateEvent'; lot: string; gate: string }
   | { kind: 'gateDisplay'; lot: string; gate: string }
   | { kind: 'availability'; lot: string }
-  | { kind: 'levelAvailability'; lot: string; level: string };
+  | { kind: 'levelAvailability'; lot: string; level: string }
+  | { kind: 'forecast'; lot: string; level?: string }
+  | { kind: 'alarm'; lot: string; alarm: string };
 
 export type TopicKind = Topic['kind'];
 
@@ -35,6 +37,13 @@ export class Topics {
   levelAvailability(lot: string, level: string): string {
     return `${this.root}/${lot}/availability/${level}`;
   }
+  /** The lot's forecast, or a level's. */
+  forecast(lot: string, level?: string): string {
+    return `${this.root}/${lot}/forecast${level === undefined ? '' : `/${level}`}`;
+  }
+  alarm(lot: string, alarm: string): string {
+    return `${this.root}/${lot}/alarm/${alarm}`;
+  }
 
   /** Subscription filters for each kind of topic (all lots). */
   get filters() {
@@ -48,6 +57,7 @@ export class Topics {
       availability: `${r}/+/availability`,
       levelAvailability: `${r}/+/availability/+`,
       lotAvailability: (lot: string) => [`${r}/${lot}/availability`, `${r}/${lot}/availability/+`],
+      alarms: `${r}/+/alarm/+`,
     };
   }
 
@@ -64,6 +74,9 @@ export class Topics {
     if (kind === 'gate' && n === 4 && isId(a) && b === 'display') return { kind: 'gateDisplay', lot, gate: a };
     if (kind === 'availability' && n === 2) return { kind: 'availability', lot };
     if (kind === 'availability' && n === 3 && isId(a)) return { kind: 'levelAvailability', lot, level: a };
+    if (kind === 'forecast' && n === 2) return { kind: 'forecast', lot };
+    if (kind === 'forecast' && n === 3 && isId(a)) return { kind: 'forecast', lot, level: a };
+    if (kind === 'alarm' && n === 3 && isId(a)) return { kind: 'alarm', lot, alarm: a };
     return undefined;
   }
 }

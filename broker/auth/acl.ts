@@ -57,7 +57,7 @@ export function mayPublish(who: Principal, topic: string, topics: Topics): boole
     case 'service': {
       const t = topics.parse(topic);
       if (!t || (who.lot !== undefined && t.lot !== who.lot)) return false;
-      return t.kind === 'availability' || t.kind === 'levelAvailability' || t.kind === 'gateDisplay';
+      return t.kind === 'availability' || t.kind === 'levelAvailability' || t.kind === 'gateDisplay' || t.kind === 'forecast' || t.kind === 'alarm';
     }
   }
 }

@@ -12,13 +12,16 @@ describe('contract: topics and ids', function () {
       [t.gateDisplay('mall-1', 'g1'), { kind: 'gateDisplay', lot: 'mall-1', gate: 'g1' }],
       [t.availability('mall-1'), { kind: 'availability', lot: 'mall-1' }],
       [t.levelAvailability('mall-1', 'B1'), { kind: 'levelAvailability', lot: 'mall-1', level: 'B1' }],
+      [t.forecast('mall-1'), { kind: 'forecast', lot: 'mall-1' }],
+      [t.forecast('mall-1', 'B1'), { kind: 'forecast', lot: 'mall-1', level: 'B1' }],
+      [t.alarm('mall-1', 'lot-full'), { kind: 'alarm', lot: 'mall-1', alarm: 'lot-full' }],
     ] as const;
     for (const [topic, parsed] of cases) expect(t.parse(topic), topic).to.deep.equal(parsed);
     expect(t.slot('a', 'b', 'c')).to.equal('parking/a/slot/b/c');
   });
 
   it('refuses malformed ids, other roots and extra levels', function () {
-    for (const topic of ['parking/mall 1/slot/B1/1', 'parking/m/slot/B1', 'parking/m/slot/B1/1/x', 'other/m/slot/B1/1', `parking/${'x'.repeat(33)}/availability`, 'parking/m/gate/g/open']) {
+    for (const topic of ['parking/mall 1/slot/B1/1', 'parking/m/slot/B1', 'parking/m/slot/B1/1/x', 'other/m/slot/B1/1', `parking/${'x'.repeat(33)}/availability`, 'parking/m/gate/g/open', 'parking/m/alarm', 'parking/m/alarm/a/b', 'parking/m/forecast/B1/x']) {
       expect(t.parse(topic), topic).to.equal(undefined);
     }
   });
