@@ -14,3 +14,35 @@ export function commandLogger(ctx: CliContext, name: string, settings: { logLeve
   const destination = ctx.stderr === process.stderr ? undefined : ctx.stderr;
   return createLogger(name, settings.logLevel, { format: settings.logFormat, destination });
 }
+
+/** What `refused` needs of a link: its refusal and connection events. */
+interface RefusingLink {
+  on(event: 'refused', listener: (url: string, reason: string) => void): unknown;
+  on(event: 'connected', listener: (url: string) => void): unknown;
+}
+
+/**
+ * Says on stderr, once per broker until it accepts, that a broker refused the account of a
+ * client of ours (`not authorised: …`): the link keeps trying, and a newcomer must not be left
+ * with a client that waits in silence. `links`: one link, or a process's many (said once for all).
+ */
+export function sayRefusals(ctx: Pick<CliContext, 'stderr'>, links: readonly RefusingLink[]): void {
+  const said = new Set<string>();
+  for (const link of links) {
+    link.on('refused', (url, reason) => {
+      if (said.has(url)) return;
+      said.add(url);
+      let where = url;
+      let user = '';
+      try {
+        const u = new URL(url);
+        user = decodeURIComponent(u.username);
+        where = `${u.protocol}//${u.host}`;
+      } catch {
+        // not a URL: said as it is
+      }
+      ctx.stderr.write(`not authorised: ${where} refused ${user ? `the account '${user}'` : 'a connection without an account'} (${reason}); still trying. Give an account in the broker URLs (mqtt://user:secret@host:1883) and check it with parking accounts list\n`);
+    });
+    link.on('connected', (url) => said.delete(url));
+  }
+}

@@ -60,7 +60,12 @@ export interface ConnectionEvents {
   packet(conn: Connection, packet: Packet): void;
   message(conn: Connection, topic: string, payload: Buffer, packet: IPublishPacket): void;
   lost(conn: Connection, reason: SwitchReason, detail: string): void;
+  /** The broker refused the CONNECT for its credentials (CONNACK 4 or 5): the link keeps trying, but someone should know. */
+  refused(conn: Connection, detail: string): void;
 }
+
+/** CONNACK codes that say the account is wrong: bad user name or password, not authorised (MQTT 3.1.1: 4, 5; MQTT 5: 134, 135). */
+const REFUSED_CODES = new Set([4, 5, 134, 135]);
 
 interface SocketLike {
   connecting?: boolean;
@@ -133,7 +138,10 @@ export function openConnection(id: number, index: number, purpose: Connection['p
     on.packet(conn, packet);
   });
   client.on('message', (topic, payload, packet) => on.message(conn, topic, payload, packet));
-  client.on('error', (error) => on.lost(conn, 'error', error.message));
+  client.on('error', (error) => {
+    if (REFUSED_CODES.has((error as { code?: unknown }).code as number)) on.refused(conn, error.message);
+    on.lost(conn, 'error', error.message);
+  });
   client.on('close', () => on.lost(conn, 'closed', 'connection closed'));
   return conn;
 }

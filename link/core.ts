@@ -122,6 +122,10 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       packet: (c, packet) => this.onPacket(c, packet),
       message: (c, topic, payload, packet) => this.onMessage(c, topic, payload, packet),
       lost: (c, reason, detail) => this.lost(c, reason, detail),
+      refused: (c, detail) => {
+        this.log.warn?.({ url: redactUrl(c.url), reason: detail }, 'not authorised by this broker');
+        this.emit('refused', c.url, detail);
+      },
     });
     this.log.debug?.({ url: redactUrl(conn.url), purpose, connection: conn.id }, 'connecting');
     if (purpose === 'main') {

@@ -202,6 +202,8 @@ export interface LinkStats {
 export interface LinkEvents {
   connected: [url: string, role: Role];
   disconnected: [url: string, reason: string];
+  /** A broker refused the link's credentials (CONNACK 4 or 5: `Connection refused: Not authorized`); the link keeps trying. */
+  refused: [url: string, reason: string];
   failover: [from: string, to: string, reason: SwitchReason, ms: number];
   message: [topic: string, payload: Buffer, packet: import('mqtt').IPublishPacket];
   closed: [];

@@ -3,7 +3,7 @@ import { invalid, parsers } from '../../config/index.ts';
 import { DeviceIdError, createSensor, slotDeviceId, startSlotDevice, type SensorSpec } from '../../devices/index.ts';
 import { encodeSlotState } from '../../contract/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { commandLogger, examples, sayRefusals } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { requiredOption, useSettings, validatedOption } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
@@ -75,6 +75,7 @@ export function registerDevice(program: Command, ctx: CliContext): void {
       logger,
       onPublish: (state) => ctx.stdout.write(`${new Date(state.ts).toISOString()} ${flags.lot}/${flags.level}/${flags.slot} ${encodeSlotState(state)}\n`),
     });
+    sayRefusals(ctx, [device.link]);
     shutdown.onShutdown(() => device.stop());
     let failed = false;
     device.ended.then(

@@ -4,7 +4,7 @@ import { parsers } from '../../config/index.ts';
 import { encodeGateEvent } from '../../contract/index.ts';
 import { DeviceIdError, parseGateLine, simulateGate, startGateDevice, type DisplayMessage } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { commandLogger, examples, sayRefusals } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { requiredOption, useSettings, validatedOption } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
@@ -107,6 +107,7 @@ export function registerGate(program: Command, ctx: CliContext): void {
       throw error;
     }
     const device = gate;
+    sayRefusals(ctx, [device.link]);
     shutdown.onShutdown(() => device.stop());
     const printEvent = (text: string) => ctx.stdout.write(`event ${text}\n`);
 

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { parsers } from '../../config/index.ts';
 import { startSignage, type SignageOutput } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { commandLogger, examples, sayRefusals } from '../command.ts';
 import { requiredOption, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
@@ -31,6 +31,7 @@ export function registerSignage(program: Command, ctx: CliContext): void {
       link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs },
       logger,
     });
+    sayRefusals(ctx, [signage.link]);
     shutdown.onShutdown(() => signage.stop());
     ctx.exitCode = await shutdown.done;
   });

@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { invalid, parsers } from '../../config/index.ts';
 import { capacityOf, startSimulation } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { commandLogger, examples, sayRefusals } from '../command.ts';
 import { useSettings, validatedOption } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
@@ -60,6 +60,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
       link: { failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
       logger,
     });
+    sayRefusals(ctx, simulation.links);
     shutdown.onShutdown(() => simulation.stop());
     for (const plan of simulation.plans) {
       const levels = plan.levels.length;
