@@ -1,15 +1,37 @@
 // How a signage display looks: a framed screen on a terminal, one line per
-// change otherwise. Pure.
+// change otherwise. Pure. The connection and the age of the figures read as on
+// the signage web page (web/assets/view.js: the same wording).
 import type { LotStatus } from '../../contract/index.ts';
+import { connectionView, formatAge } from '../../web/assets/view.js';
 import type { SignageView } from './state.ts';
+
+/** Where the display stands: connected to the primary, the standby, or to no broker; and the time now (epoch ms). */
+export interface DisplayLink {
+  phase: 'connected' | 'connecting';
+  role?: 'primary' | 'standby';
+  now: number;
+}
+
+/** `live · updated 4s ago`, `live · standby broker · updated 2m ago`, `OFFLINE · reconnecting · last update 20s ago`. */
+export function statusLine(view: SignageView, link: DisplayLink): string {
+  const connection = connectionView(link.phase === 'connected' ? { phase: 'connected', role: link.role ?? 'primary' } : { phase: 'connecting', role: link.role ?? 'primary' });
+  const age = view.updatedAt === undefined ? '' : formatAge(link.now - view.updatedAt);
+  if (connection.tone === 'offline') return `${connection.text.toUpperCase()}${age ? ` · last update ${age} ago` : ''}`;
+  return `${connection.text}${age ? ` · updated ${age} ago` : ''}`;
+}
 
 const STATUS_TEXT: Record<LotStatus, string> = { spacesAvailable: 'SPACES AVAILABLE', almostFull: 'ALMOST FULL', full: 'FULL', closed: 'CLOSED' };
 
 const num = (n: number | undefined): string => (n === undefined ? '?' : String(n));
 
-/** One line: `mall-1 free 12/52 spacesAvailable | B1 5/26 | B2 7/26`. */
-export function renderLine(view: SignageView): string {
-  if (view.levels.length === 0 && view.free === undefined) return `${view.lot} waiting for availability`;
+/** One line: `mall-1 free 12/52 spacesAvailable | B1 5/26 | B2 7/26`; with `link` and no broker, ` | OFFLINE · reconnecting` after it. */
+export function renderLine(view: SignageView, link?: DisplayLink): string {
+  const offline = link && link.phase !== 'connected' ? ' | OFFLINE · reconnecting' : '';
+  if (view.levels.length === 0 && view.free === undefined) return `${view.lot} waiting for availability${offline}`;
+  return `${figuresLine(view)}${offline}`;
+}
+
+function figuresLine(view: SignageView): string {
   const head = `${view.lot} free ${num(view.free)}${view.total !== undefined ? `/${view.total}` : ''}${view.status ? ` ${view.status}` : ''}`;
   const levels = view.levels.map((l) => `${l.level} ${num(l.free)}${l.total !== undefined ? `/${l.total}` : ''}`);
   return [head, ...levels].join(' | ');
@@ -21,8 +43,8 @@ function bar(free: number | undefined, total: number | undefined, width: number)
   return '█'.repeat(filled) + '░'.repeat(width - filled);
 }
 
-/** The whole screen (without the clear-screen escape), `width` columns wide. */
-export function renderScreen(view: SignageView, options: { width?: number; clock?: string } = {}): string {
+/** The whole screen (without the clear-screen escape), `width` columns wide; with `link`, a status line at the foot. */
+export function renderScreen(view: SignageView, options: { width?: number; clock?: string; link?: DisplayLink } = {}): string {
   const width = Math.max(32, Math.min(options.width ?? 60, 80));
   const inner = width - 4;
   const line = (text: string) => `│ ${text.length > inner ? text.slice(0, inner) : text.padEnd(inner)} │`;
@@ -43,6 +65,10 @@ export function renderScreen(view: SignageView, options: { width?: number; clock
     const total = `${'TOTAL'.padEnd(name)}  ${num(view.free).padStart(4)} free${view.total !== undefined ? ` / ${view.total}` : ''}`;
     out.push(line(total));
     if (view.status) out.push(line(STATUS_TEXT[view.status]));
+  }
+  if (options.link) {
+    out.push(rule('├', '┤'));
+    out.push(line(statusLine(view, options.link)));
   }
   out.push(rule('└', '┘'));
   return out.join('\n');

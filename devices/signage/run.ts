@@ -3,7 +3,7 @@
 // every change.
 import { Topics } from '../../contract/index.ts';
 import { FailoverLink, type LinkLogger, type LinkOptions } from '../../link/index.ts';
-import { renderLine, renderScreen } from './render.ts';
+import { renderLine, renderScreen, type DisplayLink } from './render.ts';
 import { SignageState, type SignageView } from './state.ts';
 
 export interface SignageOutput {
@@ -44,15 +44,19 @@ export async function startSignage(options: SignageOptions): Promise<Signage> {
   let scheduled = false;
   const clock = () => new Date().toTimeString().slice(0, 8);
 
+  const displayLink = (): DisplayLink => {
+    const s = link.stats();
+    return { phase: link.connected ? 'connected' : 'connecting', role: s.role, now: Date.now() };
+  };
   const draw = () => {
     scheduled = false;
     const view = state.view();
     options.onView?.(view);
     if (mode === 'screen') {
-      options.out.write(`${CLEAR}${renderScreen(view, { width: options.out.columns, clock: clock() })}\n`);
+      options.out.write(`${CLEAR}${renderScreen(view, { width: options.out.columns, clock: clock(), link: displayLink() })}\n`);
       return;
     }
-    const line = renderLine(view);
+    const line = renderLine(view, displayLink());
     if (line === lastLine) return;
     lastLine = line;
     options.out.write(`${new Date().toISOString()} ${line}\n`);
@@ -67,6 +71,9 @@ export async function startSignage(options: SignageOptions): Promise<Signage> {
   link.on('message', (topic, payload) => {
     if (state.apply(topic, payload)) redraw();
   });
+  // Losing the brokers shows at once (OFFLINE), as on the web page; so does getting one back.
+  link.on('connected', redraw);
+  link.on('disconnected', redraw);
   await link.subscribe(topics.filters.lotAvailability(options.lot), 1);
   if (mode === 'screen') options.out.write(HIDE_CURSOR);
   draw();

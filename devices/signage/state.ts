@@ -16,6 +16,8 @@ export interface SignageView {
   total: number | undefined;
   status: LotStatus | undefined;
   observedAt: string | undefined;
+  /** When the figures last changed here or were observed by ingest (epoch ms), the later of the two; undefined before any. */
+  updatedAt: number | undefined;
 }
 
 const STATUSES: readonly string[] = ['spacesAvailable', 'almostFull', 'full', 'closed'];
@@ -25,18 +27,19 @@ const count = (value: unknown): number | undefined => (typeof value === 'number'
 export class SignageState {
   private summary: { free?: number; total?: number; status?: LotStatus; observedAt?: string; levels: Map<string, { free?: number; total?: number }> } = { levels: new Map() };
   private readonly levelFree = new Map<string, number>();
+  private changedAt: number | undefined;
 
   constructor(
     readonly lot: string,
     private readonly topics: Topics,
   ) {}
 
-  /** Takes one message; true when the view changed, false when it is not ours or not understood. */
-  apply(topic: string, payload: Buffer | string): boolean {
+  /** Takes one message (arrived at `now`); true when the view changed, false when it is not ours or not understood. */
+  apply(topic: string, payload: Buffer | string, now = Date.now()): boolean {
     const t = this.topics.parse(topic);
     if (!t || t.lot !== this.lot) return false;
     const text = (typeof payload === 'string' ? payload : payload.toString('utf8')).trim();
-    const before = JSON.stringify(this.view());
+    const before = JSON.stringify(this.figures());
     if (t.kind === 'levelAvailability') {
       if (text === '') this.levelFree.delete(t.level);
       else {
@@ -48,10 +51,18 @@ export class SignageState {
     } else {
       return false;
     }
-    return JSON.stringify(this.view()) !== before;
+    const changed = JSON.stringify(this.figures()) !== before;
+    if (changed) this.changedAt = now;
+    return changed;
   }
 
   view(): SignageView {
+    const observed = this.summary.observedAt === undefined ? NaN : Date.parse(this.summary.observedAt);
+    const times = [this.changedAt, Number.isFinite(observed) ? observed : undefined].filter((t): t is number => t !== undefined);
+    return { ...this.figures(), updatedAt: times.length ? Math.max(...times) : undefined };
+  }
+
+  private figures(): Omit<SignageView, 'updatedAt'> {
     const names = [...new Set([...this.summary.levels.keys(), ...this.levelFree.keys()])].sort();
     const levels = names.map((level) => ({
       level,

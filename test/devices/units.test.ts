@@ -324,5 +324,28 @@ describe('devices: pure parts', () => {
       expect(screen).to.match(/B1 +0 free \/ 26/);
       expect(screen).to.include('FULL');
     });
+
+    it('says whether it is live and how old its figures are, as the web page does; OFFLINE once no broker is connected', () => {
+      const state = new SignageState('mall-1', topics);
+      const observed = Date.parse(summary.observedAt);
+      state.apply('parking/mall-1/availability', JSON.stringify(summary), observed + 1000);
+      expect(state.view().updatedAt, 'the later of observedAt and the arrival').to.equal(observed + 1000);
+      const at = (s: number) => observed + 1000 + s * 1000;
+      const live = renderScreen(state.view(), { width: 60, clock: '10:00:00', link: { phase: 'connected', role: 'primary', now: at(4) } });
+      for (const line of live.split('\n')) expect([...line].length).to.equal(60);
+      expect(live).to.match(/│ live · updated 4s ago +│/);
+      expect(renderScreen(state.view(), { width: 60, link: { phase: 'connected', role: 'standby', now: at(125) } })).to.include('live · standby broker · updated 2m ago');
+      const offline = renderScreen(state.view(), { width: 60, link: { phase: 'connecting', role: 'primary', now: at(20) } });
+      expect(offline).to.include('OFFLINE · RECONNECTING · last update 20s ago');
+      expect(offline, 'the figures stay, marked').to.match(/B1 +5 free \/ 26/);
+      expect(renderLine(state.view(), { phase: 'connecting', now: at(20) })).to.equal('mall-1 free 12/52 spacesAvailable | B1 5/26 | B2 7/26 | OFFLINE · reconnecting');
+      expect(renderLine(state.view(), { phase: 'connected', role: 'primary', now: at(20) })).to.equal('mall-1 free 12/52 spacesAvailable | B1 5/26 | B2 7/26');
+      expect(renderLine(new SignageState('mall-1', topics).view(), { phase: 'connecting', now: at(0) })).to.equal('mall-1 waiting for availability | OFFLINE · reconnecting');
+      // The same figures again change nothing; a republished summary (a new observedAt) is an update.
+      expect(state.apply('parking/mall-1/availability', JSON.stringify(summary), at(10))).to.equal(false);
+      expect(state.view().updatedAt).to.equal(observed + 1000);
+      state.apply('parking/mall-1/availability', JSON.stringify({ ...summary, observedAt: new Date(at(30)).toISOString() }), at(31));
+      expect(state.view().updatedAt).to.equal(at(31));
+    });
   });
 });
