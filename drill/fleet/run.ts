@@ -93,38 +93,66 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export async function runFleetDrill(o: FleetDrillOptions): Promise<FleetDrillResult> {
   const status = o.onStatus ?? (() => undefined);
   const logDir = join(o.outDir, 'logs');
-  mkdirSync(logDir, { recursive: true });
-  const stack = await startFleetStack({ devices: o.devices, auth: o.auth, proxy: o.scenarios.includes('broker-partition'), periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, connectRate: o.connectRate, spare: o.spare, logDir, onStatus: status });
+  // Devices at a site reach their brokers directly: the steady window, the crashes and the planned
+  // switchovers run so. A partition (no FIN) needs the link proxy in front of the primary; its runs
+  // get a stack of their own, so the proxy's work never sits in the path of the other faults.
+  const partitions = o.scenarios.filter((s) => s === 'broker-partition');
+  const others = o.scenarios.filter((s) => s !== 'broker-partition');
+  const start = (proxy: boolean, dir = logDir) => {
+    mkdirSync(dir, { recursive: true });
+    return startFleetStack({ devices: o.devices, auth: o.auth, proxy, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, connectRate: o.connectRate, spare: o.spare, logDir: dir, onStatus: status });
+  };
+  const startedAt = new Date().toISOString();
+  const runs: FleetRun[] = [];
+  const totals = { published: 0, lost: 0, duplicated: 0 };
+  const first = await start(others.length === 0);
+  let steady: FleetDrillResult['steady'];
+  let idle: FleetDrillResult['idle'];
   try {
-    const startedAt = new Date().toISOString();
-    await onPrimary(stack, o.devices, 60_000, o.spare);
+    await onPrimary(first, o.devices, 60_000, o.spare);
     status(`steady traffic for ${Math.round(o.steadyMs / 1000)} s`);
-    const before = stack.stats().failovers;
-    const steadyUse = [usageWindow(() => stack.primary.pid), usageWindow(() => stack.standby.pid), fleetUsage(stack)];
+    const before = first.stats().failovers;
+    const steadyUse = [usageWindow(() => first.primary.pid), usageWindow(() => first.standby.pid), fleetUsage(first)];
     await sleep(o.steadyMs);
     const [steadyPrimary, steadyStandby, steadyFleet] = steadyUse.map((u) => u.end());
-    const steady = { ms: o.steadyMs, spuriousFailovers: stack.stats().failovers - before, primary: steadyPrimary, standby: steadyStandby, fleet: steadyFleet };
+    steady = { ms: o.steadyMs, spuriousFailovers: first.stats().failovers - before, primary: steadyPrimary, standby: steadyStandby, fleet: steadyFleet };
     status(`idle (no publishes) for ${Math.round(o.idleMs / 1000)} s`);
-    stack.tell({ cmd: 'pause' });
+    first.tell({ cmd: 'pause' });
     await sleep(1000);
-    const idleUse = [usageWindow(() => stack.primary.pid), usageWindow(() => stack.standby.pid)];
+    const idleUse = [usageWindow(() => first.primary.pid), usageWindow(() => first.standby.pid)];
     await sleep(o.idleMs);
     const [idlePrimary, idleStandby] = idleUse.map((u) => u.end());
-    stack.tell({ cmd: 'resume' });
-    const runs: FleetRun[] = [];
-    for (let run = 1; run <= o.runs; run += 1) {
-      for (const scenario of o.scenarios) {
-        status(`${scenario} run ${run}/${o.runs}`);
-        runs.push(await faultRun(stack, o, scenario, run));
-      }
-    }
-    const reports = await stack.reports(30_000);
-    const loss = await countLoss(stack, reports.flatMap((r) => r.lastSeq.map((seq, i) => ({ index: r.first + i, seq }))));
-    const totals = stack.stats();
-    return { devices: o.devices, auth: o.auth, spare: o.spare, startedAt, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, steady, idle: { ms: o.idleMs, primary: idlePrimary, standby: idleStandby }, runs, published: totals.acked, lost: loss, duplicated: stack.deliveries.duplicated };
+    idle = { ms: o.idleMs, primary: idlePrimary, standby: idleStandby };
+    first.tell({ cmd: 'resume' });
+    await faultRuns(first, others.length ? others : partitions, o, runs, totals);
   } finally {
-    await stack.close();
+    await first.close();
   }
+  if (others.length && partitions.length) {
+    status('a stack with the link proxy in front of the primary, for the partitions');
+    const proxied = await start(true, join(logDir, 'partition'));
+    try {
+      await faultRuns(proxied, partitions, o, runs, totals);
+    } finally {
+      await proxied.close();
+    }
+  }
+  runs.sort((a, b) => a.run - b.run || o.scenarios.indexOf(a.scenario) - o.scenarios.indexOf(b.scenario));
+  return { devices: o.devices, auth: o.auth, spare: o.spare, startedAt, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, steady, idle, runs, ...totals };
+}
+
+/** `o.runs` rounds of `scenarios` on `stack`, then what it published, lost and duplicated (added to `totals`). */
+async function faultRuns(stack: FleetStack, scenarios: readonly FleetScenario[], o: FleetDrillOptions, runs: FleetRun[], totals: { published: number; lost: number; duplicated: number }): Promise<void> {
+  for (let run = 1; run <= o.runs; run += 1) {
+    for (const scenario of scenarios) {
+      o.onStatus?.(`${scenario} run ${run}/${o.runs}`);
+      runs.push(await faultRun(stack, o, scenario, run));
+    }
+  }
+  const reports = await stack.reports(30_000);
+  totals.lost += await countLoss(stack, reports.flatMap((r) => r.lastSeq.map((seq, i) => ({ index: r.first + i, seq }))));
+  totals.published += stack.stats().acked;
+  totals.duplicated += stack.deliveries.duplicated;
 }
 
 function fleetUsage(stack: FleetStack): { end(): Usage } {
