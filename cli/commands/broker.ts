@@ -86,19 +86,29 @@ export function registerBroker(program: Command, ctx: CliContext): void {
     const logger = commandLogger(ctx, `broker-${role}`, s);
     const files = tlsFiles(cmd, ctx, s, 'MQTT over TLS');
     const tls = files ? { ...files, port: s.mqttsPort } : undefined;
-    let accounts: Awaited<ReturnType<typeof broker.loadAccounts>> | undefined;
+    let live: import('../../accounts/index.ts').LiveAccounts | undefined;
     if (s.mqttAuthFile) {
+      const { liveAccounts } = await import('../../accounts/index.ts');
       try {
-        accounts = broker.loadAccounts(s.mqttAuthFile);
+        live = liveAccounts(s.mqttAuthFile);
       } catch (error) {
         if (error instanceof broker.AuthFileError) throw new SettingError(writtenAs(cmd, ctx, 'mqttAuthFile'), s.mqttAuthFile, error.message);
         throw error;
       }
     }
+    const accounts = live?.accounts;
     if (!accounts?.size && !s.allowAnonymous) logger.warn('no accounts and anonymous access is off: every client will be refused (see --auth-file, --allow-anonymous)');
 
     // Room for the handover (up to 20 s while the fleet moves) and the drain (5 s).
     const shutdown = createShutdown({ signals: ctx.signals, logger, timeoutMs: 30_000 });
+    if (live) {
+      const { file, reload } = { file: s.mqttAuthFile, reload: live.reload };
+      // SIGHUP: the auth file again (parking accounts changed it); a file that does not parse changes nothing.
+      shutdown.onReload(() => {
+        const changed = reload();
+        logger.info({ file, ...changed, accounts: accounts?.size }, 'auth file reloaded: the next connections are checked against it');
+      });
+    }
     const starting = broker.startBroker({
       role,
       id: s.brokerId,

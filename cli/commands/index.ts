@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
+import { registerAccounts } from './accounts.ts';
 import { registerBench } from './bench.ts';
 import { registerBroker } from './broker.ts';
 import { registerDevice } from './device.ts';
@@ -20,6 +21,7 @@ export { parseSensor, type SensorSpec } from './device.ts';
 export const COMMANDS: ReadonlyArray<(program: Command, ctx: CliContext) => void> = [
   registerStart,
   registerBroker,
+  registerAccounts,
   registerIngest,
   registerFlows,
   registerDevice,

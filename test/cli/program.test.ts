@@ -6,8 +6,8 @@ import { testContext } from './context.ts';
 describe('parking command line (in process)', () => {
   it('registers every command of the contract, each with a description', () => {
     const program = createProgram(testContext());
-    expect(program.commands.map((command) => command.name())).to.deep.equal(['start', 'broker', 'ingest', 'flows', 'device', 'gate', 'simulate', 'fleet', 'signage', 'plates', 'drill', 'bench', 'testbed']);
-    expect(COMMANDS).to.have.length(13);
+    expect(program.commands.map((command) => command.name())).to.deep.equal(['start', 'broker', 'accounts', 'ingest', 'flows', 'device', 'gate', 'simulate', 'fleet', 'signage', 'plates', 'drill', 'bench', 'testbed']);
+    expect(COMMANDS).to.have.length(14);
     for (const command of program.commands) expect(command.description(), command.name()).to.not.equal('');
   });
 

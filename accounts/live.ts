@@ -1,0 +1,49 @@
+// The accounts a running broker checks, read again from the auth file on
+// request (SIGHUP: `systemctl reload`, `kill -HUP`). The broker looks an
+// account up at every CONNECT, so a reload takes effect for the next
+// connection: an added account gets in, a removed or rotated one is refused.
+// A file that does not parse leaves the accounts as they were.
+import { loadAccounts, type Account, type Accounts } from '../broker/index.ts';
+
+export interface ReloadResult {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+export interface LiveAccounts {
+  /** The map the broker reads (the same object across reloads). */
+  readonly accounts: Accounts;
+  /** Reads the file again; throws (AuthFileError) and changes nothing when it does not parse. */
+  reload(): ReloadResult;
+}
+
+/** Same role, scope and stored password (a rotation changes the hash). */
+function same(a: Account, b: Account): boolean {
+  const scope = (x: Account) => JSON.stringify({ ...x, password: undefined, slots: 'slots' in x ? [...x.slots].sort() : undefined });
+  return scope(a) === scope(b) && a.password.hash.equals(b.password.hash);
+}
+
+/**
+ * The accounts of `file`, with `extra` (accounts of the process's own parts) kept through reloads;
+ * the file's account wins over an extra of the same name, as at start.
+ */
+export function liveAccounts(file: string, extra: Accounts = new Map()): LiveAccounts {
+  const accounts = new Map<string, Account>([...extra, ...loadAccounts(file)]);
+  return {
+    accounts,
+    reload() {
+      const next = new Map<string, Account>([...extra, ...loadAccounts(file)]);
+      const result: ReloadResult = { added: [], removed: [], changed: [] };
+      for (const [name, account] of next) {
+        const before = accounts.get(name);
+        if (!before) result.added.push(name);
+        else if (!same(before, account)) result.changed.push(name);
+      }
+      for (const name of accounts.keys()) if (!next.has(name)) result.removed.push(name);
+      accounts.clear();
+      for (const [name, account] of next) accounts.set(name, account);
+      return result;
+    },
+  };
+}
