@@ -22,6 +22,7 @@ export type Handler = (req: Request, res: Response, next: Next) => unknown;
 export interface Router {
   (req: IncomingMessage, res: ServerResponse, next: Next): void;
   get(path: string | string[], ...handlers: Handler[]): Router;
+  post(path: string | string[], ...handlers: Handler[]): Router;
   use(...handlers: Array<string | Router | Handler>): Router;
 }
 

@@ -1,0 +1,80 @@
+// Which alarms a lot has now, from what the platform observes: the lot's
+// availability status, its devices' Last Will statuses, and the health of the
+// brokers, the bridge and MongoDB. Pure: the times come in as arguments.
+//
+// An alarm is raised once its condition has held for its delay (a broker
+// restarted on purpose, an election, a device reconnecting after a failover
+// raise nothing) and cleared as soon as the condition is gone.
+import type { LotStatus } from '../contract/index.ts';
+import type { HealthReport } from '../web/health.ts';
+
+export type Severity = 'info' | 'warning' | 'critical';
+
+/** The alarm ids: the last level of `<root>/<lot>/alarm/<alarm>`. */
+export const ALARM_KINDS = ['lot-full', 'lot-almost-full', 'sensors-offline', 'broker-down', 'bridge-down', 'database-down'] as const;
+export type AlarmKind = (typeof ALARM_KINDS)[number];
+
+export interface AlarmSpec {
+  kind: AlarmKind;
+  severity: Severity;
+  text: string;
+}
+
+export interface AlarmDelays {
+  /** A device offline (its Last Will) this long counts (default 120 s: longer than any failover). */
+  deviceOfflineMs: number;
+  /** A broker unreachable, a bridge down or MongoDB without a primary this long raises (default 30 s: longer than an election). */
+  platformMs: number;
+}
+
+export const DEFAULT_DELAYS: AlarmDelays = Object.freeze({ deviceOfflineMs: 120_000, platformMs: 30_000 });
+
+/** What is known of one lot. */
+export interface LotFacts {
+  status?: LotStatus;
+  free?: number;
+  total?: number;
+  /** Device id → since when it has been offline (epoch ms). */
+  offline: ReadonlyMap<string, number>;
+}
+
+/** Platform-wide conditions (from /healthz facts), each with since when it holds (epoch ms). */
+export interface PlatformFacts {
+  brokersDown: ReadonlyMap<string, number>;
+  bridgeDownSince?: number;
+  databaseDownSince?: number;
+}
+
+/** The platform conditions of a health report, keeping the first time each was seen (`before`). */
+export function platformFacts(report: Pick<HealthReport, 'brokers' | 'mongo'>, before: PlatformFacts, now: number): PlatformFacts {
+  const brokersDown = new Map<string, number>();
+  for (const b of report.brokers) if (!b.reachable) brokersDown.set(b.role, before.brokersDown.get(b.role) ?? now);
+  const primaryUp = report.brokers.some((b) => b.role === 'primary' && b.reachable);
+  const bridgeDown = report.brokers.some((b) => b.role === 'standby' && b.reachable && b.bridge && !b.bridge.connected) && primaryUp;
+  const databaseDown = report.mongo !== null && report.mongo.primary === null;
+  return {
+    brokersDown,
+    bridgeDownSince: bridgeDown ? (before.bridgeDownSince ?? now) : undefined,
+    databaseDownSince: databaseDown ? (before.databaseDownSince ?? now) : undefined,
+  };
+}
+
+const list = (items: readonly string[], max = 5) => `${items.slice(0, max).join(', ')}${items.length > max ? `, … (${items.length} in all)` : ''}`;
+
+/** The alarms of one lot now. */
+export function lotAlarms(lot: string, facts: LotFacts, platform: PlatformFacts, now: number, delays: AlarmDelays = DEFAULT_DELAYS): AlarmSpec[] {
+  const out: AlarmSpec[] = [];
+  const figures = facts.free !== undefined && facts.total !== undefined ? ` (${facts.free} of ${facts.total} free)` : '';
+  if (facts.status === 'full') out.push({ kind: 'lot-full', severity: 'warning', text: `${lot} is full${figures}` });
+  else if (facts.status === 'almostFull') out.push({ kind: 'lot-almost-full', severity: 'info', text: `${lot} is almost full${figures}` });
+  const offline = [...facts.offline].filter(([, since]) => now - since >= delays.deviceOfflineMs).map(([device]) => device).sort();
+  if (offline.length) {
+    const minutes = Math.round(delays.deviceOfflineMs / 60_000);
+    out.push({ kind: 'sensors-offline', severity: 'warning', text: `${offline.length} device${offline.length > 1 ? 's' : ''} offline for over ${minutes >= 1 ? `${minutes} min` : `${delays.deviceOfflineMs / 1000} s`}: ${list(offline)}` });
+  }
+  const down = [...platform.brokersDown].filter(([, since]) => now - since >= delays.platformMs).map(([role]) => role).sort();
+  if (down.length) out.push({ kind: 'broker-down', severity: down.length > 1 ? 'critical' : 'warning', text: `${down.length > 1 ? 'both brokers are' : `the ${down[0]} broker is`} unreachable${down.length > 1 ? '' : ': clients use the other one'}` });
+  if (platform.bridgeDownSince !== undefined && now - platform.bridgeDownSince >= delays.platformMs) out.push({ kind: 'bridge-down', severity: 'warning', text: "the standby's bridge to the primary is down: clients on different brokers do not see each other's messages" });
+  if (platform.databaseDownSince !== undefined && now - platform.databaseDownSince >= delays.platformMs) out.push({ kind: 'database-down', severity: 'critical', text: 'MongoDB has no primary: slot history and charging wait (availability stays live)' });
+  return out;
+}

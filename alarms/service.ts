@@ -1,0 +1,127 @@
+// The alarm service: watches the lots over a failover link (availability
+// summaries, devices' Last Will statuses) and the platform's health, and keeps
+// `<root>/<lot>/alarm/<alarm>` retained: raised, updated, acknowledged,
+// cleared (an empty retained message). It reads its own retained alarms back
+// at start, so a restart or a failover keeps each alarm's `since` and its
+// acknowledgement. Every change can also go to a webhook.
+import { Topics, type LotStatus } from '../contract/index.ts';
+import type { FailoverLink } from '../link/index.ts';
+import type { HealthReport } from '../web/health.ts';
+import { AlarmBook, decodeAlarm, type ActiveAlarm, type AlarmChange } from './book.ts';
+import { DEFAULT_DELAYS, lotAlarms, platformFacts, type AlarmDelays, type LotFacts, type PlatformFacts } from './rules.ts';
+import { webhook as startWebhook, type Webhook, type WebhookOptions } from './webhook.ts';
+
+export interface AlarmServiceOptions {
+  /** A started link whose account may publish `<root>/+/alarm/+` (role service or admin). */
+  link: FailoverLink;
+  topics: Topics;
+  /** The platform's health (brokers, bridge, MongoDB); none: no platform alarms. */
+  health?: () => Promise<Pick<HealthReport, 'brokers' | 'mongo'>>;
+  delays?: Partial<AlarmDelays>;
+  /** How often the alarms are judged again, ms (default 1 000). */
+  intervalMs?: number;
+  /** Forward every change (raised, changed, acknowledged, cleared) to this URL. */
+  webhook?: WebhookOptions;
+  logger?: { info(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  now?: () => number;
+}
+
+export interface AlarmService {
+  /** Every active alarm, the worst first. */
+  list(): ActiveAlarm[];
+  /** Marks an active alarm acknowledged (and publishes it); false when there is no such active alarm. */
+  acknowledge(lot: string, alarm: string): boolean;
+  /** Judges every lot now (otherwise every intervalMs). */
+  evaluate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+interface Lot extends LotFacts {
+  offline: Map<string, number>;
+}
+
+export async function startAlarms(o: AlarmServiceOptions): Promise<AlarmService> {
+  const now = o.now ?? Date.now;
+  const delays: AlarmDelays = { ...DEFAULT_DELAYS, ...o.delays };
+  const book = new AlarmBook();
+  const lots = new Map<string, Lot>();
+  let platform: PlatformFacts = { brokersDown: new Map() };
+  let healthSeen = !o.health;
+  const hook: Webhook | undefined = o.webhook ? startWebhook({ logger: o.logger, ...o.webhook }) : undefined;
+  const lotOf = (lot: string): Lot => {
+    let facts = lots.get(lot);
+    if (!facts) lots.set(lot, (facts = { offline: new Map() }));
+    return facts;
+  };
+
+  function publish(change: AlarmChange): void {
+    const payload = change.payload ? JSON.stringify(change.payload) : '';
+    o.link.publish(o.topics.alarm(change.lot, change.alarm), payload, { qos: 1, retain: true }).catch((error: Error) => o.logger?.warn({ lot: change.lot, alarm: change.alarm, err: error.message }, 'alarm: publish failed'));
+    o.logger?.info({ lot: change.lot, alarm: change.alarm, event: change.event, ...(change.payload ? { severity: change.payload.severity, text: change.payload.text } : {}) }, `alarm ${change.event}`);
+    hook?.send(change);
+  }
+
+  o.link.on('message', (topic, payload) => {
+    const t = o.topics.parse(topic);
+    if (!t) return;
+    const text = payload.toString('utf8');
+    if (t.kind === 'availability') {
+      const facts = lotOf(t.lot);
+      try {
+        const doc = JSON.parse(text) as { status?: LotStatus; availableSpotNumber?: number; totalSpotNumber?: number };
+        facts.status = doc.status;
+        facts.free = doc.availableSpotNumber;
+        facts.total = doc.totalSpotNumber;
+      } catch {
+        // a summary that does not parse says nothing (ingest logs its own)
+      }
+    } else if (t.kind === 'deviceStatus') {
+      const facts = lotOf(t.lot);
+      if (text === 'offline') {
+        if (!facts.offline.has(t.device)) facts.offline.set(t.device, now());
+      } else facts.offline.delete(t.device);
+    } else if (t.kind === 'alarm' && text !== '') {
+      const restored = decodeAlarm(text);
+      const change = restored && book.restore(t.lot, t.alarm, restored);
+      if (change) publish(change);
+    }
+  });
+  await o.link.subscribe([`${o.topics.root}/+/availability`, `${o.topics.root}/+/device/+/status`, o.topics.filters.alarms], 1);
+
+  async function evaluate(): Promise<void> {
+    if (o.health) {
+      try {
+        platform = platformFacts(await o.health(), platform, now());
+        healthSeen = true;
+      } catch (error) {
+        o.logger?.warn({ err: (error as Error).message }, 'alarm: health check failed');
+      }
+    }
+    if (!healthSeen) return;
+    const at = now();
+    // A lot is judged once something of it was seen; a restored alarm of a lot not seen yet stays.
+    for (const [lot, facts] of lots) for (const change of book.update(lot, lotAlarms(lot, facts, platform, at, delays), at)) publish(change);
+  }
+
+  let busy = false;
+  const timer = setInterval(() => {
+    if (busy) return;
+    busy = true;
+    evaluate().finally(() => (busy = false));
+  }, o.intervalMs ?? 1000);
+  timer.unref();
+
+  return {
+    list: () => book.list(),
+    acknowledge(lot, alarm) {
+      const change = book.acknowledge(lot, alarm);
+      if (change) publish(change);
+      return change !== undefined || book.has(lot, alarm);
+    },
+    evaluate,
+    async close() {
+      clearInterval(timer);
+      await hook?.close();
+    },
+  };
+}
