@@ -13,7 +13,8 @@ import path from 'node:path';
 import { closeMongo, connectMongo } from '../mongo/index.ts';
 import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
 import { startSimulation, type Simulation } from '../devices/index.ts';
-import { platformAccounts, type Credentials } from './accounts.ts';
+import { alarmsRouter, ALARMS_PATH, startAlarms } from '../alarms/index.ts';
+import { platformAccounts, remerge, type Credentials, type PlatformAccounts } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
 import type { RetentionPolicy } from '../billing/index.ts';
 import { createWebRouter, healthCollector, metricsCollector, proxyWebSockets, type HealthReport } from '../web/index.ts';
@@ -42,6 +43,10 @@ export interface PlatformOptions {
   topicRoot: string;
   allowAnonymous: boolean;
   accounts?: Accounts;
+  /** The demo device and gate accounts (lot `demo`); default on. */
+  demoAccounts?: boolean;
+  /** Every alarm change is POSTed there too. */
+  alarmWebhook?: string;
   heartbeatMs: number;
   failoverMs: number;
   offlineGraceMs: number;
@@ -77,6 +82,10 @@ export interface Platform {
   simulation?: Simulation;
   flows: RunningFlows;
   signage: Credentials;
+  /** The demo device and gate logins; unset with demoAccounts false. */
+  demo?: PlatformAccounts['demo'];
+  /** Applies the operator's accounts read again (SIGHUP): the next connections are checked against them. */
+  reloadAccounts(operator: Accounts): void;
   health(): Promise<HealthReport>;
   close(): Promise<void>;
 }
@@ -98,7 +107,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     const provisioned = await provisionMongo({ uri: o.mongodbUri, logger: logger.child({ part: 'mongodb' }), port: 0, electionDelayMs: o.electionDelayMs ? [...o.electionDelayMs] : undefined });
     closers.push(() => provisioned.close());
 
-    const creds = await platformAccounts(o.accounts);
+    const creds = await platformAccounts(o.accounts, { demo: o.demoAccounts });
     const common = { host: o.bindHost, topicRoot: o.topicRoot, allowAnonymous: o.allowAnonymous, accounts: creds.accounts, heartbeatMs: o.heartbeatMs, redisUrl: o.redisUrl };
     const primary = await startBroker({ ...common, role: 'primary', port: o.primaryPort, wsPort: o.wsPort, logger: logger.child({ part: 'broker-primary' }) });
     closers.push(() => primary.close());
@@ -165,6 +174,10 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       mongo,
       ingest,
     });
+    const alarms = await startAlarms({ link: serviceLink('alarms'), topics, health, webhook: o.alarmWebhook ? { url: o.alarmWebhook } : undefined, logger: logger.child({ part: 'alarms' }) });
+    closers.push(() => alarms.close());
+    // The flows' login guard (typed with the flows' view of express; the same express underneath).
+    flows.app.use(ALARMS_PATH, alarmsRouter({ alarms, guard: flows.access.requireLogin as unknown as Parameters<typeof alarmsRouter>[0]['guard'] }));
     const wsUrls = [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u);
     // Over HTTPS a page may only open wss://: the brokers' WebSocket listeners are reached through this port.
     const routes = wsUrls.map((u, i) => ({ path: `/mqtt/${i === 0 ? 'primary' : 'standby'}`, host: new URL(u).hostname, port: Number(new URL(u).port) }));
@@ -196,6 +209,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         editor: flows.urls.editor,
         signage: `${flows.url}/signage/${firstLot}`,
         reports: flows.urls.reports,
+        alarms: `${flows.url}${ALARMS_PATH}`,
         login: `${flows.url}/login`,
         healthz: `${flows.url}/healthz`,
         metrics: `${flows.url}/metrics`,
@@ -210,6 +224,8 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       simulation,
       flows,
       signage: creds.signage,
+      demo: creds.demo,
+      reloadAccounts: (operator) => remerge(creds.accounts, creds.own, operator),
       health,
       close,
     };

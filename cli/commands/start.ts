@@ -5,10 +5,14 @@ import { commandLogger, examples } from '../command.ts';
 import { retentionOf, tlsFiles, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 
+/** The topic (under the root) the printed demo command publishes to. */
+const DEMO_TRY_TOPIC = 'demo/slot/L1/1';
+
 /** What `parking start` says after an HTTP URL: who may use it. */
 const HTTP_NOTES: Record<string, string> = {
   dashboard: '  (Availability for everyone; Charging and System after a login)',
   reports: '  (after a login)',
+  alarms: '  (after a login; retained on <root>/<lot>/alarm/<alarm>)',
   login: '  (the editor\'s login, or an operator\'s from <dataDir>/operators.json)',
 };
 
@@ -20,7 +24,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
     );
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
-    'allowAnonymous', 'mqttAuthFile', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
+    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
     'redCredentialSecret', 'tlsCert', 'tlsKey', 'plateKey', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
   ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
@@ -43,6 +47,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
       topicRoot: s.topicRoot,
       allowAnonymous: s.allowAnonymous,
       accounts: s.mqttAuthFile ? loadAccounts(s.mqttAuthFile) : undefined,
+      demoAccounts: s.demoAccounts,
+      alarmWebhook: s.alarmWebhook,
       heartbeatMs: s.heartbeatMs,
       failoverMs: s.failoverMs,
       offlineGraceMs: s.offlineGraceMs,
@@ -57,6 +63,17 @@ export function registerStart(program: Command, ctx: CliContext): void {
       logger,
     });
     shutdown.onShutdown(() => platform.close());
+    const authFile = s.mqttAuthFile;
+    if (authFile) {
+      // SIGHUP: the auth file again (parking accounts changed it); a file that does not parse changes nothing.
+      shutdown.onReload(() => {
+        platform.reloadAccounts(loadAccounts(authFile));
+        logger.info({ file: authFile }, 'auth file reloaded: the next connections are checked against it');
+      });
+    }
+    const root = s.topicRoot;
+    const demo = platform.demo;
+    if (demo) logger.warn({ accounts: [demo.device.username, demo.gate.username], lot: demo.device.lot }, 'demo accounts on: known passwords, kept to lot demo; turn them off at a site (--no-demo-accounts)');
     const u = platform.urls;
     const lines = [
       'parking platform running',
@@ -66,6 +83,12 @@ export function registerStart(program: Command, ctx: CliContext): void {
       `  MongoDB         ${u.mongodb.replace(/\/\/[^@/]*@/, '//***@')}  (${u.mongodbKind === 'stand-in' ? 'stand-in: development only' : u.mongodbKind})`,
       ...Object.entries(u.http ?? {}).map(([name, url]) => `  ${name.padEnd(15)} ${url}${HTTP_NOTES[name] ?? (name === 'editor' ? `  (${describeAdminLogin(platform.flows.login)})` : '')}`),
       `  signage login   ${platform.signage.username} / ${platform.signage.password}  (read-only)`,
+      ...(demo
+        ? [
+            `  demo device     ${demo.device.username} / ${demo.device.password}  (publishes ${root}/${demo.device.publishes}; try: mosquitto_pub -p ${new URL(u.mqtt[0]).port} -u ${demo.device.username} -P ${demo.device.password} -q 1 -r -t ${root}/${DEMO_TRY_TOPIC} -m occupied)`,
+            `  demo gate       ${demo.gate.username} / ${demo.gate.password}  (publishes ${root}/${demo.gate.publishes})`,
+          ]
+        : []),
       platform.simulation ? `  simulated lots  ${platform.simulation.plans.map((p) => p.lot).join(', ')}` : '  simulation      off (--no-sim)',
     ];
     ctx.stdout.write(`${lines.join('\n')}\n`);

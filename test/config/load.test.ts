@@ -50,6 +50,8 @@ describe('loadSettings', () => {
         logFormat: 'auto',
         allowAnonymous: false,
         sim: true,
+        alarmWebhook: undefined,
+        demoAccounts: true,
         role: undefined,
         primaryUrl: 'mqtt://127.0.0.1:1883',
         heartbeatMs: 100,
