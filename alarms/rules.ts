@@ -11,7 +11,7 @@ import type { HealthReport } from '../web/health.ts';
 export type Severity = 'info' | 'warning' | 'critical';
 
 /** The alarm ids: the last level of `<root>/<lot>/alarm/<alarm>`. */
-export const ALARM_KINDS = ['lot-full', 'lot-almost-full', 'sensors-offline', 'broker-down', 'bridge-down', 'database-down'] as const;
+export const ALARM_KINDS = ['lot-full', 'lot-almost-full', 'sensors-offline', 'overstay', 'broker-down', 'bridge-down', 'database-down'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 export interface AlarmSpec {
@@ -25,9 +25,11 @@ export interface AlarmDelays {
   deviceOfflineMs: number;
   /** A broker unreachable, a bridge down or MongoDB without a primary this long raises (default 30 s: longer than an election). */
   platformMs: number;
+  /** A car parked longer than this is an overstay (default 24 h; 0: no overstay alarm). */
+  overstayHours: number;
 }
 
-export const DEFAULT_DELAYS: AlarmDelays = Object.freeze({ deviceOfflineMs: 120_000, platformMs: 30_000 });
+export const DEFAULT_DELAYS: AlarmDelays = Object.freeze({ deviceOfflineMs: 120_000, platformMs: 30_000, overstayHours: 24 });
 
 /** What is known of one lot. */
 export interface LotFacts {
@@ -36,6 +38,8 @@ export interface LotFacts {
   total?: number;
   /** Device id → since when it has been offline (epoch ms). */
   offline: ReadonlyMap<string, number>;
+  /** Cars whose session has been open longer than the overstay limit (the count only: no plate). */
+  overstays?: number;
 }
 
 /** Platform-wide conditions (from /healthz facts), each with since when it holds (epoch ms). */
@@ -71,6 +75,10 @@ export function lotAlarms(lot: string, facts: LotFacts, platform: PlatformFacts,
   if (offline.length) {
     const minutes = Math.round(delays.deviceOfflineMs / 60_000);
     out.push({ kind: 'sensors-offline', severity: 'warning', text: `${offline.length} device${offline.length > 1 ? 's' : ''} offline for over ${minutes >= 1 ? `${minutes} min` : `${delays.deviceOfflineMs / 1000} s`}: ${list(offline)}` });
+  }
+  if (delays.overstayHours > 0 && facts.overstays) {
+    const n = facts.overstays;
+    out.push({ kind: 'overstay', severity: 'info', text: `${n} car${n > 1 ? 's' : ''} parked at ${lot} for over ${delays.overstayHours} h` });
   }
   const down = [...platform.brokersDown].filter(([, since]) => now - since >= delays.platformMs).map(([role]) => role).sort();
   if (down.length) out.push({ kind: 'broker-down', severity: down.length > 1 ? 'critical' : 'warning', text: `${down.length > 1 ? 'both brokers are' : `the ${down[0]} broker is`} unreachable${down.length > 1 ? '' : ': clients use the other one'}` });

@@ -17,6 +17,10 @@ export interface AlarmServiceOptions {
   topics: Topics;
   /** The platform's health (brokers, bridge, MongoDB); none: no platform alarms. */
   health?: () => Promise<Pick<HealthReport, 'brokers' | 'mongo'>>;
+  /** Per lot, the cars parked longer than `olderThan` (epoch ms of entry); asked every overstayCheckMs. None: no overstay alarm. */
+  overstays?: (olderThan: number) => Promise<ReadonlyMap<string, number>>;
+  /** How often overstays are counted, ms (default 60 000). */
+  overstayCheckMs?: number;
   delays?: Partial<AlarmDelays>;
   /** How often the alarms are judged again, ms (default 1 000). */
   intervalMs?: number;
@@ -88,7 +92,21 @@ export async function startAlarms(o: AlarmServiceOptions): Promise<AlarmService>
   });
   await o.link.subscribe([`${o.topics.root}/+/availability`, `${o.topics.root}/+/device/+/status`, o.topics.filters.alarms], 1);
 
+  let overstaysAt = -Infinity;
+  async function countOverstays(at: number): Promise<void> {
+    if (!o.overstays || delays.overstayHours <= 0 || at - overstaysAt < (o.overstayCheckMs ?? 60_000)) return;
+    overstaysAt = at;
+    try {
+      const counts = await o.overstays(at - delays.overstayHours * 3_600_000);
+      for (const [lot, facts] of lots) if (!counts.has(lot)) facts.overstays = 0;
+      for (const [lot, n] of counts) lotOf(lot).overstays = n;
+    } catch (error) {
+      o.logger?.warn({ err: (error as Error).message }, 'alarm: counting overstays failed; the last count stands');
+    }
+  }
+
   async function evaluate(): Promise<void> {
+    await countOverstays(now());
     if (o.health) {
       try {
         platform = platformFacts(await o.health(), platform, now());

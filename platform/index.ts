@@ -14,6 +14,7 @@ import { closeMongo, connectMongo } from '../mongo/index.ts';
 import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
 import { startSimulation, type Simulation } from '../devices/index.ts';
 import { alarmsRouter, ALARMS_PATH, startAlarms } from '../alarms/index.ts';
+import { bounded } from '../mongo/bound.ts';
 import { platformAccounts, remerge, type Credentials, type PlatformAccounts } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
 import type { RetentionPolicy } from '../billing/index.ts';
@@ -47,6 +48,8 @@ export interface PlatformOptions {
   demoAccounts?: boolean;
   /** Every alarm change is POSTed there too. */
   alarmWebhook?: string;
+  /** A car parked longer than this raises its lot's overstay alarm (default 24; 0: none). */
+  overstayHours?: number;
   heartbeatMs: number;
   failoverMs: number;
   offlineGraceMs: number;
@@ -174,7 +177,22 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       mongo,
       ingest,
     });
-    const alarms = await startAlarms({ link: serviceLink('alarms'), topics, health, webhook: o.alarmWebhook ? { url: o.alarmWebhook } : undefined, logger: logger.child({ part: 'alarms' }) });
+    const sessions = mongo.db(o.mongodbDb).collection('sessions');
+    const alarms = await startAlarms({
+      link: serviceLink('alarms'),
+      topics,
+      health,
+      // Cars in, per lot, since before `olderThan`: counts only (no plate leaves MongoDB), bounded.
+      overstays: (olderThan) =>
+        bounded('count of overstays', 10_000, (signal) =>
+          sessions
+            .aggregate<{ _id: string; n: number }>([{ $match: { status: 'open', entryAt: { $lt: new Date(olderThan) } } }, { $group: { _id: '$lot', n: { $sum: 1 } } }], { maxTimeMS: 5000, signal } as never)
+            .toArray(),
+        ).then((rows) => new Map(rows.map((r) => [r._id, r.n]))),
+      delays: o.overstayHours === undefined ? undefined : { overstayHours: o.overstayHours },
+      webhook: o.alarmWebhook ? { url: o.alarmWebhook } : undefined,
+      logger: logger.child({ part: 'alarms' }),
+    });
     closers.push(() => alarms.close());
     // The flows' login guard (typed with the flows' view of express; the same express underneath).
     flows.app.use(ALARMS_PATH, alarmsRouter({ alarms, guard: flows.access.requireLogin as unknown as Parameters<typeof alarmsRouter>[0]['guard'] }));

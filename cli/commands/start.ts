@@ -24,7 +24,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
     );
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
-    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
+    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'overstayHours', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
     'redCredentialSecret', 'tlsCert', 'tlsKey', 'plateKey', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
   ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
@@ -49,6 +49,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       accounts: s.mqttAuthFile ? loadAccounts(s.mqttAuthFile) : undefined,
       demoAccounts: s.demoAccounts,
       alarmWebhook: s.alarmWebhook,
+      overstayHours: s.overstayHours,
       heartbeatMs: s.heartbeatMs,
       failoverMs: s.failoverMs,
       offlineGraceMs: s.offlineGraceMs,

@@ -83,7 +83,7 @@ export function dashboardNodes(): FlowNode[] {
       type: 'tab',
       label: 'Dashboard: system',
       disabled: false,
-      info: 'The System page of the dashboard (`/dashboard/system`), for operators: the brokers, the MongoDB primary, ingest lag and buffer, devices online and offline, a log of failovers.\n\n- every 2 s `healthz` GETs the platform\'s `/healthz` (`PARKING_FLOWS_HEALTH_URL`);\n- `device status` subscribes to `<root>/+/device/+/status`;\n- `system view` keeps the devices and the log of changes (brokers, bridge, MongoDB primary) in flow context.\n\nSources: flows/dashboard/ (docs/dashboard.md).',
+      info: 'The System page of the dashboard (`/dashboard/system`), for operators: the active alarms, the brokers, the MongoDB primary, ingest lag and buffer, devices online and offline, a log of failovers.\n\n- every 2 s `healthz` GETs the platform\'s `/healthz` (`PARKING_FLOWS_HEALTH_URL`);\n- `device status` subscribes to `<root>/+/device/+/status` and `<root>/+/alarm/+` (the platform\'s alarms, retained);\n- `system view` keeps the devices, the alarms and the log of changes (brokers, bridge, MongoDB primary) in flow context; the page shows a banner while an alarm is not acknowledged, and its Acknowledge button POSTs `/api/alarms/<lot>/<alarm>/ack`.\n\nSources: flows/dashboard/ (docs/dashboard.md).',
     },
     {
       id: 'dash-base',

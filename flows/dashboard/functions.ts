@@ -131,12 +131,28 @@ msg.payload = {
 };
 return msg;`;
 
-/** System: the device statuses (`<root>/<lot>/device/<device>/status`) in flow context. */
+/**
+ * System: the device statuses (`<root>/<lot>/device/<device>/status`) and the alarms
+ * (`<root>/<lot>/alarm/<alarm>`, retained; an empty message clears one) in flow context.
+ */
 export const SYSTEM_DEVICES = String.raw`const parts = String(msg.topic).split('/');
+const text = msg.payload === undefined || msg.payload === null ? '' : String(msg.payload).trim();
+if (parts.length >= 4 && parts[parts.length - 2] === 'alarm') {
+  const key = parts[parts.length - 3] + '/' + parts[parts.length - 1];
+  const alarms = flow.get('alarms') || {};
+  if (text === '') delete alarms[key];
+  else {
+    let a;
+    try { a = JSON.parse(text); } catch (e) { return null; }
+    if (!a || typeof a.text !== 'string' || typeof a.severity !== 'string') return null;
+    alarms[key] = { lot: parts[parts.length - 3], alarm: parts[parts.length - 1], kind: String(a.kind), severity: a.severity, since: String(a.since), text: a.text, acknowledged: a.acknowledged === true };
+  }
+  flow.set('alarms', alarms);
+  return null;
+}
 if (parts.length < 5 || parts[parts.length - 1] !== 'status' || parts[parts.length - 3] !== 'device') return null;
 const id = parts[parts.length - 4] + '/' + parts[parts.length - 2];
 const devices = flow.get('devices') || {};
-const text = msg.payload === undefined || msg.payload === null ? '' : String(msg.payload).trim();
 if (text === '') delete devices[id];
 else if (text === 'online' || text === 'offline') devices[id] = text;
 else return null;
@@ -172,8 +188,13 @@ if (health) {
 flow.set('healthDown', !health);
 log.splice(50);
 flow.set('failovers', log);
+const RANK = { critical: 2, warning: 1, info: 0 };
+const alarms = Object.values(flow.get('alarms') || {})
+  .sort((a, b) => (RANK[b.severity] || 0) - (RANK[a.severity] || 0) || String(a.since).localeCompare(String(b.since)))
+  .slice(0, 50);
 msg.topic = 'system';
 msg.payload = {
+  alarms: alarms,
   health: health,
   healthError: health ? null : String((msg.payload && msg.payload.message) || msg.payload || 'no answer'),
   devices: { online: states.filter((s) => s === 'online').length, offline: states.filter((s) => s === 'offline').length, offlineIds: Object.keys(devices).filter((k) => devices[k] === 'offline').sort().slice(0, 20) },
@@ -182,8 +203,8 @@ msg.payload = {
 };
 return msg;`;
 
-/** System: the subscription of `device status`, under the topic root. */
+/** System: the subscriptions of `device status` (device statuses and alarms), under the topic root. */
 export const SYSTEM_SUBSCRIBE = String.raw`const root = env.get('PARKING_FLOWS_TOPIC_ROOT') || 'parking';
 msg.action = 'subscribe';
-msg.topic = [{ topic: root + '/+/device/+/status', qos: 1 }];
+msg.topic = [{ topic: root + '/+/device/+/status', qos: 1 }, { topic: root + '/+/alarm/+', qos: 1 }];
 return msg;`;

@@ -28,6 +28,13 @@ describe('alarms: the rules', () => {
     expect(lotAlarms('mall-1', { offline: many }, none, T0)[0].text).to.equal('7 devices offline for over 2 min: pi-0, pi-1, pi-2, pi-3, pi-4, … (7 in all)');
   });
 
+  it('cars parked past the overstay limit: a count, never a plate; 0 hours turns it off', () => {
+    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 3 }, none, T0)).to.deep.equal([{ kind: 'overstay', severity: 'info', text: '3 cars parked at mall-1 for over 24 h' }]);
+    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 1 }, none, T0, { deviceOfflineMs: 120_000, platformMs: 30_000, overstayHours: 48 })[0].text).to.equal('1 car parked at mall-1 for over 48 h');
+    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 3 }, none, T0, { deviceOfflineMs: 120_000, platformMs: 30_000, overstayHours: 0 })).to.deep.equal([]);
+    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 0 }, none, T0)).to.deep.equal([]);
+  });
+
   it('platform conditions from the health report, each raised only after it held 30 s', () => {
     const report = (primary: boolean, standby: boolean, bridge: boolean, mongo: boolean) => ({
       brokers: [
@@ -195,6 +202,25 @@ describe('alarms: the service over MQTT', function () {
       await publish('parking/mall-1/availability', JSON.stringify({ lot: 'mall-1', availableSpotNumber: 9, totalSpotNumber: 52, status: 'spacesAvailable' }));
       await settle(alarms, async () => (await retained('mall-1', 'lot-full')) === undefined, 'the alarm cleared');
       expect(alarms.list()).to.deep.equal([]);
+    } finally {
+      await alarms.close();
+    }
+  });
+
+  it('counts overstays through the injected query (cars in since before the limit), at most every overstayCheckMs', async () => {
+    let now = T0;
+    const asked: number[] = [];
+    let count = 2;
+    const alarms = await startAlarms({ link: await newLink(), topics, now: () => now, intervalMs: 60_000, overstayCheckMs: 60_000, overstays: async (olderThan) => (asked.push(olderThan), new Map(count ? [['mall-9', count]] : [])) });
+    try {
+      await settle(alarms, async () => (await retained('mall-9', 'overstay')) !== undefined, 'the overstay alarm');
+      expect(await retained('mall-9', 'overstay')).to.deep.include({ kind: 'overstay', severity: 'info', text: '2 cars parked at mall-9 for over 24 h' });
+      expect(asked[0]).to.equal(T0 - 24 * 3_600_000);
+      expect(asked, 'once within the minute, however often the alarms are judged').to.have.length(1);
+      count = 0;
+      now += 60_000;
+      await settle(alarms, async () => (await retained('mall-9', 'overstay')) === undefined, 'cleared once no car overstays');
+      expect(asked).to.have.length(2);
     } finally {
       await alarms.close();
     }

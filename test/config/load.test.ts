@@ -51,6 +51,7 @@ describe('loadSettings', () => {
         allowAnonymous: false,
         sim: true,
         alarmWebhook: undefined,
+        overstayHours: 24,
         demoAccounts: true,
         role: undefined,
         primaryUrl: 'mqtt://127.0.0.1:1883',

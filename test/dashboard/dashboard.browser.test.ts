@@ -187,7 +187,7 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     }
   });
 
-  it('shows the brokers, MongoDB, the devices and changes of the brokers on the System page', async () => {
+  it('shows the alarms (a banner until acknowledged), the brokers, MongoDB, the devices and changes of the brokers on the System page', async () => {
     for (const [device, status] of [['pi-b1-01', 'online'], ['pi-b1-02', 'online'], ['pi-b2-01', 'online'], ['pi-b2-02', 'offline']]) {
       await client.publishAsync(`parking/${LOT}/device/${device}/status`, status, { qos: 1, retain: true });
     }
@@ -197,7 +197,20 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await shows(page, '[data-devices-online]', '3', 10_000);
     await shows(page, '[data-devices-offline]', '1', 10_000);
     await page.locator('[data-mongo] .pk-ok').waitFor({ timeout: 10_000 });
-    expect(errors.filter((e) => e.startsWith('pageerror')), 'page errors').to.deep.equal([]);
+    await page.locator('[data-no-alarms]').waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-alarm-banner]').count(), 'no banner without an alarm').to.equal(0);
+    // An alarm as the platform's alarm service keeps it: retained, then acknowledged elsewhere, then cleared.
+    const topic = `parking/${LOT}/alarm/lot-full`;
+    const alarm = { kind: 'lot-full', severity: 'warning', since: new Date().toISOString(), text: `${LOT} is full (0 of 4 free)`, acknowledged: false };
+    await client.publishAsync(topic, JSON.stringify(alarm), { qos: 1, retain: true });
+    await shows(page, '[data-alarm-banner]', `1 alarm not acknowledged · ${LOT} is full (0 of 4 free)`, 10_000);
+    await page.locator(`[data-table="alarms"] tr[data-alarm="${LOT}/lot-full"][data-severity="warning"] [data-ack]`).waitFor({ timeout: 5000 });
     await saveScreenshot(page, 'dashboard-system', { fullPage: true });
+    await client.publishAsync(topic, JSON.stringify({ ...alarm, acknowledged: true }), { qos: 1, retain: true });
+    await page.locator(`[data-table="alarms"] tr[data-alarm="${LOT}/lot-full"] [data-acknowledged]`).waitFor({ timeout: 10_000 });
+    expect(await page.locator('[data-alarm-banner]').count(), 'no banner once acknowledged').to.equal(0);
+    await client.publishAsync(topic, '', { qos: 1, retain: true });
+    await page.locator('[data-no-alarms]').waitFor({ timeout: 10_000 });
+    expect(errors.filter((e) => e.startsWith('pageerror')), 'page errors').to.deep.equal([]);
   });
 });

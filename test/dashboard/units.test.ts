@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { dashboardNodes, FLOWS_FILE, renderFlows, withDashboard } from '../../flows/dashboard/build.ts';
-import { AVAILABILITY_STATE } from '../../flows/dashboard/functions.ts';
+import { AVAILABILITY_STATE, SYSTEM_DEVICES, SYSTEM_VIEW } from '../../flows/dashboard/functions.ts';
 
 type Msg = { topic?: unknown; payload?: unknown };
 
@@ -58,5 +58,23 @@ describe('dashboard: slot map state', function () {
     node(slot('B1', '01', 'free'));
     const view = node(slot('B1', '01', ''))!.payload as View;
     expect(view.lots).to.deep.equal([]);
+  });
+});
+
+describe('dashboard: the System page alarms', function () {
+  it('keeps the retained alarms (an empty message clears one) and lists them worst first, then oldest', function () {
+    const store = new Map<string, unknown>();
+    const flow = { get: (k: string) => store.get(k), set: (k: string, v: unknown) => void store.set(k, v) };
+    const run = (body: string, msg: { topic: string; payload: unknown }) => (new Function('msg', 'flow', 'env', body) as (m: unknown, f: unknown, e: unknown) => { payload: Record<string, unknown> } | null)(msg, flow, { get: () => undefined });
+    const alarm = (lot: string, id: string, severity: string, since: string, acknowledged = false) => ({ topic: `parking/${lot}/alarm/${id}`, payload: JSON.stringify({ kind: id, severity, since, text: `${lot} ${id}`, acknowledged }) });
+    expect(run(SYSTEM_DEVICES, alarm('mall-1', 'lot-full', 'warning', '2026-12-06T10:00:00.000Z'))).to.equal(null);
+    run(SYSTEM_DEVICES, alarm('mall-2', 'database-down', 'critical', '2026-12-06T10:05:00.000Z'));
+    run(SYSTEM_DEVICES, alarm('mall-1', 'sensors-offline', 'warning', '2026-12-06T09:00:00.000Z', true));
+    run(SYSTEM_DEVICES, { topic: 'parking/mall-3/alarm/broken', payload: '{oops' });
+    let view = run(SYSTEM_VIEW, { topic: 'healthz', payload: { message: 'down' } })!.payload;
+    expect((view.alarms as Array<{ lot: string; alarm: string; acknowledged: boolean }>).map((a) => `${a.lot}/${a.alarm}:${a.acknowledged}`)).to.deep.equal(['mall-2/database-down:false', 'mall-1/sensors-offline:true', 'mall-1/lot-full:false']);
+    run(SYSTEM_DEVICES, { topic: 'parking/mall-2/alarm/database-down', payload: '' });
+    view = run(SYSTEM_VIEW, { topic: 'healthz', payload: { message: 'down' } })!.payload;
+    expect((view.alarms as unknown[]).length).to.equal(2);
   });
 });
