@@ -24,16 +24,13 @@ function same(a: Account, b: Account): boolean {
   return scope(a) === scope(b) && a.password.hash.equals(b.password.hash);
 }
 
-/**
- * The accounts of `file`, with `extra` (accounts of the process's own parts) kept through reloads;
- * the file's account wins over an extra of the same name, as at start.
- */
-export function liveAccounts(file: string, extra: Accounts = new Map()): LiveAccounts {
-  const accounts = new Map<string, Account>([...extra, ...loadAccounts(file)]);
+/** The accounts of `file`, read again by reload(). */
+export function liveAccounts(file: string): LiveAccounts {
+  const accounts = new Map<string, Account>(loadAccounts(file));
   return {
     accounts,
     reload() {
-      const next = new Map<string, Account>([...extra, ...loadAccounts(file)]);
+      const next = loadAccounts(file);
       const result: ReloadResult = { added: [], removed: [], changed: [] };
       for (const [name, account] of next) {
         const before = accounts.get(name);
