@@ -9,7 +9,7 @@ import { Topics } from '../contract/index.ts';
 import { connectLink, type FailoverLink } from '../link/index.ts';
 import { bounded } from '../mongo/index.ts';
 import { percentile } from './stats.ts';
-import { DRILL_FAILBACK_WINDOW_MS, DRILL_LOT } from './traffic.ts';
+import { DRILL_FAILBACK_WINDOW_MS, DRILL_LOT, DRILL_SPARE_DELAY_MS } from './traffic.ts';
 import { waitFor } from './wait.ts';
 
 export const DRILL_GATE = 'drill-gate';
@@ -56,7 +56,7 @@ export class GateTraffic {
   constructor(private readonly o: GateOptions) {}
 
   async start(timeoutMs: number): Promise<void> {
-    const link = connectLink({ liveness: 'ack', failbackWindowMs: DRILL_FAILBACK_WINDOW_MS, servers: this.o.servers, clientId: `drill-gate-${process.pid}`, failoverMs: this.o.failoverMs, probeIntervalMs: this.o.primaryProbeMs });
+    const link = connectLink({ liveness: 'ack', failbackWindowMs: DRILL_FAILBACK_WINDOW_MS, spareDelayMs: DRILL_SPARE_DELAY_MS, servers: this.o.servers, clientId: `drill-gate-${process.pid}`, failoverMs: this.o.failoverMs, probeIntervalMs: this.o.primaryProbeMs });
     this.link = link;
     link.on('message', (topic, payload) => this.onDisplay(topic, payload));
     await waitFor(() => link.connected, { timeoutMs, what: 'the drill gate connected', on: [[link, 'connected']], pollMs: 50 });

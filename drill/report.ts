@@ -159,7 +159,11 @@ export function renderReport(result: DrillResult): string {
         fmtNum(r.sent), fmtNum(r.delivered), fmtNum(r.lost), fmtNum(r.duplicated),
         fmtNum(r.throughputBefore, 1), fmtNum(r.throughputAfter, 1), fmtNum(r.bytesPerSecBefore), fmtNum(r.bytesPerSecAfter),
         `${fmtMs(r.loopDelayP99Ms)} / ${fmtMs(r.loopDelayMaxMs)}`,
-        [r.spuriousFailovers ? `${r.spuriousFailovers} spurious failover${r.spuriousFailovers === 1 ? '' : 's'} before the fault` : '', r.error ?? ''].filter(Boolean).join('; '),
+        [
+          r.spuriousFailovers ? `${r.spuriousFailovers} spurious failover${r.spuriousFailovers === 1 ? '' : 's'} before the fault` : '',
+          r.linkStallMs ? `the link stalled for ${fmtMs(r.linkStallMs)} ms of the failover` : '',
+          r.error ?? '',
+        ].filter(Boolean).join('; '),
       ]),
       ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'l'],
     ),

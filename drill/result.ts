@@ -57,6 +57,8 @@ export interface DrillRun {
   devices?: Record<string, DeviceRecovery>;
   /** Broker switches of the measuring devices that no fault caused (before the fault, in this run). */
   spuriousFailovers: number;
+  /** Broker faults: how much of the failover fell in a stall of the link profile (either proxy), ms; absent when none did. */
+  linkStallMs?: number;
   /** The first lost messages (up to 20): when each was sent and acknowledged, ms after the fault, and by which broker. */
   lostMessages?: Array<{ device: string; seq: number; sentMs: number; ackedMs?: number; ackedBy?: 'primary' | 'standby' }>;
   /** 99th percentile of the drill process's event-loop delay during the run, ms: how late the drill may have noticed an event. */

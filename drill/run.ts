@@ -10,7 +10,7 @@ import type { DrillOptions, DrillProgress } from './runner.ts';
 import { SCENARIO_INFO, type PlannedRun } from './scenarios.ts';
 import type { Stack } from './stack.ts';
 import type { GateStats, GateTraffic } from './gates.ts';
-import { percentile } from './stats.ts';
+import { coveredMs, percentile } from './stats.ts';
 import type { Traffic } from './traffic.ts';
 import { AbortedError, measureFor, waitFor, within } from './wait.ts';
 
@@ -109,15 +109,19 @@ async function sampleAvailability(env: Env, until: Promise<unknown>): Promise<nu
   return latencies;
 }
 
-/** Everyone on the primary, MongoDB healthy: where every run starts. Parts that crashed are started again first. */
+/**
+ * Everyone on the primary, each measuring device holding its spare, MongoDB healthy: where every
+ * run starts (a device in service has held its spare since a few seconds after its last return).
+ * Parts that crashed are started again first.
+ */
 async function baseline(env: Env, timeoutMs: number): Promise<void> {
   const { stack, traffic } = env;
   const revived = await stack.revive();
   if (revived.length) env.progress.print(`restarted after a crash: ${revived.join(', ')}`);
   // On the standby, only the failover links' spares (docs/devices.md): every client that serves is on the primary.
-  await waitFor(() => stack.primary.running && traffic.allOnPrimary() && stack.proxies.standby.stats().clientIds.every(isSpareClientId), {
+  await waitFor(() => stack.primary.running && traffic.allOnPrimary() && traffic.sparesUp() && stack.proxies.standby.stats().clientIds.every(isSpareClientId), {
     timeoutMs,
-    what: 'every client back on the primary (drill devices, fleet, ingest)',
+    what: 'every client back on the primary (drill devices, fleet, ingest), each drill device with its spare',
     on: [[traffic, 'change']],
     pollMs: 50,
     signal: env.signal,
@@ -160,6 +164,7 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
   let linkReadyMs: number | null = null;
   let devices: DrillRun['devices'];
   let spurious = 0;
+  let linkStallMs: number | null = null;
   let before = ledger.throughput(runStart, runStart);
   let after = before;
   try {
@@ -175,6 +180,8 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
     faultDate = new Date();
     before = ledger.throughput(faultAt - o.windowMs, faultAt);
     const watch = traffic.watchRecovery(faultAt, blocked);
+    // The wireless profile's stalls (testbed/linkproxy) do not depend on the traffic: those that fall in the failover are known.
+    const stalls = info.target === 'db' ? [] : [stack.proxies.primary, stack.proxies.standby].flatMap((proxy) => proxy.stalls(faultDate.getTime(), faultDate.getTime() + 60_000));
     env.progress.status(`${label}: ${info.fault}`);
     const fault: InjectedFault = await injectFault(p.scenario, { stack, db });
     const flippedAt = env.now();
@@ -213,6 +220,7 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
       devices = result.perDevice;
       linkReadyMs = result.linkReadyMs;
       recoveredAt = failoverMs === null ? null : faultAt + failoverMs;
+      if (failoverMs !== null) linkStallMs = coveredMs(stalls, faultDate.getTime(), faultDate.getTime() + failoverMs);
       if (blocked.size === 0) errors.push('no device was on the primary at the fault');
       else if (result.blocked === 0 && info.class === 'planned' && watch.complete) {
         // Every device moved while the primary still served it: no publish waited for the switch.
@@ -310,6 +318,7 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
         }
       : {}),
     spuriousFailovers: spurious,
+    ...(linkStallMs ? { linkStallMs: Math.round(linkStallMs * 10) / 10 } : {}),
     loopDelayP99Ms: round(loop.count ? loop.percentile(99) / 1e6 : null),
     loopDelayMaxMs: round(loop.count ? loop.max / 1e6 : null),
     windowMs: o.windowMs,

@@ -43,3 +43,16 @@ export function relativeChange(before: number, after: number): number | null {
   if (before === 0) return null;
   return (after - before) / before;
 }
+
+/** How much of [from, to) the windows cover (overlapping windows counted once). */
+export function coveredMs(windows: ReadonlyArray<{ start: number; end: number }>, from: number, to: number): number {
+  let covered = 0;
+  let reached = from;
+  for (const w of [...windows].sort((a, b) => a.start - b.start)) {
+    const start = Math.max(w.start, reached);
+    const end = Math.min(w.end, to);
+    if (end > start) covered += end - start;
+    reached = Math.max(reached, Math.min(w.end, to));
+  }
+  return covered;
+}

@@ -13,6 +13,12 @@ import { waitFor } from './wait.ts';
 export const DRILL_LOT = 'drill';
 /** The measuring devices return to the primary within this window (not 10 s: the drill's runs follow each other). */
 export const DRILL_FAILBACK_WINDOW_MS = 1000;
+/**
+ * The drill's links open their spare within this after each return to the primary (the
+ * default is 10 s). Each broker fault starts once every measuring device holds its spare, as
+ * a device does in service: this only shortens the wait between runs, never a measured time.
+ */
+export const DRILL_SPARE_DELAY_MS = 1000;
 /** Level of the measuring devices' slots. */
 export const MEASURE_LEVEL = 'M';
 /** Level of the marker slot: its free count (0 or 1) shows the marker's state. */
@@ -81,7 +87,7 @@ export class Traffic extends EventEmitter<{ change: [] }> {
   }
 
   private linkFor(device: string, clientId: string): FailoverLink {
-    const link = connectLink({ liveness: 'ack', failbackWindowMs: DRILL_FAILBACK_WINDOW_MS, servers: this.options.servers, clientId, failoverMs: this.options.failoverMs, probeIntervalMs: this.options.primaryProbeMs });
+    const link = connectLink({ liveness: 'ack', failbackWindowMs: DRILL_FAILBACK_WINDOW_MS, spareDelayMs: DRILL_SPARE_DELAY_MS, servers: this.options.servers, clientId, failoverMs: this.options.failoverMs, probeIntervalMs: this.options.primaryProbeMs });
     link.on('failover', (_from, to, reason) => {
       if (reason !== 'failback') this.failovers += 1;
       if (reason !== 'failback' && to === this.options.servers[1]) this.watch?.linkReady(device, this.options.now());
@@ -147,6 +153,11 @@ export class Traffic extends EventEmitter<{ change: [] }> {
   /** Every device and the marker on the primary, both observers connected. */
   allOnPrimary(): boolean {
     return this.allConnected() && [...this.devices.map((d) => d.link), this.marker.link].every((link) => link.role === 'primary');
+  }
+
+  /** Every measuring device and the marker hold their spare connection to the standby. */
+  sparesUp(): boolean {
+    return [...this.devices.map((d) => d.link), this.marker.link].every((link) => link.stats().spare === 'up');
   }
 
   /** Devices connected to the primary now. */

@@ -6,6 +6,7 @@ import {
   RecoveryWatch,
   SECONDS_PER_YEAR,
   availabilityOf,
+  coveredMs,
   defaultScenarios,
   downtimePerYear,
   formatAvailability,
@@ -34,6 +35,13 @@ describe('drill: statistics', () => {
     expect(percentile([1, 2, 3], 95)).to.equal(3);
     expect(percentile([], 95)).to.equal(null);
     expect(() => percentile([1], 0)).to.throw(RangeError);
+  });
+
+  it('covered time: the part of an interval inside windows, overlaps counted once', () => {
+    expect(coveredMs([], 0, 100)).to.equal(0);
+    expect(coveredMs([{ start: 50, end: 300 }], 0, 100)).to.equal(50);
+    expect(coveredMs([{ start: -20, end: 10 }, { start: 5, end: 30 }, { start: 90, end: 95 }], 0, 100)).to.equal(35);
+    expect(coveredMs([{ start: 100, end: 200 }], 0, 100)).to.equal(0);
   });
 
   it('relative change, none from zero', () => {

@@ -285,6 +285,33 @@ describe('testbed/linkproxy', function () {
       expect(shaper.afterStalls(s.start - 1, 0)).to.equal(s.start - 1);
     });
 
+    it('a profile set again gets a new stall schedule, not the same one from the new start', async () => {
+      proxy = await startLinkProxy({ target: { host: '127.0.0.1', port: echo.port }, profile: 'wireless', seed: 11 });
+      const offsets = (): number[] => {
+        const now = Date.now();
+        return proxy!.stalls(now, now + 60_000).map((w) => Math.round(w.start - now));
+      };
+      proxy.setProfile('wireless');
+      const first = offsets();
+      proxy.setProfile('wireless');
+      const second = offsets();
+      expect(first.length).to.be.within(8, 24);
+      expect(second.length).to.be.within(8, 24);
+      // Reset to the same seed, the windows would start at the same offsets (±1 ms of clock).
+      expect(first.slice(0, 3).every((t, i) => Math.abs(t - second[i]) <= 2)).to.equal(false);
+      const again = await startLinkProxy({ target: { host: '127.0.0.1', port: echo.port }, profile: 'wireless', seed: 11 });
+      try {
+        again.setProfile('wireless');
+        const now = Date.now();
+        const same = again.stalls(now, now + 60_000).map((w) => Math.round(w.start - now));
+        expect(same.slice(0, 3).every((t, i) => Math.abs(t - first[i]) <= 5)).to.equal(true, 'the same seed gives the same schedules');
+        again.setProfile('wired');
+        expect(again.stalls(now, now + 60_000)).to.deep.equal([]);
+      } finally {
+        await again.close();
+      }
+    });
+
     it('rejects bad profiles', () => {
       expect(() => resolveProfile('dialup' as never)).to.throw(/unknown link profile/);
       expect(() => resolveProfile({ latencyMs: -1, jitterMs: 0 })).to.throw(/latencyMs/);

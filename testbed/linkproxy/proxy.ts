@@ -2,7 +2,7 @@
 // database: latency, jitter, stalls, partitions (a pulled cable) and resets.
 import net from 'node:net';
 import { ProxiedConnection, type ConnectionContext, type LinkCounters } from './connection.ts';
-import { randomSeed } from './prng.ts';
+import { mulberry32, randomSeed } from './prng.ts';
 import { resolveProfile, type LinkProfile, type LinkProfileSpec } from './profile.ts';
 import { LinkShaper } from './shaper.ts';
 
@@ -51,6 +51,8 @@ export interface LinkProxy {
   profile(): LinkProfileSpec;
   /** Applies to chunks arriving from now on; order is still preserved. */
   setProfile(profile: LinkProfile): void;
+  /** The current profile's stall windows overlapping [from, to), in Date.now() time (none without stalls). */
+  stalls(from: number, to: number): Array<{ start: number; end: number }>;
   /** Stop forwarding both ways, keep every socket open, drop what arrives. */
   partition(): void;
   /** Resume forwarding; connections that lost a FIN/RST meanwhile are reset. */
@@ -68,6 +70,11 @@ export async function startLinkProxy(opts: LinkProxyOptions): Promise<LinkProxy>
   const listenHost = opts.listenHost ?? '127.0.0.1';
   const target = { ...opts.target };
   const logger = opts.logger;
+  // Each profile gets its own seed from this stream: a profile set again at the start of every
+  // run would otherwise repeat the same stall schedule from that start, so the stalls would fall
+  // at the same offsets in each run (and a fault made at a fixed delay after it, in one).
+  const seeds = mulberry32(seed);
+  const nextSeed = () => Math.floor(seeds() * 0x1_0000_0000) >>> 0;
   let shaper = new LinkShaper(resolveProfile(opts.profile ?? 'wired'), seed, Date.now());
   let partitioned = false;
   let accepted = 0;
@@ -118,9 +125,10 @@ export async function startLinkProxy(opts: LinkProxyOptions): Promise<LinkProxy>
     url: (scheme = 'tcp') => `${scheme}://${listenHost}:${port}`,
     profile: () => ({ ...shaper.spec }),
     setProfile(profile) {
-      shaper = new LinkShaper(resolveProfile(profile), seed, Date.now());
+      shaper = new LinkShaper(resolveProfile(profile), nextSeed(), Date.now());
       log('info', 'link profile set', { profile: shaper.spec });
     },
+    stalls: (from, to) => shaper.stallsBetween(from, to),
     partition() {
       if (partitioned) return;
       partitioned = true;

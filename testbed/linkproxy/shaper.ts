@@ -55,6 +55,12 @@ export class LinkShaper {
     return hit ? hit.end : t;
   }
 
+  /** The stall windows overlapping [from, to), the schedule generated up to `to` (it does not depend on the traffic). */
+  stallsBetween(from: number, to: number): Array<{ start: number; end: number }> {
+    this.afterStalls(to, from);
+    return this.windows.filter((w) => w.end > from && w.start < to).map((w) => ({ ...w }));
+  }
+
   /** The stall windows generated so far that end after `now` (for tests and logs). */
   stallsAfter(now: number): Array<{ start: number; end: number }> {
     return this.windows.filter((w) => w.end > now).map((w) => ({ ...w }));
