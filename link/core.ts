@@ -184,6 +184,18 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     return conn.patient && Date.now() - conn.adoptedAt < this.config.settleMs;
   }
 
+  /**
+   * ack: `conn` took the link back to the primary, and the fleet may not have settled since: for
+   * the failback window the rest of it may still be arriving there, and for the spare delay after
+   * that it opens its spares (brokers that share machines feel that load). Meanwhile a silence
+   * is asked about (PINGREQ) before the primary is dropped. The deadline stays the usual one: a
+   * primary cut off right after a return is noticed within two deadlines, not a settling time.
+   */
+  protected returning(conn: Connection): boolean {
+    const unsettledMs = this.config.failbackWindowMs + (this.config.spare ? this.config.spareDelayMs : 0);
+    return conn.purpose === 'failback' && Date.now() - conn.adoptedAt < unsettledMs;
+  }
+
   /** The deadline of a publish in flight on `conn` (ack liveness). */
   protected deadlineOf(conn: Connection): number {
     return ackDeadline(this.config, conn.rtt, conn.adoptedAt, conn.patient, Date.now());
@@ -230,8 +242,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         () => this.deadlineOf(conn),
         () => conn.lastHeard,
         (silentMs) => this.lost(conn, 'heartbeat', `a publish unacknowledged and nothing heard for ${silentMs} ms (deadline ${this.deadlineOf(conn)} ms)`),
-        // While settling, a silent broker is asked before it is dropped: it may only be busy.
-        { ask: () => this.settling(conn) && pingBroker(conn), maxWaitMs: this.config.maxAckWaitMs },
+        // While settling or just returned, a silent broker is asked before it is dropped: it may only be busy.
+        { ask: () => (this.settling(conn) || this.returning(conn)) && pingBroker(conn), maxWaitMs: this.config.maxAckWaitMs },
       );
       // Publishes written before the CONNACK are in flight too.
       for (const entry of conn.early.values()) conn.acks.sent(entry.id, conn.startedAt);

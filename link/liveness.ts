@@ -11,9 +11,11 @@
 // failover (a connection made because the previous broker failed) or a move
 // onto the spare (whose CONNACK, long ago, says nothing of the load now) the
 // deadline is at least `settleAckMs`, so a device that got in early does not
-// drop a standby that is only busy taking in the rest of the fleet. Other
-// moves (the start, a failback) get no such patience: they are spread, and a
-// fault right after one is noticed at the usual speed.
+// drop a standby that is only busy taking in the rest of the fleet. A return
+// to the primary gets a lighter patience (core.ts `returning`): for the
+// failback window and the spare delay after it, a silence is asked about
+// (a PINGREQ) before the primary is dropped, at the usual deadline, so a
+// primary cut off right after a return is noticed within two deadlines.
 import { Watchdog } from './watchdog.ts';
 
 /** A smoothed round-trip time and its variation (RFC 6298 §2). Pure. */

@@ -226,6 +226,38 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     expect(l.role).to.equal('primary');
   });
 
+  /** On the standby after a cut, then back on the primary; resolves once the link returned. */
+  const backOnPrimary = async (l: FailoverLink): Promise<void> => {
+    await l.waitConnected();
+    toPrimary.partition();
+    await l.publish('test/return', '1');
+    expect(l.role).to.equal('standby');
+    const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    toPrimary.heal();
+    await back;
+  };
+
+  it('just back on the primary (the rest of the fleet may still be arriving), asks a slow primary before dropping it', async () => {
+    const l = link({ probeIntervalMs: 50, failbackWindowMs: 5000, random: () => 0.01 });
+    await backOnPrimary(l);
+    // PUBACKs now take about 400 ms, past the 300 ms deadline: the PINGREQ at the deadline finds the primary alive.
+    toPrimary.setProfile({ latencyMs: 200, jitterMs: 0 });
+    expect(await l.publishAcked('test/return', '2')).to.equal(toPrimary.url('mqtt'));
+    expect(l.stats()).to.include({ failovers: 1, failbacks: 1 });
+    expect(l.role).to.equal('primary');
+  });
+
+  it('once the failback window (and the spare delay) is over, a primary that stops acknowledging is dropped at the usual deadline', async () => {
+    const l = link({ probeIntervalMs: 50, failbackWindowMs: 200, spare: false, random: () => 0.01 });
+    await backOnPrimary(l);
+    await new Promise((resolve) => setTimeout(resolve, 250)); // the window, a fixed time: no event marks its end
+    toPrimary.setProfile({ latencyMs: 200, jitterMs: 0 });
+    const moved = next(l, 'failover', { timeoutMs: 3000 });
+    expect(await l.publishAcked('test/return', '2')).to.equal(toStandby.url('mqtt'));
+    await moved;
+    expect(l.stats().failovers).to.equal(2);
+  });
+
   it('returns to the primary once it is back, after a random wait within the failback window', async () => {
     const l = link({ probeIntervalMs: 50, failbackWindowMs: 600, random: () => 0.5 });
     await l.waitConnected();
