@@ -1,6 +1,7 @@
 // The table of settings. Each entry: the command-line flag (commander syntax), the environment
 // variable(s) (first set one wins), the default, the parser/validator and a description for --help.
 // The config-file key is the entry's key. Adding a setting is adding one entry here.
+import { LayoutError, loadLayout, type LotLayout } from '../layout/index.ts';
 import { LOG_FORMATS, LOG_LEVELS } from '../log/index.ts';
 import * as p from './parsers.ts';
 import { invalid } from './errors.ts';
@@ -29,6 +30,15 @@ const MQTT = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const plateKey: p.Parser<string> = (raw) => (/^[0-9a-fA-F]{64}$/.test(raw.trim()) || /^[A-Za-z0-9+/_-]{43}=?$/.test(raw.trim()) ? raw.trim() : invalid('must be 32 random bytes as 64 hex digits or base64, e.g. from: openssl rand -hex 32'));
 const days = p.integer(0, 36_500);
 
+/** The lot configuration file, read and checked at start (docs/lots.md). */
+const lotConfigFile: p.Parser<LotLayout> = (raw) => {
+  try {
+    return loadLayout(raw);
+  } catch (error) {
+    return invalid(error instanceof LayoutError ? error.message : String(error));
+  }
+};
+
 /** Primary and standby broker ports: the `mqttPort` default for each `role`. */
 export const DEFAULT_MQTT_PORTS = { primary: 1883, standby: 1884 } as const;
 
@@ -48,6 +58,7 @@ export const SETTINGS = {
   offlineGraceMs: setting({ flag: '--offline-grace-ms <ms>', env: ['PARKING_OFFLINE_GRACE_MS'], default: 30_000, parse: p.integer(0, 86_400_000), description: 'ingest: slots of a device that went offline (Last Will) turn unknown after this long' }),
   ingestLots: setting<readonly string[] | undefined>({ flag: '--lots <ids>', env: ['PARKING_INGEST_LOTS'], default: undefined, defaultText: 'unset: every lot', parse: p.idList, description: 'ingest: only these lots, comma-separated ids: subscribes to, writes and publishes availability for these alone (docs/ingest.md)' }),
   ingestPartition: setting<p.Part | undefined>({ flag: '--partition <i/n>', env: ['PARKING_INGEST_PARTITION'], default: undefined, defaultText: 'unset: every lot', parse: p.part, description: 'ingest: only the lots whose hash mod n is i, of n instances numbered 0 to n-1 (docs/ingest.md); not with --lots' }),
+  lotConfig: setting<LotLayout | undefined>({ flag: '--lot-config <file>', env: ['PARKING_LOT_CONFIG'], default: undefined, defaultText: 'unset: lots, levels and slots are discovered from the topics', parse: lotConfigFile, description: 'JSON file of the lots, their levels and slots (docs/lots.md): ingest counts those alone and refuses other slots of those lots' }),
   topicRoot: setting({ env: ['PARKING_TOPIC_ROOT'], default: 'parking', parse: p.topicLevel, description: 'first level of every MQTT topic' }),
   logLevel: setting<(typeof LOG_LEVELS)[number]>({ flag: '--log-level <level>', env: ['PARKING_LOG_LEVEL', 'LOG_LEVEL'], default: 'info', parse: p.oneOf(LOG_LEVELS), description: `log level: ${LOG_LEVELS.join(', ')}` }),
   logFormat: setting<(typeof LOG_FORMATS)[number]>({ flag: '--log-format <format>', env: ['PARKING_LOG_FORMAT'], default: 'auto', parse: p.oneOf(LOG_FORMATS), description: 'log lines on stderr: json, pretty, or auto (pretty on a terminal)' }),

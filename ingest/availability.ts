@@ -36,6 +36,16 @@ export class AvailabilityCounts {
     this.counted.set(id, { lot, level, status });
   }
 
+  /** Counts slot `id` no more (a slot the lot configuration does not count). */
+  remove(id: string): void {
+    const before = this.counted.get(id);
+    if (!before) return;
+    const old = this.lots.get(before.lot)!.get(before.level)!;
+    old[STATUS_FIELD[before.status]] -= 1;
+    old.totalSpotNumber -= 1;
+    this.counted.delete(id);
+  }
+
   /** The availability summary of `lot`, equal to `summarise` over its slots as counted. */
   summary(lot: string, observedAt: Date, totals: LevelTotals = {}): AvailabilitySummary {
     const levels: Record<string, LevelAvailability> = {};

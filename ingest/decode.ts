@@ -30,7 +30,8 @@ export interface StatusUpdate {
 export interface Rejected {
   kind: 'rejected';
   topic: string;
-  cause: RejectCause | 'bad-topic';
+  /** `unknown-slot`, `retired-slot`: a slot the lot configuration does not count (layout/). */
+  cause: RejectCause | 'bad-topic' | 'unknown-slot' | 'retired-slot';
   message: string;
 }
 

@@ -8,6 +8,7 @@ import type { Db } from 'mongodb';
 import type { Observable, Subscription } from 'rxjs';
 import type { Logger } from 'pino';
 import type { LevelTotals, Topics } from '../contract/index.ts';
+import type { LotLayout } from '../layout/index.ts';
 import { bounded, settlesWithin, withRetry, OPERATION_TIMEOUT_MS } from '../mongo/index.ts';
 import { AvailabilityCounts, AvailabilityTracker } from './availability.ts';
 import { WriteBuffer } from './buffer.ts';
@@ -43,8 +44,14 @@ export interface IngestOptions {
   /** Most updates held while MongoDB cannot take writes. Default 200,000. */
   bufferBudget?: number;
   maxBatch?: number;
-  /** Configured slot totals per lot and level. */
+  /** Configured slot totals per lot and level (default: the lot configuration's). */
   totals?: Record<string, LevelTotals>;
+  /**
+   * The lot configuration (layout/): a configured lot counts its listed, active slots alone, has
+   * its totals from it (slots not heard from are unknown), and its availability is published
+   * from the start; messages for its other slots are refused.
+   */
+  layout?: LotLayout;
   /** Live slot state for dashboards and signage (Redis), kept with the accepted states. */
   live?: LiveState;
   /** Deadline of one MongoDB write, ms; a write past it is abandoned and tried again. Default 5,000. */
@@ -117,7 +124,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     }));
   void collections().catch(() => undefined);
 
-  const availability = new AvailabilityTracker(topics, options.totals);
+  const layout = options.layout;
+  const availability = new AvailabilityTracker(topics, options.totals ?? layout?.allTotals());
   const buffer = new WriteBuffer(options.bufferBudget ?? 200_000);
   const pending = new Set<Promise<void>>();
   const track = (p: Promise<void>) => {
@@ -129,7 +137,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   const effectiveStatus = (u: SlotUpdate): SlotUpdate['status'] => (offline.isOffline(u.lot, u.device) ? 'unknown' : u.status);
   // Every slot counted as its newest state shows (effectiveStatus): kept up to date as updates are accepted and devices go offline or return.
   const counts = new AvailabilityCounts();
-  const count = (u: SlotUpdate) => counts.set(u.id, u.lot, u.level, effectiveStatus(u));
+  // A stored slot the lot configuration does not count (retired, or unknown since) is not counted either.
+  const count = (u: SlotUpdate) => (!layout || layout.verdict(u.lot, u.level, u.slot) === 'counted' ? counts.set(u.id, u.lot, u.level, effectiveStatus(u)) : counts.remove(u.id));
   // One availability publish per topic in flight: what changes meanwhile waits, and only the newest
   // payload goes out once the broker acknowledged. Idle, every change goes out at once; when the broker
   // is slow to acknowledge, changes in between (retained, so a subscriber only ever wants the newest) are skipped.
@@ -266,7 +275,7 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
     logger.warn({ topic: r.topic, cause: r.cause }, `ingest: rejected: ${r.message}`);
   };
 
-  const subscription: Subscription = ingestPipeline(mqtt.messages, { topics, latest, metrics, onReject, lots }).subscribe({
+  const subscription: Subscription = ingestPipeline(mqtt.messages, { topics, latest, metrics, onReject, lots, layout }).subscribe({
     next(update) {
       if (update.kind === 'status') {
         offline.status(update.lot, update.device, update.status);
@@ -282,7 +291,8 @@ export async function startIngest(options: IngestOptions): Promise<Ingest> {
   });
 
   for (const u of latest.slots.values()) count(u);
-  publishLots([...latest.lotNames]);
+  // Configured lots are published from the start, sensors heard from or not (those not are unknown).
+  publishLots(new Set([...latest.lotNames, ...(layout?.lots.filter((lot) => lots.has(lot)) ?? [])]));
   void writer.kick();
 
   const closeTimeoutMs = options.closeTimeoutMs ?? 5000;

@@ -17,6 +17,7 @@ import { alarmsRouter, ALARMS_PATH, startAlarms } from '../alarms/index.ts';
 import { bounded } from '../mongo/bound.ts';
 import { platformAccounts, remerge, type Credentials, type PlatformAccounts } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
+import type { LotLayout } from '../layout/index.ts';
 import type { RetentionPolicy } from '../billing/index.ts';
 import { createWebRouter, healthCollector, metricsCollector, proxyWebSockets, type HealthReport } from '../web/index.ts';
 
@@ -53,6 +54,8 @@ export interface PlatformOptions {
   heartbeatMs: number;
   failoverMs: number;
   offlineGraceMs: number;
+  /** The lot configuration (docs/lots.md): ingest and the alarms count by it. */
+  layout?: LotLayout;
   electionDelayMs?: readonly [number, number];
   sim: boolean;
   /** Node-RED's data (user directory); default `.parking`. */
@@ -140,6 +143,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       topics,
       logger: logger.child({ part: 'ingest' }),
       offlineGraceMs: o.offlineGraceMs,
+      layout: o.layout,
       live,
       spillDir: path.join(o.dataDir ?? '.parking', 'ingest'),
       closeTimeoutMs: 3000,

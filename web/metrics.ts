@@ -21,7 +21,7 @@ function ingestFamilies(m: IngestMetrics, report: HealthReport['ingest']): Metri
     family(
       'parking_ingest_rejected_total',
       'counter',
-      'Messages rejected, by cause (oversize, bad-json, bad-status, bad-id, bad-ts, bad-seq, bad-field, bad-topic).',
+      'Messages rejected, by cause (oversize, bad-json, bad-status, bad-id, bad-ts, bad-seq, bad-field, bad-topic; unknown-slot and retired-slot with a lot configuration).',
       Object.entries(m.rejected)
         .sort(([a], [b]) => a.localeCompare(b))
         .map(([cause, value]) => ({ labels: { cause }, value })),

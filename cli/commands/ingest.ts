@@ -10,11 +10,12 @@ export function registerIngest(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('ingest')
     .description('Run the ingest pipeline alone: slot states from MQTT into MongoDB (`slots`, `slotEvents`), availability summaries back to MQTT. Follows the brokers\' failover like a device; several instances may run at once, each over its own lots (--lots or --partition).');
-  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'mongodbUri', 'mongodbDb', 'redisUrl', 'offlineGraceMs', 'ingestLots', 'ingestPartition', 'topicRoot', 'dataDir', 'logLevel', 'logFormat']);
+  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'mongodbUri', 'mongodbDb', 'redisUrl', 'offlineGraceMs', 'ingestLots', 'ingestPartition', 'lotConfig', 'topicRoot', 'dataDir', 'logLevel', 'logFormat']);
   examples(cmd, [
     "parking ingest --servers mqtt://10.0.0.5:1883,mqtt://10.0.0.6:1884 --mongodb-uri 'mongodb://db1,db2,db3/?replicaSet=rs0'",
     "parking ingest --lots mall-1,mall-2 --mongodb-uri 'mongodb://db1,db2,db3/?replicaSet=rs0'",
     "parking ingest --partition 0/2 --mongodb-uri 'mongodb://db1,db2,db3/?replicaSet=rs0'",
+    "parking ingest --lot-config lots.json --mongodb-uri 'mongodb://db1,db2,db3/?replicaSet=rs0'",
   ]);
   cmd.action(async () => {
     const s = settings(ctx);
@@ -41,7 +42,7 @@ export function registerIngest(program: Command, ctx: CliContext): void {
     const live = s.redisUrl ? redisLiveState(s.redisUrl, s.topicRoot, logger) : undefined;
     // What MongoDB has not taken when a stop cannot wait longer is kept here for the next start (of the same lots).
     const spillDir = path.join(s.dataDir, 'ingest', filter.spillName() ?? '');
-    const ingest = await startIngest({ db: mongo.db(s.mongodbDb), mqtt: linkPort(link, topics, filter.filters(topics)), topics, logger, offlineGraceMs: s.offlineGraceMs, live, spillDir, lots });
+    const ingest = await startIngest({ db: mongo.db(s.mongodbDb), mqtt: linkPort(link, topics, filter.filters(topics)), topics, logger, offlineGraceMs: s.offlineGraceMs, live, spillDir, lots, layout: s.lotConfig });
     shutdown.onShutdown(() => ingest.close());
     ctx.stdout.write(`ingest running (${filter.describe()}): ${s.mqttUrls.join(', ')} -> ${s.mongodbDb} on ${s.mongodbUri.replace(/\/\/[^@/]*@/, '//***@')}\n`);
     ctx.exitCode = await shutdown.done;

@@ -24,10 +24,10 @@ export function registerStart(program: Command, ctx: CliContext): void {
     );
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
-    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'overstayHours', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
+    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'overstayHours', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'lotConfig', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
     'redCredentialSecret', 'tlsCert', 'tlsKey', 'plateKey', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
   ]);
-  examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
+  examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', 'parking start --no-sim --lot-config lots.json', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
   cmd.action(async () => {
     const s = settings(ctx);
     const logger = commandLogger(ctx, 'parking', s);
@@ -53,6 +53,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       heartbeatMs: s.heartbeatMs,
       failoverMs: s.failoverMs,
       offlineGraceMs: s.offlineGraceMs,
+      layout: s.lotConfig,
       electionDelayMs: s.electionDelayMs,
       sim: s.sim,
       dataDir: s.dataDir,

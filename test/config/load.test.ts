@@ -44,6 +44,7 @@ describe('loadSettings', () => {
         offlineGraceMs: 30000,
         ingestLots: undefined,
         ingestPartition: undefined,
+        lotConfig: undefined,
         wsPort: undefined,
         topicRoot: 'parking',
         logLevel: 'info',

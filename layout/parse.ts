@@ -1,0 +1,125 @@
+// The lot configuration file, checked. Pure: JSON in, a LayoutSpec out, or an
+// error naming the first problem by its path in the file
+// (`lots.mall-1.levels.B1.slots: must be …`).
+//
+// {
+//   "lots": {
+//     "mall-1": {
+//       "name": "Mall One",
+//       "levels": {
+//         "B1": { "name": "Basement 1", "slots": 26 },
+//         "B2": { "slots": ["A1", "A2", "A3"], "retired": ["A3"] }
+//       }
+//     }
+//   }
+// }
+//
+// `slots` is a count N (slot ids 1 to N, as `parking simulate` and most lots
+// number them) or the list of slot ids. `retired` slots stay listed but are
+// neither counted nor accepted.
+import { isId } from '../contract/index.ts';
+
+export interface LevelSpec {
+  name?: string;
+  /** The level's slot ids, in order. */
+  slots: readonly string[];
+  retired: readonly string[];
+}
+
+export interface LotSpec {
+  name?: string;
+  levels: Readonly<Record<string, LevelSpec>>;
+}
+
+export interface LayoutSpec {
+  lots: Readonly<Record<string, LotSpec>>;
+}
+
+/** The most slots a level may list (a count above it is a typo, not a level). */
+export const MAX_SLOTS_PER_LEVEL = 10_000;
+const MAX_NAME = 80;
+
+export class LayoutError extends Error {
+  override readonly name = 'LayoutError';
+}
+
+function fail(path: string, reason: string): never {
+  throw new LayoutError(`${path}: ${reason}`);
+}
+
+function object(value: unknown, path: string): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(path, 'must be a JSON object');
+  return value as Record<string, unknown>;
+}
+
+function onlyKeys(obj: Record<string, unknown>, path: string, known: readonly string[]): void {
+  for (const key of Object.keys(obj)) if (!known.includes(key)) fail(`${path}.${key}`, `unknown key (known: ${known.join(', ')})`);
+}
+
+function id(value: string, path: string): string {
+  if (!isId(value)) fail(path, `"${value}" is not an id: 1-32 characters of A-Z a-z 0-9 _ -`);
+  return value;
+}
+
+function displayName(value: unknown, path: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !value.trim() || value.length > MAX_NAME) fail(path, `must be a name of 1-${MAX_NAME} characters`);
+  return value.trim();
+}
+
+function slotList(value: unknown, path: string): string[] {
+  if (typeof value === 'number') {
+    if (!Number.isInteger(value) || value < 1 || value > MAX_SLOTS_PER_LEVEL) fail(path, `must be a whole number of slots 1-${MAX_SLOTS_PER_LEVEL} (ids 1 to N) or a list of slot ids`);
+    return Array.from({ length: value }, (_, i) => String(i + 1));
+  }
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_SLOTS_PER_LEVEL) fail(path, `must be a whole number of slots 1-${MAX_SLOTS_PER_LEVEL} (ids 1 to N) or a list of 1-${MAX_SLOTS_PER_LEVEL} slot ids`);
+  return ids(value, path);
+}
+
+function ids(value: unknown[], path: string): string[] {
+  const seen = new Set<string>();
+  return value.map((entry, i) => {
+    if (typeof entry !== 'string') fail(`${path}[${i}]`, 'must be a slot id (a string)');
+    id(entry, `${path}[${i}]`);
+    if (seen.has(entry)) fail(`${path}[${i}]`, `"${entry}" is listed twice`);
+    seen.add(entry);
+    return entry;
+  });
+}
+
+function level(value: unknown, path: string): LevelSpec {
+  const obj = object(value, path);
+  onlyKeys(obj, path, ['name', 'slots', 'retired']);
+  if (obj.slots === undefined) fail(`${path}.slots`, 'missing: a count of slots or the list of slot ids');
+  const slots = slotList(obj.slots, `${path}.slots`);
+  let retired: string[] = [];
+  if (obj.retired !== undefined) {
+    if (!Array.isArray(obj.retired)) fail(`${path}.retired`, 'must be a list of slot ids');
+    retired = ids(obj.retired, `${path}.retired`);
+    const listed = new Set(slots);
+    retired.forEach((slot, i) => listed.has(slot) || fail(`${path}.retired[${i}]`, `"${slot}" is not one of the level's slots`));
+  }
+  const name = displayName(obj.name, `${path}.name`);
+  return { ...(name ? { name } : {}), slots, retired };
+}
+
+function lot(value: unknown, path: string): LotSpec {
+  const obj = object(value, path);
+  onlyKeys(obj, path, ['name', 'levels']);
+  const levels = object(obj.levels ?? fail(`${path}.levels`, 'missing: the lot\'s levels and their slots'), `${path}.levels`);
+  if (Object.keys(levels).length === 0) fail(`${path}.levels`, 'must name at least one level');
+  const out: Record<string, LevelSpec> = {};
+  for (const [name, spec] of Object.entries(levels)) out[id(name, `${path}.levels`)] = level(spec, `${path}.levels.${name}`);
+  const display = displayName(obj.name, `${path}.name`);
+  return { ...(display ? { name: display } : {}), levels: out };
+}
+
+/** The configuration in `json` (parsed JSON), checked; throws a LayoutError naming the first problem. */
+export function parseLayout(json: unknown): LayoutSpec {
+  const root = object(json, 'the lot configuration');
+  onlyKeys(root, 'the lot configuration', ['lots']);
+  const lots = object(root.lots ?? fail('lots', 'missing: an object of lots by id'), 'lots');
+  const out: Record<string, LotSpec> = {};
+  for (const [name, spec] of Object.entries(lots)) out[id(name, 'lots')] = lot(spec, `lots.${name}`);
+  return { lots: out };
+}
