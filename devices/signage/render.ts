@@ -2,7 +2,7 @@
 // change otherwise. Pure. The connection and the age of the figures read as on
 // the signage web page (web/assets/view.js: the same wording).
 import type { LotStatus } from '../../contract/index.ts';
-import { connectionView, formatAge } from '../../web/assets/view.js';
+import { connectionView, formatAge, reportingText, shownStatus } from '../../web/assets/view.js';
 import type { SignageView } from './state.ts';
 
 /** Where the display stands: connected to the primary, the standby, or to no broker; and the time now (epoch ms). */
@@ -32,7 +32,9 @@ export function renderLine(view: SignageView, link?: DisplayLink): string {
 }
 
 function figuresLine(view: SignageView): string {
-  const head = `${view.lot} free ${num(view.free)}${view.total !== undefined ? `/${view.total}` : ''}${view.status ? ` ${view.status}` : ''}`;
+  const status = view.status ? shownStatus(view.status, view.free, view.unknown) : undefined;
+  const reporting = reportingText(view.unknown, view.total);
+  const head = `${view.lot} free ${num(view.free)}${view.total !== undefined ? `/${view.total}` : ''}${status ? ` ${status}` : ''}${reporting ? ` (${reporting})` : ''}`;
   const levels = view.levels.map((l) => `${l.level} ${num(l.free)}${l.total !== undefined ? `/${l.total}` : ''}`);
   return [head, ...levels].join(' | ');
 }
@@ -64,7 +66,12 @@ export function renderScreen(view: SignageView, options: { width?: number; clock
     out.push(rule('├', '┤'));
     const total = `${'TOTAL'.padEnd(name)}  ${num(view.free).padStart(4)} free${view.total !== undefined ? ` / ${view.total}` : ''}`;
     out.push(line(total));
-    if (view.status) out.push(line(STATUS_TEXT[view.status]));
+    // No free spot among the sensors heard from is not FULL while others are silent: say how many report.
+    const reporting = reportingText(view.unknown, view.total);
+    const status = view.status ? shownStatus(view.status, view.free, view.unknown) : undefined;
+    if (status === 'unknown') out.push(line(reporting.toUpperCase()));
+    else if (status) out.push(line(STATUS_TEXT[status]));
+    if (reporting && status !== 'unknown') out.push(line(reporting));
   }
   if (options.link) {
     out.push(rule('├', '┤'));

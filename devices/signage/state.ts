@@ -7,6 +7,8 @@ export interface LevelView {
   level: string;
   free: number | undefined;
   total: number | undefined;
+  /** Slots with no known state (silent or offline sensors). */
+  unknown: number | undefined;
 }
 
 export interface SignageView {
@@ -14,6 +16,8 @@ export interface SignageView {
   levels: LevelView[];
   free: number | undefined;
   total: number | undefined;
+  /** Slots with no known state (silent or offline sensors). */
+  unknown: number | undefined;
   status: LotStatus | undefined;
   observedAt: string | undefined;
   /** When the figures last changed here or were observed by ingest (epoch ms), the later of the two; undefined before any. */
@@ -22,10 +26,16 @@ export interface SignageView {
 
 const STATUSES: readonly string[] = ['spacesAvailable', 'almostFull', 'full', 'closed'];
 
+interface Counts {
+  free?: number;
+  total?: number;
+  unknown?: number;
+}
+
 const count = (value: unknown): number | undefined => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
 
 export class SignageState {
-  private summary: { free?: number; total?: number; status?: LotStatus; observedAt?: string; levels: Map<string, { free?: number; total?: number }> } = { levels: new Map() };
+  private summary: { free?: number; total?: number; unknown?: number; status?: LotStatus; observedAt?: string; levels: Map<string, Counts> } = { levels: new Map() };
   private readonly levelFree = new Map<string, number>();
   private changedAt: number | undefined;
 
@@ -68,6 +78,7 @@ export class SignageState {
       level,
       free: this.levelFree.get(level) ?? this.summary.levels.get(level)?.free,
       total: this.summary.levels.get(level)?.total,
+      unknown: this.summary.levels.get(level)?.unknown,
     }));
     const sumFree = levels.every((l) => l.free !== undefined) && levels.length ? levels.reduce((s, l) => s + (l.free ?? 0), 0) : undefined;
     return {
@@ -75,6 +86,7 @@ export class SignageState {
       levels,
       free: this.summary.free ?? sumFree,
       total: this.summary.total,
+      unknown: this.summary.unknown,
       status: this.summary.status,
       observedAt: this.summary.observedAt,
     };
@@ -93,15 +105,16 @@ export class SignageState {
     } catch {
       return false;
     }
-    const levels = new Map<string, { free?: number; total?: number }>();
+    const levels = new Map<string, Counts>();
     if (doc.levels && typeof doc.levels === 'object') {
       for (const [level, value] of Object.entries(doc.levels as Record<string, Record<string, unknown>>)) {
-        levels.set(level, { free: count(value?.availableSpotNumber), total: count(value?.totalSpotNumber) });
+        levels.set(level, { free: count(value?.availableSpotNumber), total: count(value?.totalSpotNumber), unknown: count(value?.unknownSpotNumber) });
       }
     }
     this.summary = {
       free: count(doc.availableSpotNumber),
       total: count(doc.totalSpotNumber),
+      unknown: count(doc.unknownSpotNumber),
       status: typeof doc.status === 'string' && STATUSES.includes(doc.status) ? (doc.status as LotStatus) : undefined,
       observedAt: typeof doc.observedAt === 'string' ? doc.observedAt : undefined,
       levels,

@@ -299,7 +299,7 @@ describe('devices: pure parts', () => {
       expect(state.apply('parking/mall-1/availability', JSON.stringify(summary))).to.equal(true);
       expect(renderLine(state.view())).to.equal('mall-1 free 12/52 spacesAvailable | B1 5/26 | B2 7/26');
       expect(state.apply('parking/mall-1/availability/B1', '4')).to.equal(true);
-      expect(state.view().levels[0]).to.deep.equal({ level: 'B1', free: 4, total: 26 });
+      expect(state.view().levels[0]).to.deep.equal({ level: 'B1', free: 4, total: 26, unknown: undefined });
       expect(state.apply('parking/mall-1/availability/B1', '4')).to.equal(false);
       expect(state.apply('parking/mall-2/availability/B1', '9')).to.equal(false);
       expect(state.apply('parking/mall-1/availability/B1', 'many')).to.equal(false);
@@ -323,6 +323,15 @@ describe('devices: pure parts', () => {
       expect(screen).to.include('10:00:00');
       expect(screen).to.match(/B1 +0 free \/ 26/);
       expect(screen).to.include('FULL');
+    });
+
+    it('is not FULL while sensors are silent: says how many report, as the web page does', () => {
+      const state = new SignageState('mall-1', topics);
+      state.apply('parking/mall-1/availability', JSON.stringify({ ...summary, availableSpotNumber: 0, occupiedSpotNumber: 1, unknownSpotNumber: 51, status: 'full', levels: { B1: { availableSpotNumber: 0, totalSpotNumber: 52, unknownSpotNumber: 51 } } }));
+      const screen = renderScreen(state.view(), { width: 40 });
+      expect(screen).to.include('1 OF 52 SENSORS REPORTING');
+      expect(screen).to.not.include('FULL');
+      expect(renderLine(state.view())).to.equal('mall-1 free 0/52 unknown (1 of 52 sensors reporting) | B1 0/52');
     });
 
     it('says whether it is live and how old its figures are, as the web page does; OFFLINE once no broker is connected', () => {

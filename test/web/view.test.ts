@@ -46,8 +46,8 @@ describe('web: signage display logic', () => {
       ['parking/mall-1/availability/B1', '4'],
     ]);
     expect(figures(withSummary).levels).to.deep.equal([
-      { name: 'B1', free: 4, total: 26 },
-      { name: 'B2', free: 7, total: 26 },
+      { name: 'B1', free: 4, total: 26, unknown: undefined },
+      { name: 'B2', free: 7, total: 26, unknown: undefined },
     ]);
     expect(figures(withSummary).free, 'the lot total is the summary\'s').to.equal(12);
     const levelsOnly = feed([
@@ -55,6 +55,20 @@ describe('web: signage display logic', () => {
       ['parking/mall-1/availability/B2', ' 9\n'],
     ]);
     expect(displayModel(levelsOnly, { now: T, connection: undefined })).to.deep.include({ free: '12', total: '', status: 'spacesAvailable' });
+  });
+
+  it('says how many sensors report, and is not FULL while some are silent', () => {
+    const doc = (unknown: number) =>
+      JSON.stringify({
+        lot: 'mall-1', availableSpotNumber: 0, occupiedSpotNumber: 52 - unknown, closedSpotNumber: 0, unknownSpotNumber: unknown, totalSpotNumber: 52, status: 'full',
+        levels: { B1: { availableSpotNumber: 0, totalSpotNumber: 26, unknownSpotNumber: Math.max(0, unknown - 26) }, B2: { availableSpotNumber: 0, totalSpotNumber: 26, unknownSpotNumber: Math.min(26, unknown) } },
+        observedAt: '2026-11-22T10:00:00.000Z',
+      });
+    const silent = displayModel(feed([['parking/mall-1/availability', doc(51)]]), { now: T + 4_000, connection: undefined });
+    expect(silent).to.deep.include({ free: '0', total: 'of 52', status: 'unknown', statusText: '1 OF 52 SENSORS REPORTING', updated: 'updated 4s ago · 1 of 52 sensors reporting' });
+    expect(silent.levels.map((l) => l.status), 'B1 has one sensor reporting, B2 none').to.deep.equal(['unknown', 'unknown']);
+    const full = displayModel(feed([['parking/mall-1/availability', doc(0)]]), { now: T + 4_000, connection: undefined });
+    expect(full).to.deep.include({ status: 'full', statusText: 'FULL', updated: 'updated 4s ago' });
   });
 
   it('agrees with the terminal signage on the same messages', () => {

@@ -7,6 +7,8 @@ export type DisplayStatus = LotStatus | 'unknown';
 export interface LevelFigures {
   free: number | undefined;
   total: number | undefined;
+  /** Slots with no known state (`unknownSpotNumber`: silent or offline sensors). */
+  unknown?: number | undefined;
 }
 
 export interface SignageSummary extends LevelFigures {
@@ -27,9 +29,10 @@ export interface SignageState {
 }
 
 export interface Figures {
-  levels: Array<{ name: string; free: number | undefined; total: number | undefined }>;
+  levels: Array<{ name: string; free: number | undefined; total: number | undefined; unknown: number | undefined }>;
   free: number | undefined;
   total: number | undefined;
+  unknown: number | undefined;
   status: LotStatus | undefined;
 }
 
@@ -47,13 +50,15 @@ export interface DisplayModel {
   status: DisplayStatus;
   statusText: string;
   levels: Array<{ name: string; free: string; total: string; status: DisplayStatus }>;
-  /** `updated 4s ago`, `waiting for data`, or empty when nothing says when the figures changed. */
+  /** `updated 4s ago`, with ` · 1 of 52 sensors reporting` when some are silent; `waiting for data`; or empty. */
   updated: string;
   connection: ConnectionView;
 }
 
 export declare const ALMOST_FULL_RATIO: number;
 export declare const STATUS_TEXT: Readonly<Record<DisplayStatus, string>>;
+export declare function reportingText(unknown: number | undefined, total: number | undefined): string;
+export declare function shownStatus<S extends DisplayStatus>(status: S, free: number | undefined, unknown: number | undefined): S | 'unknown';
 export declare function createState(lot: string, root: string): SignageState;
 export declare function subscriptionsFor(lot: string, root: string): string[];
 export declare function applyMessage(

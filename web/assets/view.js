@@ -45,13 +45,14 @@ function parseSummary(text) {
     for (const [name, value] of Object.entries(doc.levels)) {
       if (!ID.test(name)) continue;
       const v = value && typeof value === 'object' ? value : {};
-      levels[name] = { free: count(v.availableSpotNumber), total: count(v.totalSpotNumber) };
+      levels[name] = { free: count(v.availableSpotNumber), total: count(v.totalSpotNumber), unknown: count(v.unknownSpotNumber) };
     }
   }
   const observed = typeof doc.observedAt === 'string' ? Date.parse(doc.observedAt) : NaN;
   return {
     free: count(doc.availableSpotNumber),
     total: count(doc.totalSpotNumber),
+    unknown: count(doc.unknownSpotNumber),
     status: STATUSES.includes(doc.status) ? doc.status : undefined,
     observedAt: Number.isFinite(observed) ? observed : undefined,
     levels,
@@ -102,10 +103,25 @@ export function figures(state) {
     name,
     free: state.levelFree[name] ?? summaryLevels[name]?.free,
     total: summaryLevels[name]?.total,
+    unknown: summaryLevels[name]?.unknown,
   }));
   const known = levels.length > 0 && levels.every((l) => l.free !== undefined);
   const free = state.summary?.free ?? (known ? levels.reduce((sum, l) => sum + l.free, 0) : undefined);
-  return { levels, free, total: state.summary?.total, status: state.summary?.status };
+  return { levels, free, total: state.summary?.total, unknown: state.summary?.unknown, status: state.summary?.status };
+}
+
+/** `1 of 52 sensors reporting` when some of the lot's (or level's) slots have no known state, else ''. */
+export function reportingText(unknown, total) {
+  if (!unknown || !total) return '';
+  return `${Math.max(0, total - unknown)} of ${total} sensors reporting`;
+}
+
+/**
+ * The status to show: no free spot among the slots heard from is not FULL while others are
+ * silent (`unknown`): the display says how many sensors report instead.
+ */
+export function shownStatus(status, free, unknown) {
+  return status === 'full' && free === 0 && unknown > 0 ? 'unknown' : status;
 }
 
 /** `spacesAvailable` / `almostFull` / `full` from free and total, `unknown` when not known. */
@@ -149,20 +165,22 @@ export function waitingText(lot, knownLots) {
 /** Everything the page renders, as text and status keys. `now`: epoch ms. */
 export function displayModel(state, { now, connection, knownLots }) {
   const f = figures(state);
-  const status = f.status ?? statusOf(f.free, f.total);
+  const status = shownStatus(f.status ?? statusOf(f.free, f.total), f.free, f.unknown);
+  const reporting = reportingText(f.unknown, f.total);
   const updatedAt = Math.max(state.summary?.observedAt ?? -Infinity, state.changedAt ?? -Infinity);
   const hasData = f.free !== undefined || f.levels.length > 0;
+  const age = Number.isFinite(updatedAt) ? `updated ${formatAge(now - updatedAt)} ago` : '';
   return {
     lot: state.lot,
     free: show(f.free),
     total: f.total === undefined ? '' : `of ${f.total}`,
     status,
-    statusText: STATUS_TEXT[status] ?? '',
+    statusText: status === 'unknown' && reporting ? reporting.toUpperCase() : STATUS_TEXT[status] ?? '',
     levels: f.levels.map((l) => {
-      const levelStatus = statusOf(l.free, l.total);
+      const levelStatus = shownStatus(statusOf(l.free, l.total), l.free, l.unknown);
       return { name: l.name, free: show(l.free), total: l.total === undefined ? '' : `of ${l.total}`, status: levelStatus };
     }),
-    updated: !hasData ? waitingText(state.lot, knownLots) : Number.isFinite(updatedAt) ? `updated ${formatAge(now - updatedAt)} ago` : '',
+    updated: !hasData ? waitingText(state.lot, knownLots) : [age, reporting].filter(Boolean).join(' · '),
     connection: connectionView(connection),
   };
 }
