@@ -13,6 +13,7 @@ import { AuthThrottle } from './auth/throttle.ts';
 import { startBridge, type Bridge } from './bridge/bridge.ts';
 import { listenMqtt, listenMqtts, listenWebSocket, type Listener } from './listeners.ts';
 import { warnOnce } from './log-once.ts';
+import { STALL_WARN_MS, watchStalls } from './stalls.ts';
 import { HANDOVER_DEFAULTS, handOver } from './handover.ts';
 import { MAX_PACKET_BYTES, guardPackets } from './packet-guard.ts';
 import { createBackend } from './persistence.ts';
@@ -185,6 +186,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
       close() {
         closing ??= (async () => {
           leaving = true;
+          stopWatching();
           const handover = await handOver(aedes, id, { maxMs: options.handoverMs ?? HANDOVER_DEFAULTS.maxMs, stallMs: options.handoverStallMs ?? HANDOVER_DEFAULTS.stallMs });
           if (handover.notified) logger?.info({ ...handover }, handover.stayed ? 'stopping: some clients did not move to the other broker in time' : 'stopping: every failover client moved to the other broker');
           await drainClients(aedes);
@@ -196,6 +198,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
         return closing;
       },
     };
+    const stopWatching = watchStalls(logger, options.stallWarnMs ?? STALL_WARN_MS);
     logger?.info({ id, role: options.role, ...urls, persistence: backend.kind, bridge: options.bridge ? bridge?.health().url : undefined }, 'broker listening');
     return running;
   } catch (error) {

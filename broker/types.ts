@@ -64,6 +64,8 @@ export interface BrokerOptions {
   /** Redis URL: retained messages, sessions and message routing shared through Redis. Default: in memory. */
   redisUrl?: string;
   logger?: Logger;
+  /** Log a warning when the event loop stopped this long (nothing was acknowledged meanwhile), ms; 0: never. Default 250. */
+  stallWarnMs?: number;
 }
 
 export interface BridgeHealth {

@@ -124,6 +124,8 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       wsPort: o.standbyWsPort,
       bridge: { url: withCredentials(primary.url, creds.bridge) },
       logger: logger.child({ part: 'broker-standby' }),
+      // One process: the primary's watch reports its stalls (Node-RED loading, say) for both.
+      stallWarnMs: 0,
     });
     closers.push(() => standby.close());
     const servers = [primary.url, standby.url];
