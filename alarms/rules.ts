@@ -11,7 +11,7 @@ import type { HealthReport } from '../web/health.ts';
 export type Severity = 'info' | 'warning' | 'critical';
 
 /** The alarm ids: the last level of `<root>/<lot>/alarm/<alarm>`. */
-export const ALARM_KINDS = ['lot-full', 'lot-almost-full', 'sensors-offline', 'overstay', 'broker-down', 'bridge-down', 'database-down'] as const;
+export const ALARM_KINDS = ['lot-full', 'lot-almost-full', 'sensors-offline', 'unknown-sensors', 'overstay', 'broker-down', 'bridge-down', 'database-down'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 export interface AlarmSpec {
@@ -40,6 +40,8 @@ export interface LotFacts {
   offline: ReadonlyMap<string, number>;
   /** Cars whose session has been open longer than the overstay limit (the count only: no plate). */
   overstays?: number;
+  /** Slots (`level/slot`) publishing in a configured lot that the lot configuration does not list (ingest refuses them). */
+  unknownSensors?: ReadonlySet<string>;
 }
 
 /** Platform-wide conditions (from /healthz facts), each with since when it holds (epoch ms). */
@@ -75,6 +77,10 @@ export function lotAlarms(lot: string, facts: LotFacts, platform: PlatformFacts,
   if (offline.length) {
     const minutes = Math.round(delays.deviceOfflineMs / 60_000);
     out.push({ kind: 'sensors-offline', severity: 'warning', text: `${offline.length} device${offline.length > 1 ? 's' : ''} offline for over ${minutes >= 1 ? `${minutes} min` : `${delays.deviceOfflineMs / 1000} s`}: ${list(offline)}` });
+  }
+  if (facts.unknownSensors?.size) {
+    const n = facts.unknownSensors.size;
+    out.push({ kind: 'unknown-sensors', severity: 'warning', text: `${n} sensor${n > 1 ? 's' : ''} of ${lot} not in the lot configuration, refused: ${list([...facts.unknownSensors].sort())}` });
   }
   if (delays.overstayHours > 0 && facts.overstays) {
     const n = facts.overstays;

@@ -5,6 +5,7 @@
 // at start, so a restart or a failover keeps each alarm's `since` and its
 // acknowledgement. Every change can also go to a webhook.
 import { Topics, type LotStatus } from '../contract/index.ts';
+import type { LotLayout } from '../layout/index.ts';
 import type { FailoverLink } from '../link/index.ts';
 import type { HealthReport } from '../web/health.ts';
 import { AlarmBook, decodeAlarm, type ActiveAlarm, type AlarmChange } from './book.ts';
@@ -19,6 +20,8 @@ export interface AlarmServiceOptions {
   health?: () => Promise<Pick<HealthReport, 'brokers' | 'mongo'>>;
   /** Per lot, the cars parked longer than `olderThan` (epoch ms of entry); asked every overstayCheckMs. None: no overstay alarm. */
   overstays?: (olderThan: number) => Promise<ReadonlyMap<string, number>>;
+  /** The lot configuration: a configured lot's slots that publish but are not listed raise `unknown-sensors`. */
+  layout?: LotLayout;
   /** How often overstays are counted, ms (default 60 000). */
   overstayCheckMs?: number;
   delays?: Partial<AlarmDelays>;
@@ -42,6 +45,7 @@ export interface AlarmService {
 
 interface Lot extends LotFacts {
   offline: Map<string, number>;
+  unknownSensors: Set<string>;
 }
 
 export async function startAlarms(o: AlarmServiceOptions): Promise<AlarmService> {
@@ -54,7 +58,7 @@ export async function startAlarms(o: AlarmServiceOptions): Promise<AlarmService>
   const hook: Webhook | undefined = o.webhook ? startWebhook({ logger: o.logger, ...o.webhook }) : undefined;
   const lotOf = (lot: string): Lot => {
     let facts = lots.get(lot);
-    if (!facts) lots.set(lot, (facts = { offline: new Map() }));
+    if (!facts) lots.set(lot, (facts = { offline: new Map(), unknownSensors: new Set() }));
     return facts;
   };
 
@@ -84,13 +88,20 @@ export async function startAlarms(o: AlarmServiceOptions): Promise<AlarmService>
       if (text === 'offline') {
         if (!facts.offline.has(t.device)) facts.offline.set(t.device, now());
       } else facts.offline.delete(t.device);
+    } else if (t.kind === 'slot') {
+      // Only configured lots' slot topics are subscribed to; a cleared retained topic takes the sensor off the list.
+      if (o.layout?.verdict(t.lot, t.level, t.slot) !== 'unknown') return;
+      const sensors = lotOf(t.lot).unknownSensors;
+      if (text === '') sensors.delete(`${t.level}/${t.slot}`);
+      else sensors.add(`${t.level}/${t.slot}`);
     } else if (t.kind === 'alarm' && text !== '') {
       const restored = decodeAlarm(text);
       const change = restored && book.restore(t.lot, t.alarm, restored);
       if (change) publish(change);
     }
   });
-  await o.link.subscribe([`${o.topics.root}/+/availability`, `${o.topics.root}/+/device/+/status`, o.topics.filters.alarms], 1);
+  const slotFilters = (o.layout?.lots ?? []).map((lot) => `${o.topics.root}/${lot}/slot/+/+`);
+  await o.link.subscribe([`${o.topics.root}/+/availability`, `${o.topics.root}/+/device/+/status`, o.topics.filters.alarms, ...slotFilters], 1);
 
   let overstaysAt = -Infinity;
   async function countOverstays(at: number): Promise<void> {

@@ -188,6 +188,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       link: serviceLink('alarms'),
       topics,
       health,
+      layout: o.layout,
       // Cars in, per lot, since before `olderThan`: counts only (no plate leaves MongoDB), bounded.
       overstays: (olderThan) =>
         bounded('count of overstays', 10_000, (signal) =>

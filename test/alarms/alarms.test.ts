@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import { AlarmBook, decodeAlarm, lotAlarms, platformFacts, startAlarms, webhook, type AlarmChange, type PlatformFacts } from '../../alarms/index.ts';
 import { Topics } from '../../contract/index.ts';
+import { LotLayout, parseLayout } from '../../layout/index.ts';
 import { FailoverLink } from '../../link/index.ts';
 import { startTestBroker, type TestBroker } from '../link/brokers.ts';
 import { until } from '../link/wait.ts';
@@ -202,6 +203,25 @@ describe('alarms: the service over MQTT', function () {
       await publish('parking/mall-1/availability', JSON.stringify({ lot: 'mall-1', availableSpotNumber: 9, totalSpotNumber: 52, status: 'spacesAvailable' }));
       await settle(alarms, async () => (await retained('mall-1', 'lot-full')) === undefined, 'the alarm cleared');
       expect(alarms.list()).to.deep.equal([]);
+    } finally {
+      await alarms.close();
+    }
+  });
+
+  it('with a lot configuration, slots of a configured lot that it does not list raise unknown-sensors until their topics clear', async () => {
+    const layout = new LotLayout(parseLayout({ lots: { 'mall-1': { levels: { B1: { slots: 2, retired: ['2'] } } } } }));
+    const alarms = await startAlarms({ link: await newLink(), topics, now: () => T0, intervalMs: 60_000, layout });
+    try {
+      await publish('parking/mall-1/slot/B1/1', 'true');
+      await publish('parking/mall-1/slot/B1/2', 'true');
+      await publish('parking/mall-1/slot/b1/1', 'true');
+      await publish('parking/mall-1/slot/B1/99', '{"status":"free"}');
+      await publish('parking/other/slot/X/1', 'true');
+      await settle(alarms, async () => (await retained('mall-1', 'unknown-sensors'))?.text === '2 sensors of mall-1 not in the lot configuration, refused: B1/99, b1/1', 'the unknown-sensors alarm');
+      expect(await retained('other', 'unknown-sensors'), 'a lot the configuration does not name is discovered').to.equal(undefined);
+      await publish('parking/mall-1/slot/b1/1', '');
+      await publish('parking/mall-1/slot/B1/99', '');
+      await settle(alarms, async () => (await retained('mall-1', 'unknown-sensors')) === undefined, 'cleared with the topics');
     } finally {
       await alarms.close();
     }
