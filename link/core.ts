@@ -164,7 +164,9 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     if (conn.purpose === 'failback' && this.config.liveness === 'ack') {
       // No probe came first: the primary must show that its message bus works (one heartbeat) before the link moves.
       conn.checking = true;
-      conn.guard = setTimeout(() => this.lost(conn, 'error', `no heartbeat within ${this.config.probeTimeoutMs} ms`), this.config.probeTimeoutMs);
+      // After failed moves, a longer wait (failback.ts): a busy primary gets the time it needs.
+      const checkMs = Math.min(this.config.probeTimeoutMs * this.failbackPlan.backoff, this.config.maxAckWaitMs);
+      conn.guard = setTimeout(() => this.lost(conn, 'error', `no heartbeat within ${checkMs} ms`), checkMs);
       conn.client.subscribe({ [this.config.heartbeatFilter]: { qos: 0 } }, (error) => error && this.lost(conn, 'error', `subscribing failed: ${error.message}`));
       return;
     }
@@ -311,7 +313,11 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.emit('failover', record.from, record.to, record.reason, record.ms);
     }
     if (conn.index !== 0) this.failbackPlan.schedule();
-    else this.sparePlan.planSpare();
+    else {
+      // On the primary: the return is done; a later one starts without the last one's backoff.
+      this.failbackPlan.cancel();
+      this.sparePlan.planSpare();
+    }
     if (conn.asSpare) this.sparePlan.planRefresh();
   }
 
@@ -342,8 +348,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         this.log.warn?.({ url: redactUrl(conn.url), reason: detail }, 'the broker is stopping, but the next one is not reachable');
         return;
       }
-      this.log.debug?.({ url: redactUrl(conn.url), reason: detail }, 'could not move back to the primary');
-      this.failbackPlan.schedule();
+      this.log.debug?.({ url: redactUrl(conn.url), reason: detail, backoff: this.failbackPlan.backoff }, 'could not move back to the primary');
+      this.failbackPlan.moveFailed();
       return;
     }
     if (conn === this.current) {

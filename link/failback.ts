@@ -8,9 +8,14 @@
 //   probes is a storm); the failback connection is the check.
 // Then it waits a random time in `failbackWindowMs` and moves: a fleet that
 // sat on the standby returns spread over the window, not all at once. A
-// failed move starts over. While the standby says its bridge to the primary
-// is down (`$SYS/<id>/bridge`), nothing moves: the link plans again when it
-// says `synced`.
+// failed move starts over, after twice the wait of the one before (up to 32
+// times the probe interval), and the next attempt gives the primary twice as
+// long to show its heartbeat: a primary too busy taking the fleet back to
+// answer in time must not be kept busy by the fleet's retries (at 10,000
+// devices, retrying at the same pace kept a restarted primary from taking
+// anyone back). While the standby says its bridge to the primary is down
+// (`$SYS/<id>/bridge`), nothing moves: the link plans again when it says
+// `synced`.
 
 export interface FailbackPlan {
   liveness: 'heartbeat' | 'ack';
@@ -28,10 +33,14 @@ export interface FailbackActions {
   move(): void;
 }
 
+/** Failed moves in a row that still lengthen the wait (2^5 = 32 times). */
+const MAX_DOUBLINGS = 5;
+
 export class FailbackPlanner {
   private timer: ReturnType<typeof setTimeout> | undefined;
   private busy = false;
   private streak = 0;
+  private failures = 0;
   readonly counts = { healthy: 0, failed: 0 };
 
   constructor(
@@ -40,17 +49,29 @@ export class FailbackPlanner {
     private readonly random: () => number,
   ) {}
 
-  /** The link is ready on a standby (or a move failed): plan the return, unless one is planned. */
-  schedule(): void {
-    if (this.plan.probeIntervalMs <= 0 || this.timer || this.busy) return;
-    this.later(this.plan.probeIntervalMs * (0.8 + 0.4 * this.random()), () => void this.check());
+  /** 2^(failed moves in a row): how much longer the next wait, and the next check of the primary, may be. */
+  get backoff(): number {
+    return 2 ** this.failures;
   }
 
-  /** Forgets the plan: the link moved, was lost or closes. */
+  /** The link is ready on a standby: plan the return, unless one is planned. */
+  schedule(): void {
+    if (this.plan.probeIntervalMs <= 0 || this.timer || this.busy) return;
+    this.later(this.plan.probeIntervalMs * this.backoff * (0.8 + 0.4 * this.random()), () => void this.check());
+  }
+
+  /** The move back failed (the primary refused, or did not show its heartbeat in time): plan again, waiting longer. */
+  moveFailed(): void {
+    this.failures = Math.min(this.failures + 1, MAX_DOUBLINGS);
+    this.schedule();
+  }
+
+  /** Forgets the plan: the link moved back, was lost or closes. */
   cancel(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.streak = 0;
+    this.failures = 0;
   }
 
   private later(ms: number, fn: () => void): void {

@@ -127,6 +127,25 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     await until(() => moves.length === 2, { timeoutMs: 2000 });
     expect(probes).to.equal(2);
   });
+
+  it('after each failed move back waits twice as long (to 32 times), and starts afresh once back', async () => {
+    const moves: number[] = [];
+    const planner = new FailbackPlanner({ liveness: 'ack', probeIntervalMs: 20, probeHealthy: 1, failbackWindowMs: 0 }, { probe: async () => true, canMove: () => true, move: () => moves.push(Date.now()) }, () => 0.5);
+    const started = Date.now();
+    planner.schedule();
+    await until(() => moves.length === 1, { timeoutMs: 2000 });
+    for (let n = 2; n <= 4; n += 1) {
+      planner.moveFailed();
+      await until(() => moves.length === n, { timeoutMs: 2000 });
+    }
+    const gaps = [moves[0] - started, moves[1] - moves[0], moves[2] - moves[1], moves[3] - moves[2]];
+    expect(planner.backoff).to.equal(8);
+    for (const [i, expected] of [20, 40, 80, 160].entries()) expect(gaps[i], `wait ${i + 1}`).to.be.within(expected - 2, expected + 60);
+    for (let n = 0; n < 10; n += 1) planner.moveFailed();
+    expect(planner.backoff, 'capped').to.equal(32);
+    planner.cancel();
+    expect(planner.backoff, 'back on the primary, or lost: a new start').to.equal(1);
+  });
 });
 
 describe('link: liveness by acknowledgement (brokers)', function () {
