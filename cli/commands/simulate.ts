@@ -29,7 +29,7 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .description(
       'Run a fleet of simulated slot sensors and gates: cars arrive, enter through a gate, park, stay, leave and exit. Everything it publishes follows the contract. One MQTT link per lot (device `sim`), or one per slot and gate with --links device.',
     )
-    .addOption(validatedOption('--lots <n>', 'number of lots (mall-1, mall-2, ...)', parsers.integer(1, 1000)).default(1))
+    .addOption(validatedOption('--lots <n>', 'number of lots (sim-1, sim-2, ...: names of their own, never a real lot\'s)', parsers.integer(1, 1000)).default(1))
     .addOption(validatedOption('--levels <n>', 'levels per lot (B1, B2, ...)', parsers.integer(1, 100)).default(2))
     .addOption(validatedOption('--slots <n>', 'slots per level', parsers.integer(1, 10000)).default(26))
     .addOption(validatedOption('--gates <n>', 'gates per lot (north, south, east, west, ...)', parsers.integer(0, 100)).default(2))

@@ -12,7 +12,7 @@ export interface LotPlan {
 }
 
 export interface FleetShape {
-  /** A count (`mall-1`, `mall-2`, ...) or the names. */
+  /** A count (`sim-1`, `sim-2`, ...: never a real lot's name, so a simulation cannot overwrite a real sensor's slot) or the names. */
   lots?: number | readonly string[];
   /** Per lot: a count (`B1`, `B2`, ...) or the names. */
   levels?: number | readonly string[];
@@ -31,7 +31,7 @@ export function planFleet(shape: FleetShape = {}): LotPlan[] {
   const width = String(slots).length < 2 ? 2 : String(slots).length;
   const levels = names(shape.levels ?? 2, (i) => `B${i + 1}`);
   const gates = names(shape.gates ?? 2, (i) => GATE_NAMES[i] ?? `gate-${i + 1}`);
-  return names(shape.lots ?? 1, (i) => `mall-${i + 1}`).map((lot) => ({
+  return names(shape.lots ?? 1, (i) => `sim-${i + 1}`).map((lot) => ({
     lot,
     levels: levels.map((level) => ({ level, slots: Array.from({ length: slots }, (_, i) => String(i + 1).padStart(width, '0')) })),
     gates: [...gates],

@@ -213,4 +213,35 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await page.locator('[data-no-alarms]').waitFor({ timeout: 10_000 });
     expect(errors.filter((e) => e.startsWith('pageerror')), 'page errors').to.deep.equal([]);
   });
+  it('holds up on a phone (390 px) on the Availability and System pages too: no sideways scroll, no figure broken over lines', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    const alarmTopic = `parking/${LOT}/alarm/sensors-offline`;
+    try {
+      await client.publishAsync(alarmTopic, JSON.stringify({ kind: 'sensors-offline', severity: 'warning', since: new Date().toISOString(), text: '2 devices offline for over 2 min: pi-b2-02, pi-b2-03', acknowledged: false }), { qos: 1, retain: true });
+      const check = (selector: string) =>
+        page.evaluate(`(() => {
+          const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el); return new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top))).size; };
+          const figures = [...document.querySelectorAll(${JSON.stringify(selector)})].filter((el) => el.textContent.trim());
+          return { figures: figures.length, broken: figures.filter((el) => lines(el) > 1).map((el) => el.textContent.trim()), pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+        })()`) as Promise<{ figures: number; broken: string[]; pageOverflow: number }>;
+      await page.goto(`${flows.urls.dashboard}/availability`);
+      await page.locator(`[data-lot-free="${LOT}"]`).waitFor({ timeout: 15_000 });
+      const availability = await check('[data-lot-free], [data-level-free], .pk-slot-id');
+      expect(availability.figures).to.be.above(3);
+      expect(availability.broken, 'Availability: figures broken over lines').to.deep.equal([]);
+      expect(availability.pageOverflow, 'Availability: the page scrolls sideways').to.be.at.most(0);
+      await saveScreenshot(page, 'dashboard-availability-390', { fullPage: true });
+      await page.goto(`${flows.urls.dashboard}/system`);
+      await page.locator(`[data-table="alarms"] tr[data-alarm="${LOT}/sensors-offline"]`).waitFor({ timeout: 10_000 });
+      await page.locator('[data-broker="primary"] .pk-ok').waitFor({ timeout: 10_000 });
+      const system = await check('[data-devices-online], [data-devices-offline], [data-broker] td, [data-table="alarms"] td:first-child');
+      expect(system.figures).to.be.above(2);
+      expect(system.broken, 'System: figures broken over lines').to.deep.equal([]);
+      expect(system.pageOverflow, 'System: the page scrolls sideways').to.be.at.most(0);
+      await saveScreenshot(page, 'dashboard-system-390', { fullPage: true });
+    } finally {
+      await client.publishAsync(alarmTopic, '', { qos: 1, retain: true });
+      await page.setViewportSize({ width: 1280, height: 900 });
+    }
+  });
 });

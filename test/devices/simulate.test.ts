@@ -91,12 +91,12 @@ describe('devices: simulated fleet', function () {
     await sim.stop();
     const stats = sim.stats();
     expect(stats.queued).to.equal(0);
-    expect(stats.lots['mall-1'].turnedAway + stats.lots['mall-2'].turnedAway).to.be.greaterThan(0);
-    const problems = check(broker.accepted, { 'mall-1': 8, 'mall-2': 8 });
+    expect(stats.lots['sim-1'].turnedAway + stats.lots['sim-2'].turnedAway).to.be.greaterThan(0);
+    const problems = check(broker.accepted, { 'sim-1': 8, 'sim-2': 8 });
     expect(problems, problems.slice(0, 5).join('\n')).to.deep.equal([]);
     const slotTopics = new Set(broker.accepted.filter((m) => m.topic.includes('/slot/')).map((m) => m.topic));
     expect(slotTopics.size).to.equal(16);
-    expect(broker.accepted.filter((m) => m.topic === 'parking/mall-1/device/sim/status').map((m) => m.payload.toString())).to.deep.equal(['online', 'offline']);
+    expect(broker.accepted.filter((m) => m.topic === 'parking/sim-1/device/sim/status').map((m) => m.payload.toString())).to.deep.equal(['online', 'offline']);
     // Every slot state and gate event the simulation published reached the broker (repeats aside).
     const states = new Set(broker.accepted.filter((m) => m.topic.includes('/slot/')).map((m) => `${topics.parse(m.topic)!.lot}/${decodeSlotState(m.payload, 0).seq}`));
     expect(states.size).to.equal(stats.slotStates);
@@ -109,9 +109,9 @@ describe('devices: simulated fleet', function () {
     const s = sim;
     await until(() => events().length >= 6, { timeoutMs: 15_000, what: () => JSON.stringify(s.stats()) });
     await sim.stop();
-    expect(check(broker.accepted, { 'mall-1': 3 })).to.deep.equal([]);
+    expect(check(broker.accepted, { 'sim-1': 3 })).to.deep.equal([]);
     const statuses = new Set(broker.accepted.filter((m) => m.topic.endsWith('/status')).map((m) => m.topic));
-    expect([...statuses].sort()).to.deep.equal(['parking/mall-1/device/mall-1-B1-01/status', 'parking/mall-1/device/mall-1-B1-02/status', 'parking/mall-1/device/mall-1-B1-03/status']);
+    expect([...statuses].sort()).to.deep.equal(['parking/sim-1/device/sim-1-B1-01/status', 'parking/sim-1/device/sim-1-B1-02/status', 'parking/sim-1/device/sim-1-B1-03/status']);
     const devices = new Set(broker.accepted.filter((m) => m.topic.includes('/slot/')).map((m) => decodeSlotState(m.payload, 0).device));
     expect(devices.size).to.equal(3);
   });

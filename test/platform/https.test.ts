@@ -74,14 +74,14 @@ describe('parking start over HTTPS (process)', function () {
   });
 
   it('the signage page names wss:// URLs on the same port, and MQTT flows through them to each broker', async function () {
-    const page = (await fetchTls('/signage/mall-1')).body;
+    const page = (await fetchTls('/signage/sim-1')).body;
     const config = JSON.parse(/<script type="application\/json" id="signage-config">(.*?)<\/script>/s.exec(page)![1]) as { mqttWsUrls: string[] };
     expect(config.mqttWsUrls.map((u) => u.replace(/\/\/[^@/]*@/, '//'))).to.deep.equal([`${base.replace('https', 'wss')}/mqtt/primary`, `${base.replace('https', 'wss')}/mqtt/standby`]);
     for (const url of config.mqttWsUrls) {
       const client = await mqtt.connectAsync(url, { ca, reconnectPeriod: 0, connectTimeout: 5000 });
       const summary = new Promise<{ lot: string }>((resolve) => client.on('message', (_t, payload) => resolve(JSON.parse(payload.toString()))));
-      await client.subscribeAsync('parking/mall-1/availability');
-      expect(await summary, url).to.include({ lot: 'mall-1' });
+      await client.subscribeAsync('parking/sim-1/availability');
+      expect(await summary, url).to.include({ lot: 'sim-1' });
       await client.endAsync();
     }
   });

@@ -22,7 +22,7 @@ const GUARDED = [
   '/dashboard/_debug/datastore/dash-charging-board',
   '/login/whoami',
 ];
-const PUBLIC = ['/', '/signage', '/dashboard/availability', '/signage/mall-1', '/healthz', '/metrics', '/login'];
+const PUBLIC = ['/', '/signage', '/dashboard/availability', '/signage/sim-1', '/healthz', '/metrics', '/login'];
 
 describe('parking start in a network namespace, from a non-loopback address', function () {
   this.timeout(120_000);

@@ -45,16 +45,16 @@ describe('parking start (process)', function () {
       const client = await mqtt.connectAsync(`mqtt://127.0.0.1:${port}`);
       const summary = await new Promise<any>((resolve) => {
         client.on('message', (_t, payload) => resolve(JSON.parse(payload.toString())));
-        client.subscribe('parking/mall-1/availability');
+        client.subscribe('parking/sim-1/availability');
       });
-      expect(summary).to.include({ lot: 'mall-1', totalSpotNumber: 52 });
+      expect(summary).to.include({ lot: 'sim-1', totalSpotNumber: 52 });
       await client.endAsync();
     }
   });
 
   it('serves the dashboard, the editor, signage, /healthz and /metrics on one HTTP port', async function () {
     const base = `http://127.0.0.1:${ports.PARKING_HTTP_PORT}`;
-    for (const path of ['/dashboard', '/red', '/signage/mall-1', '/healthz', '/metrics']) expect(out(), path).to.include(`${base}${path}`);
+    for (const path of ['/dashboard', '/red', '/signage/sim-1', '/healthz', '/metrics']) expect(out(), path).to.include(`${base}${path}`);
     const health = await fetch(`${base}/healthz`);
     expect(health.status).to.equal(200);
     const report = (await health.json()) as { status: string; brokers: Array<{ reachable: boolean }> };
@@ -62,7 +62,7 @@ describe('parking start (process)', function () {
     expect(report.brokers.map((b) => b.reachable)).to.deep.equal([true, true]);
     const metrics = await (await fetch(`${base}/metrics`)).text();
     expect(metrics).to.match(/^# TYPE \S+ /m);
-    expect((await fetch(`${base}/signage/mall-1`)).status).to.equal(200);
+    expect((await fetch(`${base}/signage/sim-1`)).status).to.equal(200);
     expect((await fetch(`${base}/red/`)).status).to.equal(200);
   });
 
@@ -76,7 +76,7 @@ describe('parking start (process)', function () {
     expect((await fetch(`${base}/red/flows`, { headers: { authorization: `Bearer ${accessToken}` } })).status).to.equal(200);
     expect((await fetch(`${base}/api/reports/open`, { headers: basicAuthHeader({ user: 'admin', password }) })).status).to.equal(200);
     // Visitors' pages stay public.
-    for (const path of ['/dashboard/availability', '/signage/mall-1', '/healthz']) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
+    for (const path of ['/dashboard/availability', '/signage/sim-1', '/healthz']) expect((await fetch(`${base}${path}`)).status, path).to.equal(200);
   });
 
   it('from a non-loopback address too: the operator paths refuse without the login, the visitor pages answer', async function () {
@@ -89,7 +89,7 @@ describe('parking start (process)', function () {
     }
     const base = `http://${address}:${ports.PARKING_HTTP_PORT}`;
     for (const path of ['/red/flows', '/red/nodes', '/api/reports/open']) expect((await fetch(`${base}${path}`)).status, `${base}${path}`).to.be.oneOf([401, 403]);
-    for (const path of ['/dashboard/availability', '/signage/mall-1']) expect((await fetch(`${base}${path}`)).status, `${base}${path}`).to.equal(200);
+    for (const path of ['/dashboard/availability', '/signage/sim-1']) expect((await fetch(`${base}${path}`)).status, `${base}${path}`).to.equal(200);
   });
 
   it('ingests a slot published on the standby and republishes availability', async function () {
