@@ -313,11 +313,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.emit('failover', record.from, record.to, record.reason, record.ms);
     }
     if (conn.index !== 0) this.failbackPlan.schedule();
-    else {
-      // On the primary: the return is done; a later one starts without the last one's backoff.
-      this.failbackPlan.cancel();
-      this.sparePlan.planSpare();
-    }
+    else this.sparePlan.planSpare();
     if (conn.asSpare) this.sparePlan.planRefresh();
   }
 
@@ -355,6 +351,9 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     if (conn === this.current) {
       this.current = undefined;
       this.connectedSince = undefined;
+      // Lost soon after a return: the primary is not ready for the fleet yet, and the next return waits longer (failback.ts).
+      if (this.returning(conn)) this.failbackPlan.returnFailed();
+      else if (conn.index === 0) this.failbackPlan.reset();
       this.failbackPlan.cancel();
       this.sparePlan.cancel();
       if (this.handoverTimer) clearTimeout(this.handoverTimer);

@@ -13,7 +13,8 @@
 // long to show its heartbeat: a primary too busy taking the fleet back to
 // answer in time must not be kept busy by the fleet's retries (at 10,000
 // devices, retrying at the same pace kept a restarted primary from taking
-// anyone back). While the standby says its bridge to the primary is down
+// anyone back). A return lost again soon after it (core.ts `returning`)
+// counts as a failed move too. While the standby says its bridge to the primary is down
 // (`$SYS/<id>/bridge`), nothing moves: the link plans again when it says
 // `synced`.
 
@@ -62,16 +63,26 @@ export class FailbackPlanner {
 
   /** The move back failed (the primary refused, or did not show its heartbeat in time): plan again, waiting longer. */
   moveFailed(): void {
-    this.failures = Math.min(this.failures + 1, MAX_DOUBLINGS);
+    this.returnFailed();
     this.schedule();
   }
 
-  /** Forgets the plan: the link moved back, was lost or closes. */
+  /** The link lost the primary soon after it moved back: the next return, once on a standby, waits longer. */
+  returnFailed(): void {
+    this.failures = Math.min(this.failures + 1, MAX_DOUBLINGS);
+  }
+
+  /** The return held (the link lost a primary it had served a while, or closes): the next one starts afresh. */
+  reset(): void {
+    this.cancel();
+    this.failures = 0;
+  }
+
+  /** Forgets the plan (the link moved back, was lost or closes); failed moves still count. */
   cancel(): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
     this.streak = 0;
-    this.failures = 0;
   }
 
   private later(ms: number, fn: () => void): void {

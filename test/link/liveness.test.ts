@@ -128,7 +128,7 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     expect(probes).to.equal(2);
   });
 
-  it('after each failed move back waits twice as long (to 32 times), and starts afresh once back', async () => {
+  it('after each failed move back waits twice as long (to 32 times), and starts afresh once a return held', async () => {
     const moves: number[] = [];
     const planner = new FailbackPlanner({ liveness: 'ack', probeIntervalMs: 20, probeHealthy: 1, failbackWindowMs: 0 }, { probe: async () => true, canMove: () => true, move: () => moves.push(Date.now()) }, () => 0.5);
     const started = Date.now();
@@ -144,7 +144,12 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     for (let n = 0; n < 10; n += 1) planner.moveFailed();
     expect(planner.backoff, 'capped').to.equal(32);
     planner.cancel();
-    expect(planner.backoff, 'back on the primary, or lost: a new start').to.equal(1);
+    expect(planner.backoff, 'a plan cancelled (the link moved back, or lost its broker): the failures still count').to.equal(32);
+    planner.reset();
+    expect(planner.backoff, 'the return held: a new start').to.equal(1);
+    planner.returnFailed();
+    expect(planner.backoff, 'a return lost soon after it counts as a failed move').to.equal(2);
+    planner.reset();
   });
 });
 
