@@ -220,7 +220,17 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
       await client.publishAsync(alarmTopic, JSON.stringify({ kind: 'sensors-offline', severity: 'warning', since: new Date().toISOString(), text: '2 devices offline for over 2 min: pi-b2-02, pi-b2-03', acknowledged: false }), { qos: 1, retain: true });
       const check = (selector: string) =>
         page.evaluate(`(() => {
-          const lines = (el) => { const r = document.createRange(); r.selectNodeContents(el); return new Set([...r.getClientRects()].filter((x) => x.width > 0).map((x) => Math.round(x.top))).size; };
+          // Lines of text (text nodes only: a badge's padding is not a line), tops within 4 px the same line.
+          const lines = (el) => {
+            const tops = [];
+            const walk = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+            for (let node = walk.nextNode(); node; node = walk.nextNode()) {
+              const r = document.createRange();
+              r.selectNodeContents(node);
+              for (const x of r.getClientRects()) if (x.width > 0 && !tops.some((t) => Math.abs(t - x.top) < 4)) tops.push(x.top);
+            }
+            return tops.length;
+          };
           const figures = [...document.querySelectorAll(${JSON.stringify(selector)})].filter((el) => el.textContent.trim());
           return { figures: figures.length, broken: figures.filter((el) => lines(el) > 1).map((el) => el.textContent.trim()), pageOverflow: document.documentElement.scrollWidth - document.documentElement.clientWidth };
         })()`) as Promise<{ figures: number; broken: string[]; pageOverflow: number }>;

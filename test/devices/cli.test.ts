@@ -96,12 +96,12 @@ describe('devices: commands', function () {
 
   it('parking simulate publishes until SIGTERM, then says offline and exits 0', async () => {
     const sim = await start(['simulate', '--levels', '1', '--slots', '4', '--gates', '1', '--rate', '600', '--stay', '1', '--seed', '7', '--servers', broker.url], /^simulating .*$/m);
-    expect(sim.ready[0]).to.equal('simulating mall-1: 1 level, 4 slots, gates north, 600 cars/min (seed 7)');
-    await until(() => on('parking/mall-1/gate/north/event').length >= 2, { timeoutMs: 15_000, what: () => sim.output() });
+    expect(sim.ready[0]).to.equal('simulating sim-1: 1 level, 4 slots, gates north, 600 cars/min (seed 7)');
+    await until(() => on('parking/sim-1/gate/north/event').length >= 2, { timeoutMs: 15_000, what: () => sim.output() });
     await sim.stop();
     expect(sim.exit?.code, sim.output()).to.equal(0);
     expect(sim.output()).to.match(/^published \d+ slot states and \d+ gate events$/m);
-    expect(on('parking/mall-1/device/sim/status').at(-1)).to.equal('offline');
+    expect(on('parking/sim-1/device/sim/status').at(-1)).to.equal('offline');
   });
 
   it('parking signage prints a line per change when stdout is not a terminal', async () => {

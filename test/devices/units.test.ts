@@ -229,7 +229,7 @@ describe('devices: pure parts', () => {
   describe('simulation model', () => {
     it('plans lots, levels, slots and gates with readable names', () => {
       const [lot] = planFleet({ lots: 1, levels: 2, slotsPerLevel: 3, gates: 2 });
-      expect(lot.lot).to.equal('mall-1');
+      expect(lot.lot, 'the simulator\'s own lot names, never a real lot\'s').to.equal('sim-1');
       expect(lot.levels.map((l) => l.level)).to.deep.equal(['B1', 'B2']);
       expect(lot.levels[0].slots).to.deep.equal(['01', '02', '03']);
       expect(lot.gates).to.deep.equal(['north', 'south']);
