@@ -57,7 +57,7 @@ export interface DrillRun {
   devices?: Record<string, DeviceRecovery>;
   /** Broker switches of the measuring devices that no fault caused (before the fault, in this run). */
   spuriousFailovers: number;
-  /** Broker faults: how much of the failover fell in a stall of the link profile (either proxy), ms; absent when none did. */
+  /** Broker faults: how much of the failover fell in a stall of the link profile (either proxy; after a partition, the standby's), ms; absent when none did. */
   linkStallMs?: number;
   /** The first lost messages (up to 20): when each was sent and acknowledged, ms after the fault, and by which broker. */
   lostMessages?: Array<{ device: string; seq: number; sentMs: number; ackedMs?: number; ackedBy?: 'primary' | 'standby' }>;

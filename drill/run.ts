@@ -181,7 +181,9 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
     before = ledger.throughput(faultAt - o.windowMs, faultAt);
     const watch = traffic.watchRecovery(faultAt, blocked);
     // The wireless profile's stalls (testbed/linkproxy) do not depend on the traffic: those that fall in the failover are known.
-    const stalls = info.target === 'db' ? [] : [stack.proxies.primary, stack.proxies.standby].flatMap((proxy) => proxy.stalls(faultDate.getTime(), faultDate.getTime() + 60_000));
+    // A cut link's stalls change nothing: after a partition only the standby's count.
+    const stalled = info.target === 'db' ? [] : p.scenario === 'broker-partition' ? [stack.proxies.standby] : [stack.proxies.primary, stack.proxies.standby];
+    const stalls = stalled.flatMap((proxy) => proxy.stalls(faultDate.getTime(), faultDate.getTime() + 60_000));
     env.progress.status(`${label}: ${info.fault}`);
     const fault: InjectedFault = await injectFault(p.scenario, { stack, db });
     const flippedAt = env.now();
