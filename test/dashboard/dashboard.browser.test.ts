@@ -197,6 +197,10 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await shows(page, '[data-devices-online]', '3', 10_000);
     await shows(page, '[data-devices-offline]', '1', 10_000);
     await page.locator('[data-mongo] .pk-ok').waitFor({ timeout: 10_000 });
+    // Times in the browser's local time, as on the Charging page, not raw UTC.
+    const checked = (await page.locator('[data-checked]').textContent()) ?? '';
+    expect(checked).to.match(/^checked \S/);
+    expect(checked, 'the System page shows raw UTC').not.to.match(/\d{4}-\d\d-\d\dT\d\d:\d\d/);
     await page.locator('[data-no-alarms]').waitFor({ timeout: 10_000 });
     expect(await page.locator('[data-alarm-banner]').count(), 'no banner without an alarm').to.equal(0);
     // An alarm as the platform's alarm service keeps it: retained, then acknowledged elsewhere, then cleared.
