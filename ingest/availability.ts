@@ -22,11 +22,7 @@ export class AvailabilityCounts {
   set(id: string, lot: string, level: string, status: SlotStatus): void {
     const before = this.counted.get(id);
     if (before && before.status === status && before.lot === lot && before.level === level) return;
-    if (before) {
-      const old = this.lots.get(before.lot)!.get(before.level)!;
-      old[STATUS_FIELD[before.status]] -= 1;
-      old.totalSpotNumber -= 1;
-    }
+    this.remove(id);
     let levels = this.lots.get(lot);
     if (!levels) this.lots.set(lot, (levels = new Map()));
     let counts = levels.get(level);
@@ -36,7 +32,7 @@ export class AvailabilityCounts {
     this.counted.set(id, { lot, level, status });
   }
 
-  /** Counts slot `id` no more (a slot the lot configuration does not count). */
+  /** Counts slot `id` no more (before it is counted again, or a slot the lot configuration does not count). */
   remove(id: string): void {
     const before = this.counted.get(id);
     if (!before) return;

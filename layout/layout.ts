@@ -5,7 +5,7 @@
 // telling anyone) is refused. A lot not in it is discovered from its topics,
 // as without a configuration.
 import type { LevelTotals } from '../contract/index.ts';
-import type { LayoutSpec, LotSpec } from './parse.ts';
+import type { LayoutSpec } from './parse.ts';
 
 /** `counted`: a configured, active slot, or any slot of a lot the configuration does not name. */
 export type SlotVerdict = 'counted' | 'unknown' | 'retired';
@@ -43,10 +43,6 @@ export class LotLayout {
   /** The lot is configured (closed: only its listed slots count). */
   has(lot: string): boolean {
     return this.totals.has(lot);
-  }
-
-  lot(lot: string): LotSpec | undefined {
-    return this.spec.lots[lot];
   }
 
   verdict(lot: string, level: string, slot: string): SlotVerdict {
