@@ -12,12 +12,9 @@ export interface SettingErrorDetails {
 
 const MAX_SHOWN = 120;
 
-/** Hides the password of any URL in `value` (`mongodb://user:***@host`). */
-export const redact = redactUrls;
-
 /** Shows a value on one line: passwords hidden, quoted when empty or holding spaces, long ones cut. */
 export function showValue(value: string): string {
-  let shown = redact(value);
+  let shown = redactUrls(value);
   if (shown.length > MAX_SHOWN) shown = `${shown.slice(0, MAX_SHOWN)}…`;
   return shown === '' || /[\s"\\]|[^\x20-\x7e\u00a0-\uffff]/.test(shown) ? JSON.stringify(shown) : shown;
 }

@@ -12,7 +12,6 @@ import { roleOf, type Role } from './policy.ts';
 import { filterProblem, publishTopicProblem } from './topic.ts';
 
 export type { LinkLogger, LinkWill, LinkOptions, SwitchReason, PublishOptions, FailoverRecord, LinkStats, LinkEvents, Liveness } from './options.ts';
-export { redactUrl } from './core.ts';
 
 export class LinkClosedError extends Error {
   override readonly name = 'LinkClosedError';

@@ -175,3 +175,20 @@ export function destroyConnection(conn: Connection, later = false): void {
   if (later) afterMoves(() => conn.client.end(true));
   else conn.client.end(true);
 }
+
+/** A clean DISCONNECT (no Last Will), then `drop`; `drop` at `timeoutMs` if the broker does not close it first. */
+export function endConnection(conn: Connection, timeoutMs: number, drop: () => void): Promise<void> {
+  if (conn.closed) return Promise.resolve();
+  conn.watchdog?.stop();
+  conn.acks?.stop();
+  clearTimeout(conn.guard);
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      drop();
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    conn.client.end(false, {}, done);
+  });
+}

@@ -4,10 +4,11 @@
 // what arrives in messages (heartbeats, notices) is notices.ts.
 import { EventEmitter } from 'node:events';
 import type { IPublishPacket, Packet } from 'mqtt';
-import { destroyConnection, openConnection, pingBroker, type Connection } from './connection.ts';
+import { destroyConnection, endConnection, openConnection, pingBroker, type Connection } from './connection.ts';
 import { FailbackPlanner } from './failback.ts';
 import { AckWatch, ackDeadline } from './liveness.ts';
 import { resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
+import { moveRecord, type Death } from './moves.ts';
 import { Outbox, type QoS } from './outbox.ts';
 import { ServerRotation, roleOf, type NextAttempt } from './policy.ts';
 import { paced } from './pacer.ts';
@@ -15,18 +16,7 @@ import { probeBroker } from './probe.ts';
 import { Sender } from './sender.ts';
 import { SparePlanner } from './spare.ts';
 import { Watchdog } from './watchdog.ts';
-
-interface Death {
-  url: string;
-  reason: SwitchReason;
-  lastHeard: number;
-  at: number;
-}
-
-/** A URL for logs: the password hidden. */
-export function redactUrl(url: string): string {
-  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/[^:/?#@\s]*):[^@/?#\s]*@/i, '$1:***@');
-}
+import { redactUrls } from '../log/redact.ts';
 
 export abstract class LinkCore extends EventEmitter<LinkEvents> {
   readonly servers: readonly string[];
@@ -74,7 +64,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     this.failbackPlan = new FailbackPlanner(this.config, {
       probe: async () => {
         const result = await probeBroker(this.servers[0], { timeoutMs: this.config.probeTimeoutMs, heartbeatFilter: this.config.heartbeatFilter, mqtt: this.options.mqtt });
-        this.log.debug?.({ url: redactUrl(this.servers[0]), ...result }, 'probed the primary');
+        this.log.debug?.({ url: redactUrls(this.servers[0]), ...result }, 'probed the primary');
         return result.healthy;
       },
       // Not while the standby says its bridge to the primary is down (see LinkOptions.bridgeFilter).
@@ -104,7 +94,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     this.failedRounds += 1;
     // Said once when the link goes dark, then every 10th round: a Pi may wait a long time for a broker.
     const log = this.failedRounds === 1 || this.failedRounds % 10 === 0 ? this.log.warn : this.log.debug;
-    log?.call(this.log, { servers: this.servers.map(redactUrl), lastError: this.lastError, rounds: this.failedRounds, delayMs: next.delayMs, queued: this.outbox.size }, 'no broker reachable, trying again');
+    log?.call(this.log, { servers: this.servers.map(redactUrls), lastError: this.lastError, rounds: this.failedRounds, delayMs: next.delayMs, queued: this.outbox.size }, 'no broker reachable, trying again');
     this.retryTimer = setTimeout(() => {
       this.retryTimer = undefined;
       this.attempt(next.index);
@@ -123,11 +113,11 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       message: (c, topic, payload, packet) => this.onMessage(c, topic, payload, packet),
       lost: (c, reason, detail) => this.lost(c, reason, detail),
       refused: (c, detail) => {
-        this.log.warn?.({ url: redactUrl(c.url), reason: detail }, 'not authorised by this broker');
+        this.log.warn?.({ url: redactUrls(c.url), reason: detail }, 'not authorised by this broker');
         this.emit('refused', c.url, detail);
       },
     });
-    this.log.debug?.({ url: redactUrl(conn.url), purpose, connection: conn.id }, 'connecting');
+    this.log.debug?.({ url: redactUrls(conn.url), purpose, connection: conn.id }, 'connecting');
     if (purpose === 'main') {
       if (this.death) this.sender.replay(this.death.at);
       this.sender.sendEarly(conn);
@@ -252,7 +242,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     }
     if (previous && this.config.liveness === 'ack' && conn.purpose === 'failback') conn.client.unsubscribe(this.config.heartbeatFilter);
     const subscribed = (error?: Error | null) => {
-      if (error && !conn.closed) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
+      if (error && !conn.closed) this.log.warn?.({ url: redactUrls(conn.url), err: error.message }, 'subscribing failed');
       if (conn === this.current && !conn.closed) this.ready(conn, previous);
     };
     if (conn.subscribedAt === this.subscriptionsVersion && this.config.liveness === 'ack') {
@@ -269,7 +259,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
           conn.client.subscribe({ [bridge]: { qos: 0 } }, (error) => {
             if (conn.closed) return;
             // Refused, as on any connection: the link goes on without the bridge state (see `subscribed`).
-            if (error) this.log.warn?.({ url: redactUrl(conn.url), err: error.message }, 'subscribing failed');
+            if (error) this.log.warn?.({ url: redactUrls(conn.url), err: error.message }, 'subscribing failed');
             conn.bridgeUnasked = false;
             if (conn === this.current && conn.ready) this.failbackPlan.schedule();
           });
@@ -291,25 +281,14 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     const now = Date.now();
     this.connectedSince = now;
     const role = roleOf(conn.index);
-    this.log.info?.({ url: redactUrl(conn.url), role, queued: this.outbox.size }, 'connected');
+    this.log.info?.({ url: redactUrls(conn.url), role, queued: this.outbox.size }, 'connected');
     this.emit('connected', conn.url, role);
-    let record: FailoverRecord | undefined;
-    if (previous && conn.purpose === 'handover') {
-      this.counters.failovers += 1;
-      record = { from: previous.url, to: conn.url, reason: 'planned', ms: now - conn.startedAt, detectMs: 0, at: now };
-    } else if (previous && conn.purpose === 'refresh') {
-      // The same broker, now with the Last Will: no move.
-    } else if (previous) {
-      this.counters.failbacks += 1;
-      record = { from: previous.url, to: conn.url, reason: 'failback', ms: now - conn.startedAt, detectMs: 0, at: now };
-    } else if (this.death && this.death.url !== conn.url) {
-      this.counters.failovers += 1;
-      record = { from: this.death.url, to: conn.url, reason: this.death.reason, ms: now - this.death.lastHeard, detectMs: this.death.at - this.death.lastHeard, at: now };
-    }
+    const record = moveRecord(conn, previous, this.death, now);
+    if (record) this.counters[record.reason === 'failback' ? 'failbacks' : 'failovers'] += 1;
     this.death = undefined;
     if (record) {
       this.lastFailover = record;
-      this.log.info?.({ ...record, from: redactUrl(record.from), to: redactUrl(record.to) }, record.reason === 'failback' ? 'back on the primary' : record.reason === 'planned' ? 'moved: the broker is stopping' : 'failed over');
+      this.log.info?.({ ...record, from: redactUrls(record.from), to: redactUrls(record.to) }, record.reason === 'failback' ? 'back on the primary' : record.reason === 'planned' ? 'moved: the broker is stopping' : 'failed over');
       this.emit('failover', record.from, record.to, record.reason, record.ms);
     }
     if (conn.index !== 0) this.failbackPlan.schedule();
@@ -325,7 +304,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     if (this.closing) return;
     if (conn === this.spare) {
       this.spare = undefined;
-      this.log.debug?.({ url: redactUrl(conn.url), reason: detail }, 'spare connection lost');
+      this.log.debug?.({ url: redactUrls(conn.url), reason: detail }, 'spare connection lost');
       this.sparePlan.spareLost();
       this.sparePlan.planSpare();
       return;
@@ -333,7 +312,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     if (conn === this.pending) {
       this.pending = undefined;
       this.lastError = detail;
-      this.log.debug?.({ url: redactUrl(conn.url), reason: detail }, 'connection attempt failed');
+      this.log.debug?.({ url: redactUrls(conn.url), reason: detail }, 'connection attempt failed');
       this.schedule(this.rotation.attemptFailed(conn.index));
       return;
     }
@@ -341,10 +320,10 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.failback = undefined;
       if (conn.purpose === 'handover') {
         // Stay: the leaving broker still serves, and when it is gone the link fails over as usual.
-        this.log.warn?.({ url: redactUrl(conn.url), reason: detail }, 'the broker is stopping, but the next one is not reachable');
+        this.log.warn?.({ url: redactUrls(conn.url), reason: detail }, 'the broker is stopping, but the next one is not reachable');
         return;
       }
-      this.log.debug?.({ url: redactUrl(conn.url), reason: detail, backoff: this.failbackPlan.backoff }, 'could not move back to the primary');
+      this.log.debug?.({ url: redactUrls(conn.url), reason: detail, backoff: this.failbackPlan.backoff }, 'could not move back to the primary');
       this.failbackPlan.moveFailed();
       return;
     }
@@ -364,9 +343,9 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       }
       this.death = { url: conn.url, reason, lastHeard: conn.lastHeard, at: Date.now() };
       if (reason === 'heartbeat' && this.config.liveness === 'heartbeat' && conn.heartbeats === 0) {
-        this.log.warn?.({ url: redactUrl(conn.url), filter: this.config.heartbeatFilter }, 'this broker sent no heartbeat at all: a broker without heartbeats needs failoverMs 0 or liveness ack');
+        this.log.warn?.({ url: redactUrls(conn.url), filter: this.config.heartbeatFilter }, 'this broker sent no heartbeat at all: a broker without heartbeats needs failoverMs 0 or liveness ack');
       }
-      this.log.warn?.({ url: redactUrl(conn.url), reason: detail, queued: this.outbox.size }, 'link lost');
+      this.log.warn?.({ url: redactUrls(conn.url), reason: detail, queued: this.outbox.size }, 'link lost');
       this.emit('disconnected', conn.url, detail);
       const next = this.rotation.linkDied(conn.index);
       const death = this.death;
@@ -410,21 +389,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   }
 
   protected disconnect(conn: Connection, timeoutMs: number): Promise<void> {
-    if (conn.closed) return Promise.resolve();
-    conn.watchdog?.stop();
-    conn.acks?.stop();
-    clearTimeout(conn.guard);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.drop(conn);
-        resolve();
-      }, timeoutMs);
-      conn.client.end(false, {}, () => {
-        clearTimeout(timer);
-        this.drop(conn);
-        resolve();
-      });
-    });
+    return endConnection(conn, timeoutMs, () => this.drop(conn));
   }
 
   /** A message on `conn` (notices.ts): heartbeats, the bridge state, stop notices, the caller's topics. */

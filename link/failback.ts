@@ -72,9 +72,8 @@ export class FailbackPlanner {
     this.failures = Math.min(this.failures + 1, MAX_DOUBLINGS);
   }
 
-  /** The return held (the link lost a primary it had served a while, or closes): the next one starts afresh. */
+  /** The return held (the link lost a primary it had served a while): the next failed move starts from the first wait. */
   reset(): void {
-    this.cancel();
     this.failures = 0;
   }
 

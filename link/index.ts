@@ -21,5 +21,4 @@ export { Watchdog } from './watchdog.ts';
 export { topicMatches, publishTopicProblem, filterProblem } from './topic.ts';
 export { clientIdFor, MAX_CLIENT_ID } from './clientid.ts';
 export { spareClientId, isSpareClientId } from './options.ts';
-export { redactUrl } from './client.ts';
 export { linkOptionsFrom, type LinkSettings } from './settings.ts';

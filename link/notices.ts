@@ -3,7 +3,8 @@
 // own topics. The connections themselves are core.ts's.
 import type { IPublishPacket } from 'mqtt';
 import type { Connection } from './connection.ts';
-import { LinkCore, redactUrl } from './core.ts';
+import { LinkCore } from './core.ts';
+import { redactUrls } from '../log/redact.ts';
 import { topicMatches } from './topic.ts';
 
 export abstract class LinkNotices extends LinkCore {
@@ -38,7 +39,7 @@ export abstract class LinkNotices extends LinkCore {
     this.sender.noticed(Date.now());
     const target = (conn.index + 1) % this.servers.length;
     if (this.failback?.index === target && this.failback.purpose === 'handover') return;
-    this.log.info?.({ url: redactUrl(conn.url), broker: brokerId, to: redactUrl(this.servers[target]) }, 'the broker is stopping: moving to the next one');
+    this.log.info?.({ url: redactUrls(conn.url), broker: brokerId, to: redactUrls(this.servers[target]) }, 'the broker is stopping: moving to the next one');
     this.handoverTimer = setTimeout(() => {
       this.handoverTimer = undefined;
       if (this.closing || this.current !== conn) return;

@@ -2,7 +2,6 @@
 // starts from, the open-files limit, and the kill of all of them at exit.
 import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { redactUrls } from '../log/index.ts';
 
 /** The repository's root (the children's working directory). */
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -12,7 +11,6 @@ export const BIN = fileURLToPath(new URL('../bin/parking.js', import.meta.url));
 const SETTING_VARS = /^(PARKING_|MONGODB_URI$|REDIS_URL$|LOG_LEVEL$)/;
 
 /** `text` with the passwords of URLs in it (`//user:password@`) masked, for messages and logs. */
-export const redact = redactUrls;
 
 /** Our environment without PARKING_*, MONGODB_URI, REDIS_URL and LOG_LEVEL, plus `extra`. */
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {

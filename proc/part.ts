@@ -2,7 +2,8 @@
 // the API and its rules in ./index.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
-import { BIN, ROOT, cleanEnv, redact, track, withOpenFiles } from './env.ts';
+import { redactUrls } from '../log/index.ts';
+import { BIN, ROOT, cleanEnv, track, withOpenFiles } from './env.ts';
 
 export interface Exit {
   code: number | null;
@@ -149,7 +150,7 @@ class ChildPart implements Part {
 
   /** The command line, passwords masked. */
   private describe(): string {
-    return redact([this.o.script ?? 'parking', ...this.o.args].join(' '));
+    return redactUrls([this.o.script ?? 'parking', ...this.o.args].join(' '));
   }
 
   private append(text: string): void {

@@ -1,6 +1,7 @@
 // `parking ARGS` run to its end (help, bad settings, one-shot commands, a whole drill or bench).
 import { spawn } from 'node:child_process';
-import { BIN, ROOT, cleanEnv, redact, track } from './env.ts';
+import { redactUrls } from '../log/index.ts';
+import { BIN, ROOT, cleanEnv, track } from './env.ts';
 import { ProcessError, type Exit } from './part.ts';
 
 export interface RunOptions {
@@ -33,7 +34,7 @@ export function runParking(args: readonly string[], options: RunOptions = {}): P
     const timer = setTimeout(() => {
       child.kill('SIGTERM');
       late = setTimeout(() => child.kill('SIGKILL'), 5_000);
-      reject(new ProcessError(`${redact(['parking', ...args].join(' '))}: not finished within ${timeoutMs} ms\n${stderr.slice(-3000)}`, stdout + stderr));
+      reject(new ProcessError(`${redactUrls(['parking', ...args].join(' '))}: not finished within ${timeoutMs} ms\n${stderr.slice(-3000)}`, stdout + stderr));
     }, timeoutMs);
     const end = () => {
       clearTimeout(timer);

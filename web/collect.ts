@@ -10,6 +10,7 @@ import { primaryOf } from '../mongo/index.ts';
 import { withStatus, type BrokerReport, type HealthReport, type HealthThresholds, type IngestReport } from './health.ts';
 import { platformMetrics } from './metrics.ts';
 import { renderPrometheus } from './prometheus.ts';
+import { redactUrls } from '../log/index.ts';
 
 export interface BrokerSource {
   role: 'primary' | 'standby';
@@ -31,23 +32,11 @@ export interface HealthSources {
   thresholds?: HealthThresholds;
 }
 
-/** `mqtt://user:***@host:1883`: the password never leaves the process. */
-export function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (!parsed.password) return url;
-    parsed.password = '***';
-    return parsed.toString().replace(/\/$/, url.endsWith('/') ? '/' : '');
-  } catch {
-    return url;
-  }
-}
-
 export function brokerReportFromHealth(role: BrokerReport['role'], url: string, h: BrokerHealth): BrokerReport {
   return {
     id: h.id,
     role,
-    url: maskUrl(url),
+    url: redactUrls(url),
     reachable: h.status === 'up',
     clients: h.clients,
     retained: h.retained,
@@ -57,7 +46,7 @@ export function brokerReportFromHealth(role: BrokerReport['role'], url: string, 
 }
 
 async function brokerReport(source: BrokerSource, probeTimeoutMs: number): Promise<BrokerReport> {
-  const base = { id: null, role: source.role, url: maskUrl(source.url), clients: null, retained: null, bridge: null, refused: null };
+  const base = { id: null, role: source.role, url: redactUrls(source.url), clients: null, retained: null, bridge: null, refused: null };
   if (source.health) {
     try {
       return brokerReportFromHealth(source.role, source.url, await source.health());

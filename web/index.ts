@@ -6,6 +6,6 @@ export { startWebServer, type WebServer, type WebServerOptions } from './server.
 export { deriveStatus, withStatus, httpStatusOf, type HealthReport, type HealthFacts, type BrokerReport, type IngestReport, type OverallStatus, type HealthThresholds } from './health.ts';
 export { renderPrometheus, escapeHelp, escapeLabelValue, formatValue, PROMETHEUS_CONTENT_TYPE, type MetricFamily, type MetricType, type Sample } from './prometheus.ts';
 export { platformMetrics, type PlatformMetricsInput } from './metrics.ts';
-export { healthCollector, metricsCollector, brokerReportFromHealth, ingestReport, maskUrl, type BrokerSource, type HealthSources } from './collect.ts';
+export { healthCollector, metricsCollector, brokerReportFromHealth, ingestReport, type BrokerSource, type HealthSources } from './collect.ts';
 export { signagePage, notFoundPage, type SignageConfig } from './pages.ts';
 export { proxyWebSockets, type WsRoute } from './ws-proxy.ts';

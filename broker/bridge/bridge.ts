@@ -13,7 +13,7 @@
 //   with the newest state of each slot, and nothing is delivered twice.
 import type { Aedes } from 'aedes';
 import { MqttClient, type IPublishPacket } from 'mqtt';
-import type { Logger } from '../../log/index.ts';
+import { redactUrls, type Logger } from '../../log/index.ts';
 import type { RetainedStore } from '../aedes.ts';
 import type { BridgeHealth, BridgeOptions } from '../types.ts';
 import { openLink } from './link.ts';
@@ -43,12 +43,6 @@ interface Queued {
   topic: string;
   payload: Buffer;
   qos: 0 | 1;
-}
-
-function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.href;
 }
 
 /**
@@ -164,7 +158,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
     lastError = undefined;
     generation += 1;
     const mine = generation;
-    deps.logger?.info({ primary: redactUrl(options.url) }, 'bridge: connected to the primary');
+    deps.logger?.info({ primary: redactUrls(options.url) }, 'bridge: connected to the primary');
     const disconnected = new Promise<void>((resolve) => client.once('close', () => resolve()));
     resync(mine, disconnected).catch((error: Error) => {
       lastError = error.message;
@@ -177,7 +171,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
       connected = false;
       since = new Date();
       generation += 1;
-      if (!closed) deps.logger?.warn({ primary: redactUrl(options.url) }, 'bridge: link to the primary lost');
+      if (!closed) deps.logger?.warn({ primary: redactUrls(options.url) }, 'bridge: link to the primary lost');
       announce('down');
     }
   });
@@ -188,7 +182,7 @@ export function startBridge(deps: BridgeDeps): Bridge {
 
   return {
     health: () => ({
-      url: redactUrl(options.url),
+      url: redactUrls(options.url),
       connected,
       since: since.toISOString(),
       messagesIn: stats.messagesIn,

@@ -3,7 +3,7 @@
 // broker URL when the connection has been down for a while, and keeps rotating until
 // one answers. The standby bridges to the primary, so either serves every topic.
 import { FailoverPolicy, linkState } from './failover-policy.ts';
-import { redact } from '../../config/index.ts';
+import { redactUrls } from '../../log/index.ts';
 import { onClose, unsetEnv, type Node, type NodeAPI, type NodeDef } from './red.ts';
 
 export interface FailoverDef extends NodeDef {
@@ -41,7 +41,7 @@ function failoverNode(RED: NodeAPI, node: Node, def: FailoverDef): void {
   }
   const policy = new FailoverPolicy(urls, afterMs);
   let timer: NodeJS.Timeout | undefined;
-  const shown = () => redact(policy.current);
+  const shown = () => redactUrls(policy.current);
   const show = () => node.status(policy.link === 'up' ? { fill: 'green', shape: 'dot', text: shown() } : { fill: 'yellow', shape: 'ring', text: `waiting for ${shown()}` });
 
   const arm = () => {
@@ -50,8 +50,8 @@ function failoverNode(RED: NodeAPI, node: Node, def: FailoverDef): void {
       timer = undefined;
       const url = policy.next();
       if (!url) return;
-      node.warn(`MQTT broker not reachable for ${afterMs} ms: switching to ${redact(url)}`);
-      node.send({ action: 'connect', broker: { broker: url, force: true }, payload: redact(url) });
+      node.warn(`MQTT broker not reachable for ${afterMs} ms: switching to ${redactUrls(url)}`);
+      node.send({ action: 'connect', broker: { broker: url, force: true }, payload: redactUrls(url) });
       show();
       arm();
     }, afterMs);

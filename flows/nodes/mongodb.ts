@@ -16,7 +16,7 @@ import {
   type RetentionPolicy,
 } from '../../billing/index.ts';
 import { bounded, closeMongo, MONGO_OPTIONS, OPERATION_TIMEOUT_MS } from '../../mongo/index.ts';
-import { redact } from '../../config/index.ts';
+import { redactUrls } from '../../log/index.ts';
 import { onClose, unsetEnv, type Node, type NodeAPI, type NodeDef } from './red.ts';
 
 export interface MongodbDef extends NodeDef {
@@ -73,7 +73,7 @@ const DB_NAME = /^[^/\\. "$*<>:|?]{1,63}$/;
 export function connectionString(uri: string, user?: string, password?: string): string {
   const text = uri.trim();
   const m = /^(mongodb(?:\+srv)?:\/\/)(?:[^@/]*@)?([^/?]+)(.*)$/.exec(text);
-  if (!m) throw new Error(`URI must start with mongodb:// or mongodb+srv:// and name a host, got '${redact(text)}'`);
+  if (!m) throw new Error(`URI must start with mongodb:// or mongodb+srv:// and name a host, got '${redactUrls(text)}'`);
   if (!user) return text;
   return `${m[1]}${encodeURIComponent(user)}${password ? `:${encodeURIComponent(password)}` : ''}@${m[2]}${m[3]}`;
 }

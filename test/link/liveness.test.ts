@@ -149,7 +149,7 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     expect(planner.backoff, 'the return held: a new start').to.equal(1);
     planner.returnFailed();
     expect(planner.backoff, 'a return lost soon after it counts as a failed move').to.equal(2);
-    planner.reset();
+    planner.cancel();
   });
 });
 

@@ -33,6 +33,8 @@ describe('log', () => {
   it('masks the password of every URL in a text, and nothing else', () => {
     expect(redactUrls('Connected to broker: flows-1@mqtt://parking-service:s3cr%40t@127.0.0.1:1883')).to.equal('Connected to broker: flows-1@mqtt://parking-service:***@127.0.0.1:1883');
     expect(redactUrls('a mongodb://u:p@db1,db2/?replicaSet=rs0 and ws://x:y@h:9001/mqtt')).to.equal('a mongodb://u:***@db1,db2/?replicaSet=rs0 and ws://x:***@h:9001/mqtt');
+    expect(redactUrls('mqtt://bridge:s3cret@10.0.0.5:1883')).to.equal('mqtt://bridge:***@10.0.0.5:1883');
+    expect(redactUrls('mqtt://10.0.0.5:1883')).to.equal('mqtt://10.0.0.5:1883');
     for (const plain of ['mqtt://127.0.0.1:1883', 'mqtt://user@host:1883', 'time 12:30 user@example.com', 'http://h:1880/red/flows']) expect(redactUrls(plain)).to.equal(plain);
   });
 
