@@ -3,7 +3,7 @@
 import defaultTariffJson from './tariffs/default.json' with { type: 'json' };
 import { validateTariff, type Tariff } from './tariff.ts';
 
-export { validateTariff, parseTariff, clockMinutes, offsetMinutes, TariffError, type Tariff, type Period, type Overnight, type TariffProblem } from './tariff.ts';
+export { validateTariff, parseTariff, clockMinutes, offsetMinutes, describeTariff, TariffError, type Tariff, type Period, type Overnight, type TariffProblem } from './tariff.ts';
 export { computeFee, timeCharge, overnightWindows, startedMinutes, MINUTE_MS, DAY_MS, type FeeResult, type DayCharge } from './fee.ts';
 export { money, defaultMinorDigits, MAX_AMOUNT } from './money.ts';
 export {
@@ -28,6 +28,8 @@ export { ChargingDesk, type DeskOptions, type GateAnswer } from './desk.ts';
 export { EventJournal } from './journal.ts';
 export { KeyedQueue } from './keyed-queue.ts';
 export { toCsv, type Cell } from './csv.ts';
+export { correct, checkReason, checkFee, CorrectionError, CORRECTION_ACTIONS, type Correction, type CorrectionAction, type SessionChange, type SessionFacts } from './corrections.ts';
+export { applyCorrection, findSessions, searchFilter, auditLog, MAX_FOUND, type SessionSearch, type AuditEntry } from './corrections-store.ts';
 export {
   parseReportQuery,
   parseTime,

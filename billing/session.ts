@@ -4,6 +4,7 @@ import { formatDuration, type Direction, type GateDisplay, type GateEvent } from
 import { computeFee } from './fee.ts';
 import { money } from './money.ts';
 import type { Tariff } from './tariff.ts';
+import type { SessionChange } from './corrections.ts';
 
 /**
  * - `open`: entered, not left yet.
@@ -12,9 +13,11 @@ import type { Tariff } from './tariff.ts';
  * - `superseded`: the car entered again at the lot while this session was open (its exit was
  *   never seen); closed without a fee, `supersededBy` names the newer session.
  * - `clockSkew`: the exit's time is before the entry's; no fee, duration 0, for an operator.
+ * - `void`: an operator voided it (a misread plate, a refund); it counts nowhere (billing/corrections.ts).
+ * An operator may also close an open or clockSkew session by hand: `closed`, with the change in `changes`.
  */
-export type SessionStatus = 'open' | 'closed' | 'unmatched' | 'superseded' | 'clockSkew';
-export const SESSION_STATUSES: readonly SessionStatus[] = ['open', 'closed', 'unmatched', 'superseded', 'clockSkew'];
+export type SessionStatus = 'open' | 'closed' | 'unmatched' | 'superseded' | 'clockSkew' | 'void';
+export const SESSION_STATUSES: readonly SessionStatus[] = ['open', 'closed', 'unmatched', 'superseded', 'clockSkew', 'void'];
 
 /** A document of the `sessions` collection. `_id` is the event id of the event that opened it. */
 export interface SessionDoc {
@@ -43,6 +46,8 @@ export interface SessionDoc {
   /** Why the session is not a plain open/closed one: for operators. */
   reason: string | null;
   supersededBy?: string;
+  /** The manual changes an operator made, oldest first: the audit log (billing/corrections.ts). */
+  changes?: SessionChange[];
   createdAt: Date;
   updatedAt: Date;
 }

@@ -1,6 +1,6 @@
 // Tariffs are data: a JSON object validated here, with errors that name the field.
 // Pure, no I/O. Amounts are integer minor units of `currency` (whole rupiah for IDR).
-import { ID_PATTERN } from '../contract/index.ts';
+import { formatMoney, ID_PATTERN } from '../contract/index.ts';
 import { defaultMinorDigits, MAX_AMOUNT } from './money.ts';
 
 /** A price for a span of minutes. */
@@ -186,4 +186,17 @@ export function parseTariff(json: string, source = 'tariff'): Tariff {
     throw new TariffError([{ field: '(tariff)', message: `is not JSON: ${(err as Error).message}` }], source);
   }
   return validateTariff(value, source);
+}
+
+const minutesText = (m: number): string => (m % 60 === 0 ? `${m / 60 === 1 ? 'hour' : `${m / 60} hours`}` : `${m} min`);
+
+/** The tariff in words, one line per rule, for people and the open-data feeds (DATEX II `tariffDescription`). */
+export function describeTariff(t: Tariff): string[] {
+  const price = (minor: number) => formatMoney(minor, t.currency, t.minorDigits);
+  const lines = [`${t.name}: ${price(t.firstPeriod.price)} the first ${minutesText(t.firstPeriod.minutes)}, then ${price(t.increment.price)} each further ${minutesText(t.increment.minutes)} begun`];
+  if (t.graceMinutes > 0) lines.push(`free for stays under ${t.graceMinutes} min`);
+  if (t.dailyMax !== null) lines.push(`at most ${price(t.dailyMax)} a day`);
+  if (t.overnight) lines.push(`${t.overnight.from}-${t.overnight.to} (UTC${t.overnight.utcOffset}): ${price(t.overnight.price)} a night`);
+  lines.push(`lost ticket: ${price(t.lostTicketFee)}`);
+  return lines;
 }

@@ -12,6 +12,10 @@ export interface Request extends IncomingMessage {
   /** True over HTTPS. */
   secure: boolean;
   accepts(type: string): string | false;
+  /** A request header, case-insensitive. */
+  get(name: string): string | undefined;
+  /** The content type it matches (`application/json`), or false. */
+  is(type: string): string | false | null;
   /** Set by a body parser. */
   body?: unknown;
 }
@@ -50,7 +54,7 @@ export interface Router {
 export interface Express {
   (): App;
   Router(): Router;
-  json(): Handler;
+  json(options?: { limit?: string }): Handler;
   urlencoded(options: { extended: boolean; limit?: string }): Handler;
 }
 

@@ -19,6 +19,8 @@ export interface FlowsEnvOptions {
   /** The plate key as 64 hex digits, and the retentions in days (the parking-mongodb node's settings). */
   plateKey: string;
   retention: { plateDays: number; sessionDays: number; gateEventDays: number };
+  /** The site's local time (`+07:00`): the report nodes' local days and the Charging page. */
+  utcOffset: string;
 }
 
 export const FLOWS_ENV_NAMES = [
@@ -36,6 +38,7 @@ export const FLOWS_ENV_NAMES = [
   'PARKING_FLOWS_PLATE_DAYS',
   'PARKING_FLOWS_SESSION_DAYS',
   'PARKING_FLOWS_GATE_EVENT_DAYS',
+  'PARKING_FLOWS_UTC_OFFSET',
 ] as const;
 
 export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string> & { PARKING_FLOWS_HEALTH_URL?: string };
@@ -72,6 +75,7 @@ export function flowsEnv(o: FlowsEnvOptions): FlowsEnv {
     PARKING_FLOWS_PLATE_DAYS: String(o.retention.plateDays),
     PARKING_FLOWS_SESSION_DAYS: String(o.retention.sessionDays),
     PARKING_FLOWS_GATE_EVENT_DAYS: String(o.retention.gateEventDays),
+    PARKING_FLOWS_UTC_OFFSET: o.utcOffset,
     ...(o.healthUrl ? { PARKING_FLOWS_HEALTH_URL: o.healthUrl } : {}),
   };
 }

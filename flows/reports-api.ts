@@ -2,6 +2,7 @@
 // ?from=&to=&lot=&tz=&format=. JSON by default, CSV with `.csv` or format=csv. Plates are
 // in clear for an admin's login, masked for an operator's.
 import {
+  DEFAULT_UTC_OFFSET,
   parseReportQuery,
   REPORT_FORMATS,
   REPORT_KINDS,
@@ -19,6 +20,8 @@ import { loginOfResponse } from './access.ts';
 export interface ReportsApiOptions {
   collections: () => Promise<BillingCollections>;
   tariffFor: TariffLookup;
+  /** The default `tz` of the reports: the site's local time. */
+  utcOffset?: string;
   /** Guards every request (an operator's or admin's login); the login it sets in `res.locals.login` decides the plates. */
   guard?: Handler;
   logger: Logger;
@@ -35,7 +38,7 @@ export function reportsRouter(o: ReportsApiOptions): Router {
     const base = (req as Request & { baseUrl: string }).baseUrl;
     res.json({
       reports: REPORT_KINDS.map((kind) => ({ kind, json: `${base}/${kind}`, csv: `${base}/${kind}.csv` })),
-      parameters: { from: 'day YYYY-MM-DD (local), ISO time or epoch ms; default 30 days before to', to: 'exclusive; default now', lot: 'lot id', tz: 'UTC offset of local days, default +07:00', format: REPORT_FORMATS.join(' | ') },
+      parameters: { from: 'day YYYY-MM-DD (local), ISO time or epoch ms; default 30 days before to', to: 'exclusive; default now', lot: 'lot id', tz: `UTC offset of local days, default ${o.utcOffset ?? DEFAULT_UTC_OFFSET}`, format: REPORT_FORMATS.join(' | ') },
     });
   });
 
@@ -45,7 +48,7 @@ export function reportsRouter(o: ReportsApiOptions): Router {
     const params = { ...req.query, kind: csv ? name.slice(0, -4) : name, ...(csv ? { format: 'csv' } : {}) };
     let query;
     try {
-      query = parseReportQuery(params, now());
+      query = parseReportQuery(params, now(), { utcOffset: o.utcOffset });
     } catch (err) {
       if (err instanceof ReportQueryError) return void res.status(err.parameter === 'report' ? 404 : 400).json({ error: err.message, parameter: err.parameter });
       throw err;

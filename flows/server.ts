@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MongoClient } from 'mongodb';
-import { DEFAULT_RETENTION, PLATE_KEY_FILE, resolvePlateKey, type BillingCollections, type RetentionPolicy } from '../billing/index.ts';
+import { DEFAULT_RETENTION, DEFAULT_UTC_OFFSET, PLATE_KEY_FILE, resolvePlateKey, type BillingCollections, type RetentionPolicy } from '../billing/index.ts';
 import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
@@ -19,6 +19,7 @@ import { AuthThrottle, throttleEditorLogins } from './login-throttle.ts';
 import { redLogging } from './logging.ts';
 import { deployedTariff } from './nodes/tariff.ts';
 import { reportsRouter } from './reports-api.ts';
+import { SESSIONS_PATH, sessionsRouter } from './sessions-api.ts';
 import { redSettings } from './settings.ts';
 
 export const SHIPPED_FLOWS = fileURLToPath(new URL('./parking.json', import.meta.url));
@@ -59,6 +60,8 @@ export interface FlowsOptions {
   plateKey?: string;
   /** Retention of plates in clear, sessions and gate events, days; unset: DEFAULT_RETENTION. */
   retention?: Partial<RetentionPolicy>;
+  /** The site's local time, a UTC offset (default +07:00): the reports' local days, the Charging page's times. */
+  utcOffset?: string;
   logger: Logger;
   /** Level of Node-RED's own log lines; default the logger's. */
   logLevel?: LogLevel;
@@ -186,6 +189,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
     // public name need not be valid for 127.0.0.1.
     const healthUrl = o.tls ? `${await loopbackListener(app, cleanups)}/healthz` : `${url}/healthz`;
 
+    const utcOffset = o.utcOffset ?? DEFAULT_UTC_OFFSET;
     const plateKey = resolvePlateKey(join(dataDir, PLATE_KEY_FILE), o.plateKey);
     cleanups.push(
       applyEnv(
@@ -200,12 +204,14 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
           healthUrl,
           plateKey: plateKey.toString('hex'),
           retention: { ...DEFAULT_RETENTION, ...o.retention },
+          utcOffset,
         }),
       ),
     );
 
-    // The reports API has its own MongoDB client: it answers whatever the flows are doing. It only
-    // reads (a secondary will do during an election); the charging node creates the indexes.
+    // The reports and session tools have their own MongoDB client: they answer whatever the flows
+    // are doing. Reports read (a secondary will do during an election); the session tools' changes
+    // go to the primary. The charging node creates the indexes.
     const client = new MongoClient(o.mongodbUri, { ...MONGO_OPTIONS, appName: 'parking-reports' });
     cleanups.push(() => closeMongo(client));
     const db = client.db(o.mongodbDb);
@@ -228,7 +234,8 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
       }),
     );
     app.use(access.routes());
-    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, guard: access.requireLogin, logger }));
+    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, utcOffset, guard: access.requireLogin, logger }));
+    app.use(SESSIONS_PATH, sessionsRouter({ collections, tariffFor: deployedTariff, plateKey, utcOffset, guard: access.requireLogin, logger }));
     app.use(EDITOR_PATH, ...throttleEditorLogins(throttle), RED.httpAdmin);
     app.use('/', RED.httpNode);
 

@@ -25,6 +25,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     'tlsCert',
     'tlsKey',
     'plateKey',
+    'utcOffset',
     'plateRetentionDays',
     'sessionRetentionDays',
     'gateEventRetentionDays',
@@ -62,6 +63,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
         credentialSecret: s.redCredentialSecret,
         plateKey: s.plateKey,
         retention: retentionOf(s),
+        utcOffset: s.utcOffset,
         tls: tlsFiles(cmd, ctx, s, 'HTTPS'),
         logger,
       });

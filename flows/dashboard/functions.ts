@@ -92,12 +92,16 @@ msg.payload = { lots: view, updatedAt: Date.now() };
 return msg;`;
 
 /** Charging: the report queries for today (local day of the report node's UTC offset), sent on a timer and after each session change. */
-export const CHARGING_QUERIES = String.raw`const offsetMs = 7 * 3600 * 1000; // +07:00, the report nodes' tz
+export const CHARGING_QUERIES = String.raw`const tz = String(env.get('PARKING_FLOWS_UTC_OFFSET') || '+07:00'); // the site's local time (--utc-offset), as the report nodes'
+const tzm = /^([+-])(\d{2}):(\d{2})$/.exec(tz) || ['+07:00', '+', '07', '00'];
+const offsetMs = (tzm[1] === '-' ? -1 : 1) * (Number(tzm[2]) * 60 + Number(tzm[3])) * 60000;
 const day = new Date(Date.now() + offsetMs).toISOString().slice(0, 10);
 return [{ topic: 'open', report: 'open' }, { topic: 'sessions', report: 'sessions', from: day, day: day }];`;
 
 /** Charging: keeps the latest open and sessions reports in flow context and sends the view. */
-export const CHARGING_VIEW = String.raw`const offsetMs = 7 * 3600 * 1000;
+export const CHARGING_VIEW = String.raw`const tz = String(env.get('PARKING_FLOWS_UTC_OFFSET') || '+07:00'); // the site's local time (--utc-offset), as the report nodes'
+const tzm = /^([+-])(\d{2}):(\d{2})$/.exec(tz) || ['+07:00', '+', '07', '00'];
+const offsetMs = (tzm[1] === '-' ? -1 : 1) * (Number(tzm[2]) * 60 + Number(tzm[3])) * 60000;
 if (!Array.isArray(msg.payload)) return null;
 if (msg.topic === 'open') flow.set('open', msg.payload);
 else if (msg.topic === 'sessions') flow.set('sessions', { day: msg.day, rows: msg.payload });
@@ -119,6 +123,8 @@ for (const r of exits) {
 msg.topic = 'charging';
 msg.payload = {
   day: today.day,
+  utcOffset: tzm[0],
+  offsetMs: offsetMs,
   currency: (exits[0] || open[0] || { currency: 'IDR' }).currency,
   revenueToday: exits.reduce((n, r) => n + r.fee, 0),
   exitsToday: exits.length,

@@ -3,7 +3,7 @@
 import { expect } from 'chai';
 import { readFileSync } from 'node:fs';
 import { dashboardNodes, FLOWS_FILE, renderFlows, withDashboard } from '../../flows/dashboard/build.ts';
-import { AVAILABILITY_STATE, SYSTEM_DEVICES, SYSTEM_VIEW } from '../../flows/dashboard/functions.ts';
+import { AVAILABILITY_STATE, CHARGING_QUERIES, CHARGING_VIEW, SYSTEM_DEVICES, SYSTEM_VIEW } from '../../flows/dashboard/functions.ts';
 
 type Msg = { topic?: unknown; payload?: unknown };
 
@@ -28,7 +28,7 @@ describe('dashboard: the shipped flows', function () {
     for (const n of dashboardNodes()) {
       for (const out of (n.wires as string[][] | undefined) ?? []) for (const target of out) expect(ids.has(target), `${n.id} -> ${target}`).to.equal(true);
     }
-    expect(flows.filter((n) => n.type === 'ui-page').map((n) => n.path)).to.deep.equal(['/availability', '/charging', '/system']);
+    expect(flows.filter((n) => n.type === 'ui-page').map((n) => n.path)).to.deep.equal(['/availability', '/history', '/charging', '/system']);
   });
 });
 
@@ -76,5 +76,37 @@ describe('dashboard: the System page alarms', function () {
     run(SYSTEM_DEVICES, { topic: 'parking/mall-2/alarm/database-down', payload: '' });
     view = run(SYSTEM_VIEW, { topic: 'healthz', payload: { message: 'down' } })!.payload;
     expect((view.alarms as unknown[]).length).to.equal(2);
+  });
+});
+
+describe('dashboard: the Charging page in the site\'s local time', function () {
+  // 2026-12-06 23:30 UTC: already the 7th at +07:00 (06:30) and at +08:00 (07:30); still the 6th at -05:00.
+  const exitAt = '2026-12-06T23:30:00.000Z';
+  const rows = [
+    { sessionId: 's1', carId: 'B1****YZ', lot: 'mall-1', status: 'closed', entryAt: '2026-12-06T22:00:00.000Z', exitAt, durationMinutes: 90, fee: 9000, currency: 'IDR' },
+    { sessionId: 's2', carId: 'D7****AA', lot: 'mall-1', status: 'void', entryAt: '2026-12-06T22:00:00.000Z', exitAt, durationMinutes: 90, fee: null, currency: 'IDR' },
+  ];
+  function view(env: Record<string, string>) {
+    const queries = functionNode(CHARGING_QUERIES, env)({}) as unknown as Array<{ day: string }>;
+    const node = functionNode(CHARGING_VIEW, env);
+    node({ topic: 'open', payload: [] });
+    return { day: queries[1].day, page: node({ topic: 'sessions', payload: rows, day: '2026-12-07' } as Msg)!.payload as Record<string, unknown> };
+  }
+
+  it('counts the day and the hours at --utc-offset (+07:00 unset), and leaves a void session out', function () {
+    const clock = Date.now;
+    Date.now = () => Date.parse('2026-12-06T23:45:00.000Z');
+    try {
+      const wib = view({});
+      expect(wib.day, 'today at +07:00').to.equal('2026-12-07');
+      expect(wib.page).to.deep.include({ utcOffset: '+07:00', offsetMs: 7 * 3600_000, revenueToday: 9000, exitsToday: 1 });
+      expect((wib.page.perHour as Array<{ revenue: number }>)[6].revenue, 'the exit at 06:30 local').to.equal(9000);
+      const wita = view({ PARKING_FLOWS_UTC_OFFSET: '+08:00' });
+      expect(wita.page).to.deep.include({ utcOffset: '+08:00', offsetMs: 8 * 3600_000, revenueToday: 9000 });
+      expect((wita.page.perHour as Array<{ revenue: number }>)[7].revenue, 'the exit at 07:30 local').to.equal(9000);
+      expect(view({ PARKING_FLOWS_UTC_OFFSET: '-05:00' }).day, 'still the 6th at -05:00').to.equal('2026-12-06');
+    } finally {
+      Date.now = clock;
+    }
   });
 });

@@ -263,6 +263,56 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       expect((await fetch(`${flows.url}/api/reports/profit`, { headers: basic() })).status).to.equal(404);
     });
 
+    it('session tools: a car found by its plate, closed and voided by hand with a reason, each change in the audit log; revenue follows', async function () {
+      const post = (path: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) =>
+        fetch(`${flows.url}/api/sessions${path}`, { method: 'POST', headers: { ...basic(), ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+      const revenue = async () => ((await (await fetch(`${flows.url}/api/reports/revenue?lot=mall-tools`, { headers: basic() })).json()) as { rows: Array<{ revenue: number }> }).rows;
+      await gates.publish(gates.event('mall-tools', 'entry', 'TOOL1', Date.now() - 90 * MIN));
+      await gates.waitFor('the entry of TOOL1', (d) => d.carId === 'TOOL1');
+
+      expect((await fetch(`${flows.url}/api/sessions?plate=TOOL1`)).status, 'no login').to.equal(401);
+      const found = (await (await fetch(`${flows.url}/api/sessions?plate=${encodeURIComponent(' tool1 ')}`, { headers: basic() })).json()) as { sessions: Array<Record<string, unknown>> };
+      expect(found.sessions, 'found by the plate as typed').to.have.length(1);
+      expect(found.sessions[0]).to.deep.include({ carId: 'TOOL1', lot: 'mall-tools', status: 'open' });
+      expect(found.sessions[0].feeSoFar, 'what leaving now costs').to.be.a('number').above(0);
+      expect(found.sessions[0], 'the keyed hash stays inside').to.not.have.property('carKey');
+      const id = found.sessions[0].sessionId as string;
+
+      expect((await post(`/${id}/close`, { fee: 1 })).status, 'no reason').to.equal(400);
+      expect((await post(`/${id}/close`, 'reason=x', { 'content-type': 'application/x-www-form-urlencoded' })).status, 'not JSON').to.equal(415);
+      expect((await post(`/${id}/close`, '{"reason": ', {})).status, 'broken JSON').to.be.oneOf([400, 415]);
+      expect((await post(`/${id}/close`, { reason: 'reader down', fee: -5 })).status, 'a negative fee').to.equal(400);
+      expect((await post('/no-such-session/close', { reason: 'reader down' })).status).to.equal(404);
+      expect((await post(`/${id}/refund`, { reason: 'reader down' })).status).to.equal(404);
+
+      const closed = await post(`/${id}/close`, { reason: 'exit reader down, paid at the booth', fee: 20000 });
+      expect(closed.status).to.equal(200);
+      const after = ((await closed.json()) as { session: Record<string, unknown> & { changes: Array<Record<string, unknown>> } }).session;
+      expect(after).to.deep.include({ status: 'closed', fee: 20000, reason: 'closed by tester: exit reader down, paid at the booth' });
+      expect(after.durationMinutes, 'started minutes from the entry to now').to.be.within(90, 92);
+      expect(after.changes).to.have.length(1);
+      expect(after.changes[0]).to.deep.include({ by: 'tester', action: 'close', reason: 'exit reader down, paid at the booth' });
+      expect((await post(`/${id}/close`, { reason: 'again' })).status, 'closed already').to.equal(409);
+      expect((await revenue()).map((r) => r.revenue), 'the manual close counts').to.deep.equal([20000]);
+
+      // The car then passes the exit gate: no open session is left, so it is a lost-ticket exit, as for any car without one.
+      expect((await post(`/${id}/void`, { reason: 'refund: charged twice' })).status).to.equal(200);
+      expect(await revenue(), 'a void counts nowhere').to.deep.equal([]);
+      const stored = await db.collection('sessions').findOne({ _id: id as never });
+      expect(stored).to.deep.include({ status: 'void', fee: null });
+      expect((stored!.changes as unknown[]).length).to.equal(2);
+
+      const audit = (await (await fetch(`${flows.url}/api/sessions/audit`, { headers: basic() })).json()) as { entries: Array<Record<string, unknown>> };
+      const mine = audit.entries.filter((e) => e.sessionId === id);
+      expect(mine.map((e) => e.action), 'newest first').to.deep.equal(['void', 'close']);
+      expect(mine[0]).to.deep.include({ by: 'tester', lot: 'mall-tools', carId: 'TOOL1', reason: 'refund: charged twice' });
+      const csv = await fetch(`${flows.url}/api/sessions/audit?format=csv`, { headers: basic() });
+      expect(csv.headers.get('content-type')).to.equal('text/csv; charset=utf-8');
+      const lines = (await csv.text()).trim().split('\r\n');
+      expect(lines[0]).to.equal('at,by,role,action,reason,sessionId,lot,carId,statusBefore,statusAfter,feeBefore,feeAfter,exitAtAfter');
+      expect(lines.some((l) => l.includes(`,void,refund: charged twice,${id},mall-tools,TOOL1,closed,void,20000,,`))).to.equal(true);
+    });
+
     describe('through a MongoDB failover mid-stream', function () {
       const CARS = 8;
 

@@ -16,6 +16,7 @@ describe('flows: settings for Node-RED', function () {
       mqttCredentials: { username: 'parking-service', password: 'p@ss' },
       plateKey: 'ab'.repeat(32),
       retention: { plateDays: 30, sessionDays: 400, gateEventDays: 90 },
+      utcOffset: '+08:00',
     });
     expect(env).to.deep.equal({
       PARKING_FLOWS_MQTT_URL: 'mqtt://parking-service:p%40ss@10.0.0.5:1883',
@@ -32,9 +33,10 @@ describe('flows: settings for Node-RED', function () {
       PARKING_FLOWS_PLATE_DAYS: '30',
       PARKING_FLOWS_SESSION_DAYS: '400',
       PARKING_FLOWS_GATE_EVENT_DAYS: '90',
+      PARKING_FLOWS_UTC_OFFSET: '+08:00',
     });
     expect(withUserInfo('ws://h:9001/mqtt')).to.equal('ws://h:9001/mqtt');
-    const single = flowsEnv({ mqttUrls: ['mqtt://10.0.0.5:1883'], topicRoot: 'parking', mongodbUri: 'mongodb://db1', mongodbDb: 'parking', mqttFailoverMs: 3000, mqttClientId: 'c', plateKey: 'ab'.repeat(32), retention: { plateDays: 1, sessionDays: 2, gateEventDays: 3 } });
+    const single = flowsEnv({ mqttUrls: ['mqtt://10.0.0.5:1883'], topicRoot: 'parking', mongodbUri: 'mongodb://db1', mongodbDb: 'parking', mqttFailoverMs: 3000, mqttClientId: 'c', plateKey: 'ab'.repeat(32), retention: { plateDays: 1, sessionDays: 2, gateEventDays: 3 }, utcOffset: '+07:00' });
     expect(single.PARKING_FLOWS_MQTT_STANDBY_URL, 'one broker: gate events are taken on it twice (repeats are ignored)').to.equal('mqtt://10.0.0.5:1883');
   });
 
