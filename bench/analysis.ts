@@ -137,7 +137,7 @@ export const TARGETS = {
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v >= 100 ? Math.round(v) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`);
 
 /** The issue's targets, checked against what this run measured (met: null when not measured). */
-export function checkTargets(report: Pick<BenchReport, 'latency' | 'throughput' | 'scale' | 'failover'>): TargetCheck[] {
+export function checkTargets(report: Pick<BenchReport, 'latency' | 'throughput' | 'scale' | 'failover' | 'forecast'>): TargetCheck[] {
   const out: TargetCheck[] = [];
   const at = report.latency?.runs.find((r) => r.rate === TARGETS.rate);
   const latency = (name: string, value: number | null | undefined, limit: number) =>
@@ -169,5 +169,8 @@ export function checkTargets(report: Pick<BenchReport, 'latency' | 'throughput' 
   });
   // The fleet drill's own targets for its size (drill/fleet/report.ts).
   for (const t of report.failover?.targets ?? []) out.push({ name: `failover: ${t.what}`, target: t.limit, value: t.measured, met: t.ok });
+  for (const r of report.forecast?.rows ?? []) {
+    out.push({ name: `forecast at +${r.minutes} min: mean absolute error`, target: `< same as now (${r.maeSameAsNow})`, value: `${r.maeForecast} spaces`, met: r.count > 0 && r.maeForecast < r.maeSameAsNow });
+  }
   return out;
 }

@@ -2,8 +2,9 @@
 import type { FleetDrillResult, FleetTarget, ScenarioSummary } from '../drill/fleet/index.ts';
 import type { ProcessUsage } from './procstat.ts';
 import type { LatencySummary } from './stats.ts';
+import type { BacktestResult } from '../history/backtest.ts';
 
-export const SECTIONS = ['latency', 'throughput', 'scale', 'peers', 'failover'] as const;
+export const SECTIONS = ['latency', 'throughput', 'scale', 'peers', 'failover', 'forecast'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Machine {
@@ -192,6 +193,8 @@ export interface BenchReport {
   scale?: ScaleSection;
   peers?: PeersSection;
   failover?: FailoverSection;
+  /** The forecasts' backtest on a simulated month (history/backtest.ts). */
+  forecast?: BacktestResult;
   budget?: CpuBudget;
   targets: TargetCheck[];
   errors: Array<{ section: string; message: string }>;

@@ -10,6 +10,7 @@ import { runLatency, runThroughput, type Progress } from './scenarios/pipeline.t
 import { runFailover } from './scenarios/failover.ts';
 import { runPeers } from './scenarios/peers.ts';
 import { runScale } from './scenarios/scale.ts';
+import { runBacktest } from '../history/backtest.ts';
 import { renderSvg } from './svg.ts';
 import { renderTable } from './table.ts';
 
@@ -60,6 +61,12 @@ export async function runBench(options: BenchOptions, progress: Progress = () =>
   if (options.only.includes('scale')) await attempt('scale', async () => void (report.scale = await runScale(options, progress)));
   if (options.only.includes('peers')) await attempt('peers', async () => void (report.peers = await runPeers(options, progress)));
   if (options.only.includes('failover')) await attempt('failover', async () => void (report.failover = await runFailover(options, progress)));
+  if (options.only.includes('forecast')) {
+    await attempt('forecast', async () => {
+      progress('forecast: the backtest on a simulated month (3 levels of 40 slots; the last week forecast every 15 min)');
+      report.forecast = runBacktest({ days: options.quick ? 21 : 35 });
+    });
+  }
   const finished = new Date();
   report.finishedAt = finished.toISOString();
   report.durationMs = finished.getTime() - started.getTime();

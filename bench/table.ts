@@ -123,6 +123,14 @@ function peers(report: BenchReport): string[] {
 const opt = (n: number | null | undefined) => (n === null || n === undefined ? '-' : String(Math.round(n)));
 const seconds = (milliseconds: number) => `${Math.round(milliseconds / 1000)} s`;
 
+function forecastTable(report: BenchReport): string[] {
+  const f = report.forecast!;
+  return [
+    `FORECAST BACKTEST (history/backtest.ts): ${f.days} simulated days, ${f.levels} levels of ${f.slotsPerLevel} slots, ${f.changes.toLocaleString('en-US')} slot changes (seed ${f.seed}); the last 7 days forecast every 15 min from the history before each moment; ${Math.round(f.profiled * 100)} % by the weekday profile; ${f.ms} ms`,
+    columns(['horizon', 'MAE forecast (spaces)', 'MAE same as now', 'forecasts'], f.rows.map((r) => [`+${r.minutes} min`, String(r.maeForecast), String(r.maeSameAsNow), String(r.count)])),
+  ];
+}
+
 function failover(report: BenchReport): string[] {
   const { drill: d, scenarios } = report.failover!;
   const runs = d.runs.length ? Math.max(...d.runs.map((r) => r.run)) : 0;
@@ -156,6 +164,7 @@ export function renderTable(report: BenchReport): string {
   if (report.scale) out.push('', ...scale(report));
   if (report.peers) out.push('', ...peers(report));
   if (report.failover) out.push('', ...failover(report));
+  if (report.forecast) out.push('', ...forecastTable(report));
   if (report.targets.length) {
     out.push('', 'TARGETS');
     out.push(columns(['', 'what', 'target', 'measured'], report.targets.map((t) => [t.met === null ? '[n/a]' : t.met ? '[met]' : '[MISSED]', t.name, t.target, t.value])));

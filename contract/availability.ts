@@ -75,3 +75,46 @@ export function summariseLevels(lot: string, levels: Record<string, LevelAvailab
   const sorted = Object.fromEntries(Object.keys(levels).sort().map((k) => [k, levels[k]]));
   return { lot, ...sum, status: lotStatus(sum), levels: sorted, observedAt: observedAt.toISOString() };
 }
+
+const COUNT_FIELDS: ReadonlyArray<keyof LevelAvailability> = ['availableSpotNumber', 'occupiedSpotNumber', 'closedSpotNumber', 'unknownSpotNumber', 'totalSpotNumber'];
+const LOT_STATUSES: readonly string[] = ['spacesAvailable', 'almostFull', 'full', 'closed'];
+const isCount = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v) && v >= 0;
+
+/**
+ * An availability summary as published (`<root>/<lot>/availability`), checked: undefined
+ * for anything that is not one (broken JSON, a count that is not a whole number, a
+ * missing field). A summary from an older platform without `occupiedSpotNumber`,
+ * `closedSpotNumber` or `unknownSpotNumber` reads them as 0.
+ */
+export function decodeSummary(text: string): AvailabilitySummary | undefined {
+  let doc: Record<string, unknown>;
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined;
+    doc = parsed as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+  const counts = (v: Record<string, unknown>): LevelAvailability | undefined => {
+    if (!isCount(v.availableSpotNumber) || !isCount(v.totalSpotNumber)) return undefined;
+    const out = emptyLevel();
+    for (const key of COUNT_FIELDS) {
+      if (v[key] !== undefined && !isCount(v[key])) return undefined;
+      out[key] = (v[key] as number | undefined) ?? 0;
+    }
+    return out;
+  };
+  const lot = counts(doc);
+  if (!lot || typeof doc.lot !== 'string' || typeof doc.observedAt !== 'string' || !Number.isFinite(Date.parse(doc.observedAt))) return undefined;
+  const levels: Record<string, LevelAvailability> = {};
+  if (doc.levels !== undefined) {
+    if (!doc.levels || typeof doc.levels !== 'object' || Array.isArray(doc.levels)) return undefined;
+    for (const [name, value] of Object.entries(doc.levels as Record<string, unknown>)) {
+      const level = value && typeof value === 'object' ? counts(value as Record<string, unknown>) : undefined;
+      if (!level) return undefined;
+      levels[name] = level;
+    }
+  }
+  const status = typeof doc.status === 'string' && LOT_STATUSES.includes(doc.status) ? (doc.status as LotStatus) : lotStatus(lot);
+  return { lot: doc.lot, ...lot, status, levels, observedAt: doc.observedAt };
+}

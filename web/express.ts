@@ -7,6 +7,14 @@ export interface Request extends IncomingMessage {
   params: Record<string, string>;
   /** The path relative to where the router is mounted. */
   path: string;
+  /** The URL's query, parsed (a repeated parameter is an array). */
+  query: Record<string, unknown>;
+  /** A request header, case-insensitive. */
+  get(name: string): string | undefined;
+  /** The best of `types` for the Accept header, or false when none is acceptable. */
+  accepts(types: string[]): string | false;
+  /** Where the router handling it is mounted. */
+  baseUrl: string;
 }
 
 export interface Response extends ServerResponse {

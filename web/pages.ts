@@ -51,6 +51,7 @@ export function signagePage(config: SignageConfig, assetBase: string): string {
     <div class="label">FREE SPACES</div>
     <div class="free" id="lot-free">–</div>
     <div class="of" id="lot-total"></div>
+    <div class="forecast" id="lot-forecast"></div>
   </section>
   <section class="levels" id="levels" aria-label="free spaces per level"></section>
   <footer class="bottom">

@@ -54,7 +54,7 @@ export function registerBench(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--steps <list>', 'throughput search, updates/s, tried in order until one fails (default 100,250,500,1000,2000,3000,5000,...,40000)', flag(parseCounts)))
     .addOption(validatedOption('--peer-rates <list>', 'rates of the peer comparison (default 1000,5000)', flag(parseCounts)))
     .addOption(validatedOption('--devices <list>', 'connected devices of the scale steps (default 1000,10000; quick 100)', flag(parseCounts)))
-    .addOption(validatedOption('--only <sections>', 'run only these: latency,throughput,scale,peers,failover', flag(parseSections)))
+    .addOption(validatedOption('--only <sections>', 'run only these: latency,throughput,scale,peers,failover,forecast', flag(parseSections)))
     .addOption(validatedOption('--slots <n>', 'simulated slots the load updates (default 10000)', parsers.integer(10, 1_000_000)))
     .addOption(validatedOption('--failover-devices <n>', 'device links of the failover scenario, with per-device accounts (default 2000; quick 200; at most 20000, 8000 with a partition)', flag(failoverDevices)))
     .addOption(validatedOption('--failover-steady <seconds>', 'the failover scenario\'s steady window, in which every failover is spurious (default 60; quick 5)', flag(parseDuration)))

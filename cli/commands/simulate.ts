@@ -16,6 +16,7 @@ interface SimulateFlags {
   prefill: number;
   links: 'lot' | 'device';
   seed?: number;
+  history?: number;
 }
 
 const fraction = (raw: string): number => {
@@ -37,13 +38,22 @@ export function registerSimulate(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--stay <seconds>', 'mean stay of a car, seconds', parsers.positiveNumber).default(300))
     .addOption(validatedOption('--prefill <fraction>', 'share of the slots taken by cars arriving at the start', fraction).default(0.3))
     .addOption(validatedOption('--links <kind>', 'lot: one MQTT link per lot; device: one per slot and gate (load)', parsers.oneOf(['lot', 'device'] as const)).default('lot'))
-    .addOption(validatedOption('--seed <n>', 'random seed (default: random; printed at start)', parsers.integer(0, 2 ** 32 - 1)));
-  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'topicRoot', 'logLevel', 'logFormat']);
-  examples(cmd, ['parking simulate --lots 2 --levels 3 --slots 40 --rate 20 --servers mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884']);
+    .addOption(validatedOption('--seed <n>', 'random seed (default: random; printed at start)', parsers.integer(0, 2 ** 32 - 1)))
+    .addOption(validatedOption('--history <days>', 'instead: write DAYS of simulated slot history up to now straight into MongoDB (MONGODB_URI), weekdays, weekends and events, in seconds, then exit (docs/history.md); no MQTT', parsers.integer(1, 90)));
+  const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'topicRoot', 'mongodbUri', 'mongodbDb', 'utcOffset', 'logLevel', 'logFormat']);
+  examples(cmd, [
+    'parking simulate --lots 2 --levels 3 --slots 40 --rate 20 --servers mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884',
+    "MONGODB_URI='mongodb://127.0.0.1:27017/?replicaSet=rs0' parking simulate --history 28 --lots 1 --levels 3 --slots 40",
+  ]);
   cmd.action(async () => {
     const s = settings(ctx);
     const flags = cmd.opts<SimulateFlags>();
     const logger = commandLogger(ctx, 'simulate', s);
+    if (flags.history !== undefined) {
+      const { simulateHistoryInto } = await import('./simulate-history.ts');
+      ctx.exitCode = await simulateHistoryInto(ctx, { ...flags, history: flags.history }, s);
+      return;
+    }
     const shutdown = createShutdown({ signals: ctx.signals, logger });
     const simulation = await startSimulation({
       servers: s.mqttUrls,

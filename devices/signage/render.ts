@@ -34,8 +34,8 @@ export function renderLine(view: SignageView, link?: DisplayLink): string {
 function figuresLine(view: SignageView): string {
   const status = view.status ? shownStatus(view.status, view.free, view.unknown) : undefined;
   const reporting = reportingText(view.unknown, view.total);
-  const head = `${view.lot} free ${num(view.free)}${view.total !== undefined ? `/${view.total}` : ''}${status ? ` ${status}` : ''}${reporting ? ` (${reporting})` : ''}`;
-  const levels = view.levels.map((l) => `${l.level} ${num(l.free)}${l.total !== undefined ? `/${l.total}` : ''}`);
+  const head = `${view.lot} free ${num(view.free)}${view.total !== undefined ? `/${view.total}` : ''}${status ? ` ${status}` : ''}${reporting ? ` (${reporting})` : ''}${view.forecast ? ` (${view.forecast})` : ''}`;
+  const levels = view.levels.map((l) => `${l.level} ${num(l.free)}${l.total !== undefined ? `/${l.total}` : ''}${l.forecast ? ` (${l.forecast})` : ''}`);
   return [head, ...levels].join(' | ');
 }
 
@@ -62,6 +62,8 @@ export function renderScreen(view: SignageView, options: { width?: number; clock
       const figures = `${num(l.free).padStart(4)} free${l.total !== undefined ? ` / ${l.total}` : ''}`;
       const room = inner - name - figures.length - 4;
       out.push(line(`${l.level.padEnd(name)}  ${figures}  ${room >= 6 ? bar(l.free, l.total, Math.min(room, 20)) : ''}`.trimEnd()));
+      // The forecast under its level: `B3: full in about 20 min`.
+      if (l.forecast) out.push(line(`  ${l.level}: ${l.forecast}`));
     }
     out.push(rule('├', '┤'));
     const total = `${'TOTAL'.padEnd(name)}  ${num(view.free).padStart(4)} free${view.total !== undefined ? ` / ${view.total}` : ''}`;
@@ -72,6 +74,7 @@ export function renderScreen(view: SignageView, options: { width?: number; clock
     if (status === 'unknown') out.push(line(reporting.toUpperCase()));
     else if (status) out.push(line(STATUS_TEXT[status]));
     if (reporting && status !== 'unknown') out.push(line(reporting));
+    if (view.forecast) out.push(line(view.forecast));
   }
   if (options.link) {
     out.push(rule('├', '┤'));

@@ -74,7 +74,7 @@ export async function startSignage(options: SignageOptions): Promise<Signage> {
   // Losing the brokers shows at once (OFFLINE), as on the web page; so does getting one back.
   link.on('connected', redraw);
   link.on('disconnected', redraw);
-  await link.subscribe(topics.filters.lotAvailability(options.lot), 1);
+  await link.subscribe([...topics.filters.lotAvailability(options.lot), topics.forecast(options.lot), `${topics.forecast(options.lot)}/+`], 1);
   if (mode === 'screen') options.out.write(HIDE_CURSOR);
   draw();
   // The clock on screen ticks even without news.

@@ -2,6 +2,7 @@
 // topics: the summary (`<root>/<lot>/availability`, JSON) and the free spots
 // per level (`<root>/<lot>/availability/<level>`, a plain integer). Pure.
 import type { LotStatus, Topics } from '../../contract/index.ts';
+import { forecastText } from '../../web/assets/view.js';
 
 export interface LevelView {
   level: string;
@@ -9,6 +10,8 @@ export interface LevelView {
   total: number | undefined;
   /** Slots with no known state (silent or offline sensors). */
   unknown: number | undefined;
+  /** What the level's forecast says (`full in about 20 min`), or ''. */
+  forecast: string;
 }
 
 export interface SignageView {
@@ -22,6 +25,8 @@ export interface SignageView {
   observedAt: string | undefined;
   /** When the figures last changed here or were observed by ingest (epoch ms), the later of the two; undefined before any. */
   updatedAt: number | undefined;
+  /** What the lot's forecast says, or ''. */
+  forecast: string;
 }
 
 const STATUSES: readonly string[] = ['spacesAvailable', 'almostFull', 'full', 'closed'];
@@ -37,6 +42,8 @@ const count = (value: unknown): number | undefined => (typeof value === 'number'
 export class SignageState {
   private summary: { free?: number; total?: number; unknown?: number; status?: LotStatus; observedAt?: string; levels: Map<string, Counts> } = { levels: new Map() };
   private readonly levelFree = new Map<string, number>();
+  /** forecastText of each forecast topic, by level ('' for the lot's). */
+  private readonly forecasts = new Map<string, string>();
   private changedAt: number | undefined;
 
   constructor(
@@ -49,6 +56,7 @@ export class SignageState {
     const t = this.topics.parse(topic);
     if (!t || t.lot !== this.lot) return false;
     const text = (typeof payload === 'string' ? payload : payload.toString('utf8')).trim();
+    if (t.kind === 'forecast') return this.applyForecast(t.level ?? '', text);
     const before = JSON.stringify(this.figures());
     if (t.kind === 'levelAvailability') {
       if (text === '') this.levelFree.delete(t.level);
@@ -69,16 +77,33 @@ export class SignageState {
   view(): SignageView {
     const observed = this.summary.observedAt === undefined ? NaN : Date.parse(this.summary.observedAt);
     const times = [this.changedAt, Number.isFinite(observed) ? observed : undefined].filter((t): t is number => t !== undefined);
-    return { ...this.figures(), updatedAt: times.length ? Math.max(...times) : undefined };
+    return { ...this.figures(), updatedAt: times.length ? Math.max(...times) : undefined, forecast: this.forecasts.get('') ?? '' };
   }
 
-  private figures(): Omit<SignageView, 'updatedAt'> {
+  /** A forecast (or its clearing): changes only a line of text, never the figures' age. */
+  private applyForecast(key: string, text: string): boolean {
+    let said = '';
+    if (text !== '') {
+      try {
+        said = forecastText(JSON.parse(text));
+      } catch {
+        return false;
+      }
+    }
+    const before = this.forecasts.get(key) ?? '';
+    if (said) this.forecasts.set(key, said);
+    else this.forecasts.delete(key);
+    return said !== before;
+  }
+
+  private figures(): Omit<SignageView, 'updatedAt' | 'forecast'> {
     const names = [...new Set([...this.summary.levels.keys(), ...this.levelFree.keys()])].sort();
     const levels = names.map((level) => ({
       level,
       free: this.levelFree.get(level) ?? this.summary.levels.get(level)?.free,
       total: this.summary.levels.get(level)?.total,
       unknown: this.summary.levels.get(level)?.unknown,
+      forecast: this.forecasts.get(level) ?? '',
     }));
     const sumFree = levels.every((l) => l.free !== undefined) && levels.length ? levels.reduce((s, l) => s + (l.free ?? 0), 0) : undefined;
     return {

@@ -63,6 +63,7 @@ export function dashboardNodes(): FlowNode[] {
   const A = 'dash-availability-tab';
   const C = 'dash-charging-tab';
   const S = 'dash-system-tab';
+  const H = 'dash-history-tab';
   return [
     {
       id: A,
@@ -76,7 +77,7 @@ export function dashboardNodes(): FlowNode[] {
       type: 'tab',
       label: 'Dashboard: charging',
       disabled: false,
-      info: 'The Charging page of the dashboard (`/dashboard/charging`), for operators: open sessions, today\'s exits with their fee, revenue today and per hour.\n\n- every 5 s, and after each session change from the link `parking sessions` (at most once a second), `report queries` asks two `parking-report` nodes for the `open` sessions and today\'s `sessions` (local day, +07:00);\n- `charging view` keeps both in flow context and sends the view to `charging board`.\n\nSources: flows/dashboard/ (docs/dashboard.md).',
+      info: 'The Charging page of the dashboard (`/dashboard/charging`), for operators: open sessions, today\'s exits with their fee, revenue today and per hour.\n\n- every 5 s, and after each session change from the link `parking sessions` (at most once a second), `report queries` asks two `parking-report` nodes for the `open` sessions and today\'s `sessions` (the local day at the site\'s UTC offset, `--utc-offset`, +07:00 by default);\n- `charging view` keeps both in flow context and sends the view to `charging board`.\n\nSources: flows/dashboard/ (docs/dashboard.md).',
     },
     {
       id: S,
@@ -84,6 +85,13 @@ export function dashboardNodes(): FlowNode[] {
       label: 'Dashboard: system',
       disabled: false,
       info: 'The System page of the dashboard (`/dashboard/system`), for operators: the active alarms, the brokers, the MongoDB primary, ingest lag and buffer, devices online and offline, a log of failovers.\n\n- every 2 s `healthz` GETs the platform\'s `/healthz` (`PARKING_FLOWS_HEALTH_URL`);\n- `device status` subscribes to `<root>/+/device/+/status` and `<root>/+/alarm/+` (the platform\'s alarms, retained);\n- `system view` keeps the devices, the alarms and the log of changes (brokers, bridge, MongoDB primary) in flow context; the page shows a banner while an alarm is not acknowledged, and its Acknowledge button POSTs `/api/alarms/<lot>/<alarm>/ack`.\n\nSources: flows/dashboard/ (docs/dashboard.md).',
+    },
+    {
+      id: H,
+      type: 'tab',
+      label: 'Dashboard: history',
+      disabled: false,
+      info: 'The History page of the dashboard (`/dashboard/history`), for everyone: a lot\'s occupancy today beside the average of the same weekday, a weekday × hour heatmap of the last 4 weeks, and the turnover per level today.\n\n- `history charts` (ui-template) asks the public `/api/occupancy` itself (pre-aggregated: at most 672 rows a chart) and refreshes every minute; no flow feeds it.\n\nSources: flows/dashboard/history.vue, history/ (docs/history.md).',
     },
     {
       id: 'dash-base',
@@ -111,11 +119,13 @@ export function dashboardNodes(): FlowNode[] {
       sizes: { density: 'default', pagePadding: '12px', groupGap: '12px', groupBorderRadius: '6px', widgetGap: '12px' },
     },
     page('dash-page-availability', 'Availability', '/availability', 'parking', 1),
-    page('dash-page-charging', 'Charging', '/charging', 'cash-register', 2),
-    page('dash-page-system', 'System', '/system', 'server-network', 3),
+    page('dash-page-history', 'History', '/history', 'chart-line', 2),
+    page('dash-page-charging', 'Charging', '/charging', 'cash-register', 3),
+    page('dash-page-system', 'System', '/system', 'server-network', 4),
     group('dash-group-availability', 'Slot map', 'dash-page-availability'),
     group('dash-group-charging', 'Charging', 'dash-page-charging'),
     group('dash-group-system', 'System', 'dash-page-system'),
+    group('dash-group-history', 'History', 'dash-page-history'),
 
     inject('dash-availability-start', A, 'at start', '', 120, 80, [['dash-availability-subscribe']]),
     fn('dash-availability-subscribe', A, 'subscribe', AVAILABILITY_SUBSCRIBE, 290, 80, [['dash-slot-states']]),
@@ -147,10 +157,12 @@ export function dashboardNodes(): FlowNode[] {
     },
     inject('dash-charging-tick', C, 'every 5 s', '5', 130, 80, [['dash-charging-queries']]),
     fn('dash-charging-queries', C, 'report queries', CHARGING_QUERIES, 500, 100, [['dash-report-open'], ['dash-report-sessions']]),
-    { id: 'dash-report-open', type: 'parking-report', z: C, name: 'open sessions', mongodb: MONGODB, tariff: TARIFF, report: 'open', format: 'json', tz: '+07:00', x: 710, y: 80, wires: [['dash-charging-view']] },
-    { id: 'dash-report-sessions', type: 'parking-report', z: C, name: "today's sessions", mongodb: MONGODB, tariff: TARIFF, report: 'sessions', format: 'json', tz: '+07:00', x: 720, y: 120, wires: [['dash-charging-view']] },
+    { id: 'dash-report-open', type: 'parking-report', z: C, name: 'open sessions', mongodb: MONGODB, tariff: TARIFF, report: 'open', format: 'json', tz: '${PARKING_FLOWS_UTC_OFFSET}', x: 710, y: 80, wires: [['dash-charging-view']] },
+    { id: 'dash-report-sessions', type: 'parking-report', z: C, name: "today's sessions", mongodb: MONGODB, tariff: TARIFF, report: 'sessions', format: 'json', tz: '${PARKING_FLOWS_UTC_OFFSET}', x: 720, y: 120, wires: [['dash-charging-view']] },
     fn('dash-charging-view', C, 'charging view', CHARGING_VIEW, 920, 100, [['dash-charging-board']]),
     uiTemplate('dash-charging-board', C, 'charging board', 'dash-group-charging', 'charging', 1110, 100),
+
+    uiTemplate('dash-history-charts', H, 'history charts', 'dash-group-history', 'history', 180, 80),
 
     inject('dash-system-tick', S, 'every 2 s', '2', 120, 80, [['dash-healthz']]),
     {

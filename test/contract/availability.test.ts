@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { summarise, decodeGateEvent, formatMoney, formatDuration, PayloadError } from '../../contract/index.ts';
+import { summarise, decodeSummary, decodeGateEvent, formatMoney, formatDuration, PayloadError } from '../../contract/index.ts';
 
 const at = new Date('2026-11-22T10:00:00.000Z');
 
@@ -56,5 +56,18 @@ describe('contract: gate events and display text', function () {
     expect(formatMoney(1250, 'EUR')).to.equal('12.50 EUR');
     expect(formatDuration(125)).to.equal('2h05m');
     expect(formatDuration(45)).to.equal('45m');
+  });
+});
+
+describe('contract: reading an availability summary back', () => {
+  it('reads what summarise publishes, and nothing that is not a summary', () => {
+    const at = new Date('2026-12-07T01:00:00.000Z');
+    const s = summarise('mall-1', [{ level: 'B1', status: 'free' }, { level: 'B1', status: 'occupied' }, { level: 'B2', status: 'unknown' }], at);
+    expect(decodeSummary(JSON.stringify(s))).to.deep.equal(s);
+    const older = { lot: 'mall-1', availableSpotNumber: 3, totalSpotNumber: 5, observedAt: at.toISOString() };
+    expect(decodeSummary(JSON.stringify(older)), 'missing counts read as 0, the status from the counts').to.deep.include({ occupiedSpotNumber: 0, closedSpotNumber: 0, unknownSpotNumber: 0, status: 'spacesAvailable', levels: {} });
+    for (const bad of ['', '{oops', '[]', '42', JSON.stringify({ ...older, availableSpotNumber: -1 }), JSON.stringify({ ...older, totalSpotNumber: 1.5 }), JSON.stringify({ ...older, observedAt: 'soon' }), JSON.stringify({ ...older, lot: 7 }), JSON.stringify({ ...older, levels: { B1: { availableSpotNumber: 'x', totalSpotNumber: 1 } } })]) {
+      expect(decodeSummary(bad), bad).to.equal(undefined);
+    }
   });
 });

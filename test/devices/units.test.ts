@@ -299,11 +299,31 @@ describe('devices: pure parts', () => {
       expect(state.apply('parking/mall-1/availability', JSON.stringify(summary))).to.equal(true);
       expect(renderLine(state.view())).to.equal('mall-1 free 12/52 spacesAvailable | B1 5/26 | B2 7/26');
       expect(state.apply('parking/mall-1/availability/B1', '4')).to.equal(true);
-      expect(state.view().levels[0]).to.deep.equal({ level: 'B1', free: 4, total: 26, unknown: undefined });
+      expect(state.view().levels[0]).to.deep.equal({ level: 'B1', free: 4, total: 26, unknown: undefined, forecast: '' });
       expect(state.apply('parking/mall-1/availability/B1', '4')).to.equal(false);
       expect(state.apply('parking/mall-2/availability/B1', '9')).to.equal(false);
       expect(state.apply('parking/mall-1/availability/B1', 'many')).to.equal(false);
       expect(state.apply('parking/mall-1/availability', '{broken')).to.equal(false);
+    });
+
+    it('shows the forecasts under the levels and the total, as the web page words them (history/forecast.ts)', () => {
+      const state = new SignageState('mall-1', topics);
+      state.apply('parking/mall-1/availability', JSON.stringify(summary), 1000);
+      const updatedAt = state.view().updatedAt;
+      const forecast = (available: number, in30: number, fullInMinutes: number | null) =>
+        JSON.stringify({ method: 'weekday-profile', availableSpotNumber: available, forecasts: [{ minutes: 30, availableSpotNumber: in30 }], fullInMinutes });
+      expect(state.apply('parking/mall-1/forecast/B1', forecast(5, 0, 20), 2000)).to.equal(true);
+      expect(state.apply('parking/mall-1/forecast', forecast(12, 30, null), 2000)).to.equal(true);
+      expect(state.apply('parking/mall-1/forecast', forecast(12, 30, null), 3000), 'the same words again').to.equal(false);
+      expect(state.apply('parking/mall-1/forecast/B2', '{broken', 3000)).to.equal(false);
+      expect(state.view().updatedAt, 'a forecast is not new figures').to.equal(updatedAt);
+      expect(renderLine(state.view())).to.equal('mall-1 free 12/52 spacesAvailable (about 30 free in 30 min) | B1 5/26 (full in about 20 min) | B2 7/26');
+      const screen = renderScreen(state.view(), { width: 50 });
+      for (const line of screen.split('\n')) expect([...line].length).to.equal(50);
+      expect(screen).to.include('│   B1: full in about 20 min');
+      expect(screen).to.include('│ about 30 free in 30 min');
+      state.apply('parking/mall-1/forecast/B1', '', 4000);
+      expect(renderScreen(state.view(), { width: 50 })).to.not.include('full in about');
     });
 
     it('level counts alone are enough for a picture', () => {

@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 import { Topics } from '../../contract/index.ts';
 import { SignageState as TerminalSignage } from '../../devices/signage/index.ts';
-import { applyMessage, connectionView, createState, displayModel, figures, formatAge, resolveBrokerUrls, statusOf, subscriptionsFor, waitingText, type SignageState } from '../../web/assets/view.js';
+import { applyMessage, connectionView, createState, displayModel, figures, forecastText, formatAge, resolveBrokerUrls, statusOf, subscriptionsFor, waitingText, type SignageState } from '../../web/assets/view.js';
 
 const T = Date.parse('2026-11-22T10:00:00.000Z');
 const summary = (free: number, total: number, status: string, levels: Record<string, [number, number]>, observedAt = '2026-11-22T10:00:00.000Z') =>
@@ -26,7 +26,7 @@ function feed(messages: Array<[string, string, { retained?: boolean; receivedAt?
 
 describe('web: signage display logic', () => {
   it('subscribes to the lot summary and its levels', () => {
-    expect(subscriptionsFor('mall-1', 'city/parking')).to.deep.equal(['city/parking/mall-1/availability', 'city/parking/mall-1/availability/+']);
+    expect(subscriptionsFor('mall-1', 'city/parking')).to.deep.equal(['city/parking/mall-1/availability', 'city/parking/mall-1/availability/+', 'city/parking/mall-1/forecast', 'city/parking/mall-1/forecast/+']);
   });
 
   it('shows the summary: free and total of the lot, each level, the status', () => {
@@ -34,8 +34,8 @@ describe('web: signage display logic', () => {
     const model = displayModel(state, { now: T + 4_000, connection: { phase: 'connected', role: 'primary' } });
     expect(model).to.deep.include({ lot: 'mall-1', free: '12', total: 'of 52', status: 'spacesAvailable', statusText: 'SPACES', updated: 'updated 4s ago' });
     expect(model.levels).to.deep.equal([
-      { name: 'B1', free: '5', total: 'of 26', status: 'spacesAvailable' },
-      { name: 'B2', free: '7', total: 'of 26', status: 'spacesAvailable' },
+      { name: 'B1', free: '5', total: 'of 26', status: 'spacesAvailable', forecast: '' },
+      { name: 'B2', free: '7', total: 'of 26', status: 'spacesAvailable', forecast: '' },
     ]);
     expect(model.connection).to.deep.equal({ tone: 'live', text: 'live' });
   });
@@ -172,7 +172,7 @@ describe('web: signage display logic', () => {
     const state = feed([['parking/mall-1/availability', JSON.stringify({ levels: { B1: { totalSpotNumber: 20 } } })]]);
     const model = displayModel(state, { now: T, connection: undefined });
     expect(model.free).to.equal('–');
-    expect(model.levels).to.deep.equal([{ name: 'B1', free: '–', total: 'of 20', status: 'unknown' }]);
+    expect(model.levels).to.deep.equal([{ name: 'B1', free: '–', total: 'of 20', status: 'unknown', forecast: '' }]);
   });
 
   it('formats ages in seconds, minutes, hours and days', () => {
@@ -201,5 +201,36 @@ describe('web: signage display logic', () => {
     expect(resolveBrokerUrls(urls, 'fd00::5')[0]).to.equal('ws://[fd00::5]:9001');
     expect(resolveBrokerUrls(urls, 'localhost'), 'a page on the same machine').to.deep.equal(urls);
     expect(resolveBrokerUrls(urls, '127.0.0.1')).to.deep.equal(urls);
+  });
+});
+
+describe('signage view: forecasts', () => {
+  const forecast = (available: number, later: [number, number, number], fullInMinutes: number | null, method = 'weekday-profile') =>
+    JSON.stringify({ lot: 'mall-1', method, availableSpotNumber: available, totalSpotNumber: 60, forecasts: [15, 30, 60].map((minutes, i) => ({ minutes, availableSpotNumber: later[i] })), fullInMinutes });
+
+  it('says when a level fills, or a change of more than a few spaces in 30 min; nothing for "same as now", a full lot or a broken payload', () => {
+    expect(forecastText(JSON.parse(forecast(12, [7, 3, 0], 40)))).to.equal('full in about 40 min');
+    expect(forecastText(JSON.parse(forecast(12, [14, 25, 30], null)))).to.equal('about 25 free in 30 min');
+    expect(forecastText(JSON.parse(forecast(12, [12, 13, 14], null))), 'a change of a few').to.equal('');
+    expect(forecastText(JSON.parse(forecast(12, [12, 12, 12], null, 'same-as-now')))).to.equal('');
+    expect(forecastText(JSON.parse(forecast(0, [0, 0, 0], 0))), 'full now: the status says it').to.equal('');
+    for (const bad of [null, 'text', 42, {}, { method: 'weekday-profile', availableSpotNumber: 'x' }]) expect(forecastText(bad)).to.equal('');
+  });
+
+  it('shows the lot\'s and each level\'s forecast without touching the figures or their age; a cleared one goes', () => {
+    let s = createState('mall-1', 'parking');
+    s = applyMessage(s, 'parking/mall-1/availability', summary(12, 60, 'spacesAvailable', { B3: [12, 60] }), { retained: true, receivedAt: T }).state;
+    const before = s.changedAt;
+    let r = applyMessage(s, 'parking/mall-1/forecast/B3', forecast(12, [7, 3, 0], 40), { receivedAt: T + 1000 });
+    expect(r.changed).to.equal(true);
+    r = applyMessage(r.state, 'parking/mall-1/forecast', forecast(12, [14, 25, 30], null), { receivedAt: T + 2000 });
+    const model = displayModel(r.state, { now: T + 3000, connection: undefined, knownLots: undefined });
+    expect(model.forecast).to.equal('about 25 free in 30 min');
+    expect(model.levels[0]).to.deep.include({ name: 'B3', forecast: 'full in about 40 min' });
+    expect(r.state.changedAt, 'a forecast is not new figures').to.equal(before);
+    expect(applyMessage(r.state, 'parking/mall-1/forecast/B3', '{oops').changed).to.equal(false);
+    expect(applyMessage(r.state, 'parking/mall-2/forecast/B3', forecast(1, [0, 0, 0], 5)).changed, 'another lot').to.equal(false);
+    const cleared = applyMessage(r.state, 'parking/mall-1/forecast/B3', '').state;
+    expect(displayModel(cleared, { now: T, connection: undefined, knownLots: undefined }).levels[0].forecast).to.equal('');
   });
 });

@@ -21,7 +21,9 @@ function levelRow(name) {
   free.className = 'free';
   const total = document.createElement('span');
   total.className = 'of';
-  row.append(label, free, total);
+  const forecast = document.createElement('span');
+  forecast.className = 'forecast';
+  row.append(label, free, total, forecast);
   return row;
 }
 
@@ -37,6 +39,7 @@ function render() {
   $('lot-free').style.setProperty('--digits', String(Math.max(2, model.free.length)));
   setText($('lot-total'), model.total);
   setText($('lot-status'), model.statusText);
+  setText($('lot-forecast'), model.forecast);
   setText($('updated'), model.updated);
   setText($('connection-text'), model.connection.text);
 
@@ -49,6 +52,7 @@ function render() {
     row.dataset.status = level.status;
     setText(row.querySelector('.free'), level.free);
     setText(row.querySelector('.of'), level.total);
+    setText(row.querySelector('.forecast'), level.forecast);
   });
   for (const stale of rows.values()) stale.remove();
   list.style.setProperty('--rows', String(Math.max(1, model.levels.length)));

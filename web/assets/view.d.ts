@@ -26,6 +26,8 @@ export interface SignageState {
   readonly levelFree: Readonly<Record<string, number>>;
   /** Epoch ms of the last live (not retained) message that changed the figures. */
   readonly changedAt: number | undefined;
+  /** What each forecast says (forecastText), by level; '' for the lot's. */
+  readonly forecasts?: Readonly<Record<string, string>>;
 }
 
 export interface Figures {
@@ -49,7 +51,9 @@ export interface DisplayModel {
   total: string;
   status: DisplayStatus;
   statusText: string;
-  levels: Array<{ name: string; free: string; total: string; status: DisplayStatus }>;
+  /** The lot's forecast (`full in about 20 min`), or empty. */
+  forecast: string;
+  levels: Array<{ name: string; free: string; total: string; status: DisplayStatus; forecast: string }>;
   /** `updated 4s ago`, with ` · 1 of 52 sensors reporting` when some are silent; `waiting for data`; or empty. */
   updated: string;
   connection: ConnectionView;
@@ -74,3 +78,4 @@ export declare function connectionView(connection: Pick<FailoverStatus, 'phase' 
 export declare function waitingText(lot: string, knownLots: readonly string[] | undefined): string;
 export declare function displayModel(state: SignageState, context: { now: number; connection: Pick<FailoverStatus, 'phase' | 'role'> | undefined; knownLots?: readonly string[] }): DisplayModel;
 export declare function resolveBrokerUrls(urls: readonly string[], pageHostname: string | undefined): string[];
+export declare function forecastText(forecast: unknown): string;

@@ -24,12 +24,38 @@ const count = (value) => (typeof value === 'number' && Number.isSafeInteger(valu
 
 /** An empty state for one lot under the topic root. */
 export function createState(lot, root) {
-  return { lot, root, summary: undefined, levelFree: {}, changedAt: undefined };
+  return { lot, root, summary: undefined, levelFree: {}, changedAt: undefined, forecasts: {} };
 }
 
-/** The topics a display of `lot` subscribes to. */
+/** The topics a display of `lot` subscribes to: its availability and its forecasts. */
 export function subscriptionsFor(lot, root) {
-  return [`${root}/${lot}/availability`, `${root}/${lot}/availability/+`];
+  return [`${root}/${lot}/availability`, `${root}/${lot}/availability/+`, `${root}/${lot}/forecast`, `${root}/${lot}/forecast/+`];
+}
+
+/**
+ * What a display says of a forecast (`<root>/<lot>/forecast[/<level>]`, docs/history.md):
+ * `full in about 20 min`, `about 8 free in 30 min` when it is expected to change by a few,
+ * '' for a forecast of "same as now", a full lot, or a payload that is not one.
+ */
+export function forecastText(forecast) {
+  if (!forecast || typeof forecast !== 'object' || forecast.method !== 'weekday-profile') return '';
+  const now = count(forecast.availableSpotNumber);
+  if (now === undefined || now === 0) return '';
+  const full = count(forecast.fullInMinutes);
+  if (full !== undefined && full > 0) return `full in about ${full} min`;
+  const in30 = Array.isArray(forecast.forecasts) ? forecast.forecasts.find((f) => f && f.minutes === 30) : undefined;
+  const later = in30 ? count(in30.availableSpotNumber) : undefined;
+  if (later === undefined || Math.abs(later - now) < Math.max(3, now * 0.2)) return '';
+  return `about ${later} free in 30 min`;
+}
+
+function parseForecast(text) {
+  try {
+    const doc = JSON.parse(text);
+    return doc && typeof doc === 'object' && !Array.isArray(doc) ? doc : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function parseSummary(text) {
@@ -69,9 +95,20 @@ function parseSummary(text) {
 export function applyMessage(state, topic, payload, meta = {}) {
   const unchanged = { state, changed: false };
   const prefix = `${state.root}/${state.lot}/availability`;
+  const forecastPrefix = `${state.root}/${state.lot}/forecast`;
   const text = String(payload).trim();
   let next;
-  if (topic === prefix) {
+  if (topic === forecastPrefix || topic.startsWith(`${forecastPrefix}/`)) {
+    // A forecast changes a line of text, not the figures: `changedAt` stays.
+    const key = topic === forecastPrefix ? '' : topic.slice(forecastPrefix.length + 1);
+    if (key !== '' && !ID.test(key)) return unchanged;
+    const forecasts = { ...(state.forecasts ?? {}) };
+    const doc = text === '' ? undefined : parseForecast(text);
+    if (text !== '' && !doc) return unchanged;
+    if (doc) forecasts[key] = forecastText(doc);
+    else delete forecasts[key];
+    return { state: { ...state, forecasts }, changed: forecasts[key] !== (state.forecasts ?? {})[key] };
+  } else if (topic === prefix) {
     if (text === '') next = { ...state, summary: undefined };
     else {
       const summary = parseSummary(text);
@@ -170,15 +207,17 @@ export function displayModel(state, { now, connection, knownLots }) {
   const updatedAt = Math.max(state.summary?.observedAt ?? -Infinity, state.changedAt ?? -Infinity);
   const hasData = f.free !== undefined || f.levels.length > 0;
   const age = Number.isFinite(updatedAt) ? `updated ${formatAge(now - updatedAt)} ago` : '';
+  const forecasts = state.forecasts ?? {};
   return {
     lot: state.lot,
+    forecast: forecasts[''] ?? '',
     free: show(f.free),
     total: f.total === undefined ? '' : `of ${f.total}`,
     status,
     statusText: status === 'unknown' && reporting ? reporting.toUpperCase() : STATUS_TEXT[status] ?? '',
     levels: f.levels.map((l) => {
       const levelStatus = shownStatus(statusOf(l.free, l.total), l.free, l.unknown);
-      return { name: l.name, free: show(l.free), total: l.total === undefined ? '' : `of ${l.total}`, status: levelStatus };
+      return { name: l.name, free: show(l.free), total: l.total === undefined ? '' : `of ${l.total}`, status: levelStatus, forecast: forecasts[l.name] ?? '' };
     }),
     updated: !hasData ? waitingText(state.lot, knownLots) : [age, reporting].filter(Boolean).join(' · '),
     connection: connectionView(connection),
