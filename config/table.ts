@@ -30,6 +30,15 @@ const MQTT = ['mqtt:', 'mqtts:', 'ws:', 'wss:'];
 const plateKey: p.Parser<string> = (raw) => (/^[0-9a-fA-F]{64}$/.test(raw.trim()) || /^[A-Za-z0-9+/_-]{43}=?$/.test(raw.trim()) ? raw.trim() : invalid('must be 32 random bytes as 64 hex digits or base64, e.g. from: openssl rand -hex 32'));
 const days = p.integer(0, 36_500);
 
+/** A UTC offset, `+07:00` (`07:00` and `+7` read the same), -12:00 to +14:00. */
+const utcOffset: p.Parser<string> = (raw) => {
+  const m = /^\s*([+-]?)(\d{1,2})(?::?(\d{2}))?\s*$/.exec(raw);
+  const minutes = m ? Number(m[2]) * 60 + Number(m[3] ?? 0) : Number.NaN;
+  const signed = m?.[1] === '-' ? -minutes : minutes;
+  if (!m || Number(m[3] ?? 0) >= 60 || signed < -720 || signed > 840) return invalid('must be a UTC offset from -12:00 to +14:00 such as +07:00 (WIB), +08:00 (WITA), +09:00 (WIT)');
+  return `${signed < 0 ? '-' : '+'}${m[2].padStart(2, '0')}:${m[3] ?? '00'}`;
+};
+
 /** The lot configuration file, read and checked at start (docs/lots.md). */
 const lotConfigFile: p.Parser<LotLayout> = (raw) => {
   try {
@@ -37,6 +46,14 @@ const lotConfigFile: p.Parser<LotLayout> = (raw) => {
   } catch (error) {
     return invalid(error instanceof LayoutError ? error.message : String(error));
   }
+};
+
+/** `-6.2297,106.8295`: latitude and longitude in degrees (WGS 84). */
+const geoPoint: p.Parser<{ latitude: number; longitude: number }> = (raw) => {
+  const m = /^\s*(-?\d{1,2}(?:\.\d+)?)\s*,\s*(-?\d{1,3}(?:\.\d+)?)\s*$/.exec(raw);
+  const latitude = m ? Number(m[1]) : Number.NaN;
+  const longitude = m ? Number(m[2]) : Number.NaN;
+  return Math.abs(latitude) <= 90 && Math.abs(longitude) <= 180 ? { latitude, longitude } : invalid('must be latitude,longitude in degrees, such as -6.2297,106.8295');
 };
 
 /** Primary and standby broker ports: the `mqttPort` default for each `role`. */
@@ -65,6 +82,11 @@ export const SETTINGS = {
   allowAnonymous: setting({ flag: '--allow-anonymous', env: ['PARKING_ALLOW_ANONYMOUS'], default: false, parse: p.boolean, description: 'let MQTT clients connect without credentials' }),
   sim: setting({ flag: '--no-sim', env: ['PARKING_SIM'], default: true, parse: p.boolean, description: 'do not run the simulated lot' }),
   alarmWebhook: setting<string | undefined>({ flag: '--alarm-webhook <url>', env: ['PARKING_ALARM_WEBHOOK'], default: undefined, defaultText: 'unset: alarms stay on MQTT and /api/alarms', parse: p.url(['http:', 'https:']), description: 'POST every alarm change (raised, changed, acknowledged, cleared) as JSON to this URL (docs/alarms.md)' }),
+  utcOffset: setting({ flag: '--utc-offset <offset>', env: ['PARKING_UTC_OFFSET'], default: '+07:00', parse: utcOffset, description: "the site's local time as a UTC offset (+07:00 WIB, +08:00 WITA, +09:00 WIT): the local days of the reports, the times and today of the Charging page" }),
+  historyDays: setting({ flag: '--history-days <days>', env: ['PARKING_HISTORY_DAYS'], default: 400, parse: p.integer(1, 36_500), description: 'days the occupancy history (5-minute buckets per lot and level, /api/occupancy, the forecasts) is kept' }),
+  siteLocation: setting<{ latitude: number; longitude: number } | undefined>({ flag: '--site-location <lat,lon>', env: ['PARKING_SITE_LOCATION'], default: undefined, defaultText: 'unset: only lots with a location in the lot configuration have one', parse: geoPoint, description: "where the site is (latitude,longitude): the open-data feeds' location of every lot the lot configuration gives none" }),
+  openDataCountry: setting({ flag: '--open-data-country <code>', env: ['PARKING_OPEN_DATA_COUNTRY'], default: 'ID', parse: (raw) => (/^[A-Z]{2}$/.test(raw.trim()) ? raw.trim() : invalid('must be an ISO 3166-1 alpha-2 country code such as ID')), description: "the DATEX II publication's country (publicationCreator.country)" }),
+  openDataPublisher: setting({ flag: '--open-data-publisher <id>', env: ['PARKING_OPEN_DATA_PUBLISHER'], default: 'smart-parking', parse: p.id, description: "the DATEX II publication's nationalIdentifier (publicationCreator)" }),
   overstayHours: setting({ flag: '--overstay-hours <h>', env: ['PARKING_OVERSTAY_HOURS'], default: 24, parse: p.integer(0, 8760), description: 'a car parked longer than this many hours raises the overstay alarm of its lot (0: no overstay alarm)' }),
   demoAccounts: setting({ flag: '--no-demo-accounts', env: ['PARKING_DEMO_ACCOUNTS'], default: true, parse: p.boolean, description: 'parking start: no demo-device and demo-gate accounts (known passwords, kept to lot demo; for a first try, not for a site)' }),
   role: setting<'primary' | 'standby' | undefined>({ flag: '--role <role>', default: undefined, defaultText: 'none', parse: p.oneOf(['primary', 'standby'] as const), description: 'broker role: primary, or standby (bridged to the primary)' }),

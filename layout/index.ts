@@ -7,7 +7,7 @@ import { LotLayout } from './layout.ts';
 import { LayoutError, parseLayout } from './parse.ts';
 
 export { LotLayout, type SlotVerdict, type LotSummary } from './layout.ts';
-export { parseLayout, LayoutError, MAX_SLOTS_PER_LEVEL, type LayoutSpec, type LotSpec, type LevelSpec } from './parse.ts';
+export { parseLayout, LayoutError, MAX_SLOTS_PER_LEVEL, type LayoutSpec, type LotSpec, type LevelSpec, type GeoPoint } from './parse.ts';
 
 /** The largest configuration file read (a city of lots fits in far less). */
 const MAX_BYTES = 8 * 1024 * 1024;

@@ -6,6 +6,7 @@
 //   "lots": {
 //     "mall-1": {
 //       "name": "Mall One",
+//       "location": { "latitude": -6.2297, "longitude": 106.8295 },
 //       "levels": {
 //         "B1": { "name": "Basement 1", "slots": 26 },
 //         "B2": { "slots": ["A1", "A2", "A3"], "retired": ["A3"] }
@@ -26,8 +27,15 @@ export interface LevelSpec {
   retired: readonly string[];
 }
 
+/** Where a lot is (WGS 84): what the open-data feeds give as its location. */
+export interface GeoPoint {
+  latitude: number;
+  longitude: number;
+}
+
 export interface LotSpec {
   name?: string;
+  location?: GeoPoint;
   levels: Readonly<Record<string, LevelSpec>>;
 }
 
@@ -103,15 +111,25 @@ function level(value: unknown, path: string): LevelSpec {
   return { ...(name ? { name } : {}), slots, retired };
 }
 
+function location(value: unknown, path: string): GeoPoint | undefined {
+  if (value === undefined) return undefined;
+  const obj = object(value, path);
+  onlyKeys(obj, path, ['latitude', 'longitude']);
+  const coordinate = (v: unknown, key: string, limit: number) =>
+    typeof v === 'number' && Number.isFinite(v) && Math.abs(v) <= limit ? v : fail(`${path}.${key}`, `must be a number of degrees from -${limit} to ${limit}`);
+  return { latitude: coordinate(obj.latitude, 'latitude', 90), longitude: coordinate(obj.longitude, 'longitude', 180) };
+}
+
 function lot(value: unknown, path: string): LotSpec {
   const obj = object(value, path);
-  onlyKeys(obj, path, ['name', 'levels']);
+  onlyKeys(obj, path, ['name', 'location', 'levels']);
   const levels = object(obj.levels ?? fail(`${path}.levels`, 'missing: the lot\'s levels and their slots'), `${path}.levels`);
   if (Object.keys(levels).length === 0) fail(`${path}.levels`, 'must name at least one level');
   const out: Record<string, LevelSpec> = {};
   for (const [name, spec] of Object.entries(levels)) out[id(name, `${path}.levels`)] = level(spec, `${path}.levels.${name}`);
   const display = displayName(obj.name, `${path}.name`);
-  return { ...(display ? { name: display } : {}), levels: out };
+  const where = location(obj.location, `${path}.location`);
+  return { ...(display ? { name: display } : {}), ...(where ? { location: where } : {}), levels: out };
 }
 
 /** The configuration in `json` (parsed JSON), checked; throws a LayoutError naming the first problem. */

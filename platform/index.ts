@@ -14,6 +14,11 @@ import { closeMongo, connectMongo } from '../mongo/index.ts';
 import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
 import { startSimulation, type Simulation } from '../devices/index.ts';
 import { alarmsRouter, ALARMS_PATH, startAlarms } from '../alarms/index.ts';
+import { occupancyRouter, OCCUPANCY_PATH, startForecaster, startHistorian } from '../history/index.ts';
+import { mongoSpots, openDataRouter, trendOf, watchSummaries, DATEX2_PATH, NGSI_LD_PATH } from '../opendata/index.ts';
+import { deployedTariff } from '../flows/nodes/tariff.ts';
+import type { GeoPoint } from '../layout/index.ts';
+import { describeTariff, offsetMinutes, DEFAULT_TARIFF, DEFAULT_UTC_OFFSET } from '../billing/index.ts';
 import { bounded } from '../mongo/bound.ts';
 import { platformAccounts, remerge, type Credentials, type PlatformAccounts } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
@@ -26,7 +31,11 @@ const INDEX = [
   { href: '/dashboard/availability', label: 'Availability', note: 'the slot map and free spaces of each lot, live (everyone)' },
   { href: '/dashboard/charging', label: 'Charging', note: 'open sessions, exits, revenue (operators: log in)' },
   { href: '/dashboard/system', label: 'System', note: 'brokers, database, ingest, devices (operators: log in)' },
+  { href: '/ngsi-ld/v1/entities?type=OffStreetParking', label: 'NGSI-LD', note: 'the lots and slots as FIWARE OffStreetParking and ParkingSpot entities (everyone; open data)' },
+  { href: '/api/datex2/parking-sites', label: 'DATEX II', note: 'the lots as a DATEX II 3 Parking Publication Light (everyone; open data)' },
+  { href: '/api/occupancy', label: 'Occupancy history', note: 'free and occupied slots over time per lot and level, JSON or CSV (everyone; ?lot=&level=&from=&to=&step=)' },
   { href: '/api/reports', label: 'Reports', note: 'revenue, occupancy and sessions as JSON or CSV (operators: log in)' },
+  { href: '/api/sessions/audit', label: 'Audit log', note: 'sessions closed or voided by hand; find a car on the Charging page (operators: log in)' },
   { href: '/red', label: 'Node-RED editor', note: 'the flows (the admin)' },
   { href: '/login', label: 'Log in', note: 'operators and the admin' },
 ];
@@ -51,6 +60,10 @@ export interface PlatformOptions {
   alarmWebhook?: string;
   /** A car parked longer than this raises its lot's overstay alarm (default 24; 0: none). */
   overstayHours?: number;
+  /** Days the occupancy history is kept (history/; default 400). */
+  historyDays?: number;
+  /** The open-data feeds' publisher and the site's location (opendata/). */
+  openData?: { siteLocation?: GeoPoint; country?: string; publisher?: string };
   heartbeatMs: number;
   failoverMs: number;
   offlineGraceMs: number;
@@ -66,6 +79,8 @@ export interface PlatformOptions {
   /** The plate key and the retentions (flows/server.ts). */
   plateKey?: string;
   retention?: Partial<RetentionPolicy>;
+  /** The site's local time (flows/server.ts). */
+  utcOffset?: string;
   /** PEM certificate and key: the HTTP port serves HTTPS, and the signage pages reach the brokers through it (wss://…/mqtt/primary|standby). */
   tls?: { cert: Buffer; key: Buffer };
   logger: Logger;
@@ -95,6 +110,8 @@ export interface Platform {
   health(): Promise<HealthReport>;
   close(): Promise<void>;
 }
+
+const utcOffsetMs = (offset: string | undefined): number => (offsetMinutes(offset ?? DEFAULT_UTC_OFFSET) ?? 420) * 60_000;
 
 const withCredentials = (url: string, c: Credentials) => {
   const u = new URL(url);
@@ -171,6 +188,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       credentialSecret: o.credentialSecret,
       plateKey: o.plateKey,
       retention: o.retention,
+      utcOffset: o.utcOffset,
       tls: o.tls,
       logger: logger.child({ part: 'flows' }),
     });
@@ -201,6 +219,28 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       logger: logger.child({ part: 'alarms' }),
     });
     closers.push(() => alarms.close());
+    const historian = startHistorian({ db: mongo.db(o.mongodbDb), retentionDays: o.historyDays, logger: logger.child({ part: 'history' }) });
+    closers.push(() => historian.close());
+    const forecaster = await startForecaster({ link: serviceLink('forecast'), topics, collections: historian.collections, logger: logger.child({ part: 'forecast' }) });
+    closers.push(async () => forecaster.close());
+    const summaries = await watchSummaries(serviceLink('opendata'), topics);
+    const configured = o.layout?.spec.lots ?? {};
+    flows.app.use(
+      openDataRouter({
+        sources: {
+          lots: () => summaries.list().map((summary) => ({ summary, name: configured[summary.lot]?.name, location: configured[summary.lot]?.location ?? o.openData?.siteLocation })),
+          spots: mongoSpots(mongo.db(o.mongodbDb).collection('slots')),
+          trend: (lot) => {
+            const f = forecaster.latest().get(topics.forecast(lot));
+            return f && f.method === 'weekday-profile' ? trendOf(f.availableSpotNumber, f.forecasts.find((p) => p.minutes === 30)?.availableSpotNumber, f.totalSpotNumber) : undefined;
+          },
+          tariff: () => describeTariff(deployedTariff(DEFAULT_TARIFF.id) ?? DEFAULT_TARIFF),
+        },
+        publisher: { country: o.openData?.country ?? 'ID', nationalIdentifier: o.openData?.publisher ?? 'smart-parking', name: 'Parking sites', lang: 'en' },
+        logger: logger.child({ part: 'opendata' }),
+      }),
+    );
+    flows.app.use(OCCUPANCY_PATH, occupancyRouter({ collections: historian.collections, utcOffsetMs: utcOffsetMs(o.utcOffset), logger: logger.child({ part: 'history' }) }));
     // The flows' login guard (typed with the flows' view of express; the same express underneath).
     flows.app.use(ALARMS_PATH, alarmsRouter({ alarms, guard: flows.access.requireLogin as unknown as Parameters<typeof alarmsRouter>[0]['guard'] }));
     const wsUrls = [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u);
@@ -235,6 +275,9 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         signage: `${flows.url}/signage/${firstLot}`,
         reports: flows.urls.reports,
         alarms: `${flows.url}${ALARMS_PATH}`,
+        occupancy: `${flows.url}${OCCUPANCY_PATH}`,
+        'ngsi-ld': `${flows.url}${NGSI_LD_PATH}?type=OffStreetParking`,
+        datex2: `${flows.url}${DATEX2_PATH}`,
         login: `${flows.url}/login`,
         healthz: `${flows.url}/healthz`,
         metrics: `${flows.url}/metrics`,

@@ -10,7 +10,10 @@ const DEMO_TRY_TOPIC = 'demo/slot/L1/1';
 
 /** What `parking start` says after an HTTP URL: who may use it. */
 const HTTP_NOTES: Record<string, string> = {
-  dashboard: '  (Availability for everyone; Charging and System after a login)',
+  dashboard: '  (Availability and History for everyone; Charging and System after a login)',
+  occupancy: '  (occupancy history, public: ?lot=&level=&from=&to=&step=)',
+  'ngsi-ld': '  (open data, public)',
+  datex2: '  (open data, public)',
   reports: '  (after a login)',
   alarms: '  (after a login; retained on <root>/<lot>/alarm/<alarm>)',
   login: '  (the editor\'s login, or an operator\'s from <dataDir>/operators.json)',
@@ -24,8 +27,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
     );
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
-    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'overstayHours', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'lotConfig', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
-    'redCredentialSecret', 'tlsCert', 'tlsKey', 'plateKey', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
+    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'overstayHours', 'historyDays', 'siteLocation', 'openDataCountry', 'openDataPublisher', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'lotConfig', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
+    'redCredentialSecret', 'tlsCert', 'tlsKey', 'plateKey', 'utcOffset', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
   ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', 'parking start --no-sim --lot-config lots.json', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
   cmd.action(async () => {
@@ -50,6 +53,8 @@ export function registerStart(program: Command, ctx: CliContext): void {
       demoAccounts: s.demoAccounts,
       alarmWebhook: s.alarmWebhook,
       overstayHours: s.overstayHours,
+      historyDays: s.historyDays,
+      openData: { siteLocation: s.siteLocation, country: s.openDataCountry, publisher: s.openDataPublisher },
       heartbeatMs: s.heartbeatMs,
       failoverMs: s.failoverMs,
       offlineGraceMs: s.offlineGraceMs,
@@ -61,6 +66,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       credentialSecret: s.redCredentialSecret,
       plateKey: s.plateKey,
       retention: retentionOf(s),
+      utcOffset: s.utcOffset,
       tls: tlsFiles(cmd, ctx, s, 'HTTPS'),
       logger,
     });
