@@ -52,7 +52,8 @@ export function runBacktest(o: BacktestOptions = {}): BacktestResult {
   const from = to - days * 86_400_000;
   const levels = Array.from({ length: levelCount }, (_, i) => `B${i + 1}`);
   const changes: SimulatedChange[] = [];
-  simulateHistory({ lots: ['bt'], levels, slotsPerLevel, from, to, utcOffsetMs, seed }, (chunk) => changes.push(...chunk));
+  const slotIds = Array.from({ length: slotsPerLevel }, (_, i) => String(i + 1));
+  simulateHistory({ lots: [{ lot: 'bt', levels: levels.map((level) => ({ level, slots: slotIds })) }], from, to, utcOffsetMs, seed }, (chunk) => changes.push(...chunk));
 
   // Rolled up step by step, as the platform does.
   const byTime = new Map<string, Map<number, Bucket>>(levels.map((l) => [l, new Map()]));

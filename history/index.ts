@@ -8,5 +8,5 @@ export { parseOccupancyQuery, parseStep, resample, windowStart, OccupancyQueryEr
 export { occupancyRouter, OCCUPANCY_PATH, type OccupancyApiOptions } from './http.ts';
 export { forecastOf, profileWindows, sumLevels, HORIZONS_MINUTES, PROFILE_WEEKS, type Forecast, type ForecastPoint, type ForecastMethod } from './forecast.ts';
 export { startForecaster, type Forecaster, type ForecasterOptions } from './forecaster.ts';
-export { simulateHistory, demand, type HistorySpec, type SimulatedChange } from './simulate.ts';
+export { simulateHistory, demand, type HistorySpec, type SimulatedChange, type SimulatedLot } from './simulate.ts';
 export { runBacktest, type BacktestOptions, type BacktestResult, type BacktestRow } from './backtest.ts';

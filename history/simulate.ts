@@ -11,10 +11,14 @@
 import { mulberry32 } from '../devices/random.ts';
 import { STEP_MS } from './rollup.ts';
 
+/** A lot to simulate: its levels and their slot ids (`planFleet` of devices/ names them as `parking simulate` does). */
+export interface SimulatedLot {
+  lot: string;
+  levels: ReadonlyArray<{ level: string; slots: readonly string[] }>;
+}
+
 export interface HistorySpec {
-  lots: readonly string[];
-  levels: readonly string[];
-  slotsPerLevel: number;
+  lots: readonly SimulatedLot[];
   /** Simulated [from, to), epoch ms. */
   from: number;
   to: number;
@@ -52,7 +56,9 @@ export function simulateHistory(spec: HistorySpec, onChunk: (changes: SimulatedC
   const random = mulberry32(spec.seed);
   const meanStay = (spec.meanStayMinutes ?? 90) * 60_000;
   const leave = Math.min(0.9, STEP_MS / meanStay);
-  const slots = spec.lots.flatMap((lot) => spec.levels.map((level, li) => ({ lot, level, scale: 0.75 + 0.25 * ((li + 1) / spec.levels.length), occupied: new Array<boolean>(spec.slotsPerLevel).fill(false) })));
+  const slots = spec.lots.flatMap((l) =>
+    l.levels.map((lv, li) => ({ lot: l.lot, level: lv.level, ids: lv.slots, scale: 0.75 + 0.25 * ((li + 1) / l.levels.length), occupied: new Array<boolean>(lv.slots.length).fill(false) })),
+  );
   let chunk: SimulatedChange[] = [];
   let day = -1;
   let mood = 1;
@@ -81,7 +87,7 @@ export function simulateHistory(spec: HistorySpec, onChunk: (changes: SimulatedC
         s.occupied[i] = !s.occupied[i];
         const at = t + Math.floor(random() * STEP_MS);
         if (at < spec.from || at >= spec.to) continue;
-        chunk.push({ lot: s.lot, level: s.level, slot: String(i + 1), at, status: s.occupied[i] ? 'occupied' : 'free' });
+        chunk.push({ lot: s.lot, level: s.level, slot: s.ids[i], at, status: s.occupied[i] ? 'occupied' : 'free' });
       }
     }
   }

@@ -48,9 +48,15 @@ export interface OpenDataOptions {
 /** Most slots an idPattern over ParkingSpot looks through. */
 const PATTERN_SCAN = 50_000;
 
-const lastModified = (times: string[]): string | undefined => {
+/** The newest of ISO times, as ISO; undefined for none. */
+const newest = (times: string[]): string | undefined => {
   const ms = Math.max(...times.map((t) => Date.parse(t)).filter(Number.isFinite));
-  return Number.isFinite(ms) ? new Date(ms).toUTCString() : undefined;
+  return Number.isFinite(ms) ? new Date(ms).toISOString() : undefined;
+};
+/** The Last-Modified header of ISO times: the newest, as an HTTP date. */
+const lastModified = (times: string[]): string | undefined => {
+  const t = newest(times);
+  return t && new Date(t).toUTCString();
 };
 
 function ngsiError(res: Response, err: NgsiError): void {
@@ -177,10 +183,10 @@ export function openDataRouter(o: OpenDataOptions): Router {
     const shown = lots.slice(offset, offset + limit);
     const tariff = o.sources.tariff?.() ?? [];
     const sites = shown.map((l) => parkingSite(l, { trend: o.sources.trend?.(l.summary.lot), tariffDescription: tariff }));
-    const modified = lastModified(shown.map((l) => l.summary.observedAt));
-    if (modified) res.set('last-modified', modified);
+    const latest = newest(shown.map((l) => l.summary.observedAt));
+    if (latest) res.set('last-modified', new Date(latest).toUTCString());
     res.set('x-total-count', String(lots.length));
-    res.status(200).type('application/json').set('cache-control', 'public, max-age=5').send(JSON.stringify(publication(sites, o.publisher, new Date(modified ? Date.parse(modified) : now()))));
+    res.status(200).type('application/json').set('cache-control', 'public, max-age=5').send(JSON.stringify(publication(sites, o.publisher, new Date(latest ?? now()))));
   });
   return router;
 }

@@ -108,7 +108,8 @@ export function normalized(entity: Entity, observedAt: string): Entity {
   for (const [key, value] of Object.entries(entity)) {
     if (key === 'id' || key === 'type') continue;
     if (key === 'location') out[key] = { type: 'GeoProperty', value };
-    else if (RELATIONSHIPS.has(key)) out[key] = { type: 'Relationship', object: value };
+    // One object a relationship (NGSI-LD `object` is a URI); the key-values form keeps the list the model asks for.
+    else if (RELATIONSHIPS.has(key)) out[key] = { type: 'Relationship', object: Array.isArray(value) && value.length === 1 ? value[0] : value };
     else out[key] = { type: 'Property', value, ...(OBSERVED.has(key) ? { observedAt } : {}) };
   }
   return out;

@@ -13,6 +13,8 @@ import type { Browser, Page } from 'playwright-core';
 import { startFlows, type RunningFlows } from '../../flows/index.ts';
 import { createLogger, type LogLevel } from '../../log/index.ts';
 import { healthCollector } from '../../web/index.ts';
+import { occupancyRouter, startHistorian, type Historian } from '../../history/index.ts';
+import { writeSimulatedHistory } from '../../history/simulate-write.ts';
 import { startBroker, type RunningBroker } from '../helpers/brokers.ts';
 import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
 import { collectErrors, launchChromium, requireChromium, saveScreenshot, shows } from '../web/browser.ts';
@@ -40,6 +42,7 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
   let page: Page;
   let errors: string[];
   let seq = 0;
+  let historian: Historian | undefined;
 
   before(requireChromium());
   before(async () => {
@@ -67,6 +70,7 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     errors = collectErrors(page);
   });
   after(async () => {
+    await historian?.close();
     await browser?.close();
     await client?.endAsync();
     await flows?.close();
@@ -257,5 +261,39 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
       await client.publishAsync(alarmTopic, '', { qos: 1, retain: true });
       await page.setViewportSize({ width: 1280, height: 900 });
     }
+  });
+
+  it('draws the History page from /api/occupancy: today beside the usual weekday, the weekday × hour heatmap, turnover per level; at 1280 and 390 px', async () => {
+    const errorsBefore = errors.length;
+    const db = mongoClient.db(mongo.dbName);
+    const ids = Array.from({ length: 12 }, (_, i) => String(i + 1).padStart(2, '0'));
+    const now = Date.now();
+    await writeSimulatedHistory(db, { lots: [{ lot: 'hist-1', levels: [{ level: 'B1', slots: ids }, { level: 'B2', slots: ids }] }], from: now - 22 * 86_400_000, to: now, utcOffsetMs: 7 * 3_600_000, seed: 11 });
+    historian = startHistorian({ db, logger, intervalMs: 3_600_000 });
+    await historian.tick();
+    flows.app.use('/api/occupancy', occupancyRouter({ collections: () => historian!.collections(), utcOffsetMs: 7 * 3_600_000 }));
+    for (const width of [1280, 390]) {
+      await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
+      await page.goto(`${flows.urls.dashboard}/history`);
+      await page.locator('[data-history-lot]').waitFor({ timeout: 15_000 });
+      await page.locator('[data-table="turnover"] tr[data-level="B2"]').waitFor({ timeout: 15_000 });
+      const drawn = (await page.evaluate(`(() => ({
+        today: document.querySelector('[data-series="today"]').getAttribute('points').split(' ').filter(Boolean).length,
+        usual: document.querySelector('[data-series="usual"]').getAttribute('points').split(' ').filter(Boolean).length,
+        cells: document.querySelectorAll('.pk-heat-cell').length,
+        painted: [...document.querySelectorAll('.pk-heat-cell')].filter((c) => c.style.background && !c.style.background.includes('236, 239, 241')).length,
+        lots: [...document.querySelectorAll('[data-history-lot] option')].map((o) => o.value),
+        overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      }))()`)) as { today: number; usual: number; cells: number; painted: number; lots: string[]; overflow: number };
+      expect(drawn.lots).to.deep.equal(['hist-1']);
+      expect(drawn.today, 'today so far, in quarter hours').to.be.above(0);
+      expect(drawn.usual, 'the usual weekday: the whole day').to.be.above(80);
+      expect(drawn.cells, '7 days x 24 hours').to.equal(168);
+      expect(drawn.painted, 'three weeks of history: every hour of every weekday').to.equal(168);
+      expect(drawn.overflow, `${width} px: the page scrolls sideways`).to.be.at.most(0);
+      await saveScreenshot(page, width === 390 ? 'dashboard-history-390' : 'dashboard-history', { fullPage: true });
+    }
+    await page.setViewportSize({ width: 1280, height: 900 });
+    expect(errors.slice(errorsBefore), 'errors in the page').to.deep.equal([]);
   });
 });

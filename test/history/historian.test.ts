@@ -4,6 +4,7 @@ import { expect } from 'chai';
 import type { Db } from 'mongodb';
 import { Topics } from '../../contract/index.ts';
 import { occupancyRouter, startForecaster, startHistorian, STEP_MS, type Forecast, type Historian } from '../../history/index.ts';
+import { writeSimulatedHistory } from '../../history/simulate-write.ts';
 import { FailoverLink } from '../../link/index.ts';
 import { express } from '../../web/express.ts';
 import { statusOf } from '../helpers/http.ts';
@@ -119,6 +120,29 @@ describe('history: the rollup in MongoDB and /api/occupancy', function () {
     const rows = await buckets();
     expect(rows.length).to.be.above(0);
     expect(Math.min(...rows.map((b) => new Date(b.at).getTime()))).to.be.at.least(clock - 86_400_000 - STEP_MS);
+  });
+});
+
+describe('history: simulated weeks written into MongoDB', function () {
+  this.timeout(60_000);
+  let m: TestMongo;
+  after(async () => m?.close());
+
+  it('writes the changes as ingest does, adds only the slots not there yet, and resets the lots\' rollup', async function () {
+    m = await startTestMongo();
+    const db = m.client().db(m.dbName);
+    const live = { _id: 'sim-9/B1/01', lot: 'sim-9', level: 'B1', slot: '01', status: 'occupied', ts: Date.now(), since: new Date(), updatedAt: new Date() };
+    await db.collection('slots').insertOne(live as never);
+    await db.collection('occupancyState').insertOne({ _id: 'sim-9', until: new Date(), slots: {} } as never);
+    await db.collection('occupancy').insertOne({ _id: 'sim-9/B1/x', lot: 'sim-9', level: 'B1', at: new Date() } as never);
+    const to = Date.parse('2026-12-07T00:00:00.000Z');
+    const written = await writeSimulatedHistory(db, { lots: [{ lot: 'sim-9', levels: [{ level: 'B1', slots: ['01', '02', '03'] }] }], from: to - 2 * 86_400_000, to, utcOffsetMs: 7 * 3_600_000, seed: 3 });
+    expect(written.slots).to.equal(3);
+    expect(await db.collection('slotEvents').countDocuments({ 'slot.lot': 'sim-9' })).to.equal(written.changes).and.above(10);
+    expect(await db.collection('slots').findOne({ _id: 'sim-9/B1/01' as never }), 'a live slot is left as it is').to.deep.include({ status: 'occupied', ts: live.ts });
+    expect(await db.collection('slots').countDocuments({ lot: 'sim-9' })).to.equal(3);
+    expect(await db.collection('occupancyState').countDocuments({ _id: 'sim-9' as never })).to.equal(0);
+    expect(await db.collection('occupancy').countDocuments({ lot: 'sim-9' })).to.equal(0);
   });
 });
 

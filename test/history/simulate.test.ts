@@ -7,7 +7,8 @@ describe('history: simulated weeks and the forecast backtest', function () {
   this.timeout(60_000);
 
   it('simulates the same weeks from the same seed, in time order, busier at a weekday noon than at night', function () {
-    const spec = { lots: ['sim-1'], levels: ['B1', 'B2'], slotsPerLevel: 20, from: Date.parse('2026-11-23T17:00:00.000Z'), to: Date.parse('2026-11-30T17:00:00.000Z'), utcOffsetMs: 7 * 3_600_000, seed: 7 };
+    const ids = Array.from({ length: 20 }, (_, i) => String(i + 1));
+    const spec = { lots: [{ lot: 'sim-1', levels: [{ level: 'B1', slots: ids }, { level: 'B2', slots: ids }] }], from: Date.parse('2026-11-23T17:00:00.000Z'), to: Date.parse('2026-11-30T17:00:00.000Z'), utcOffsetMs: 7 * 3_600_000, seed: 7 };
     const run = () => {
       const all: SimulatedChange[] = [];
       let chunks = 0;

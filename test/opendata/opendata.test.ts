@@ -78,6 +78,7 @@ describe('open data: NGSI-LD entities and DATEX II sites (pure)', function () {
     const n = normalized(entity, observedAt);
     expect(n.status).to.deep.equal({ type: 'Property', value: 'occupied', observedAt: AT.toISOString() });
     expect(n.refParkingSite).to.deep.equal({ type: 'Relationship', object: 'urn:ngsi-ld:OffStreetParking:mall-1' });
+    expect(n.refDevice).to.deep.equal({ type: 'Relationship', object: 'urn:ngsi-ld:Device:pi-1' });
   });
 
   it('reads the NGSI-LD query, refusing what it does not implement rather than ignoring it', function () {
