@@ -6,3 +6,5 @@ export { parkingSite, publication, trendOf, type OccupancyTrend, type Publisher 
 export { openDataRouter, NGSI_LD_PATH, DATEX2_PATH, type OpenDataSources, type OpenDataOptions } from './http.ts';
 export { watchSummaries, type Summaries } from './summaries.ts';
 export { mongoSpots } from './spots.ts';
+export { ngsiPusher, type Pusher, type PushOptions, type PushStats } from './push.ts';
+export { forwardChanges, type ForwardOptions } from './forward.ts';

@@ -11,14 +11,18 @@ export interface Summaries {
   list(): AvailabilitySummary[];
 }
 
-export async function watchSummaries(link: FailoverLink, topics: Topics): Promise<Summaries> {
+/** `onChange` hears of each summary that differs from the one before (the NGSI-LD push). */
+export async function watchSummaries(link: FailoverLink, topics: Topics, onChange?: (summary: AvailabilitySummary) => void): Promise<Summaries> {
   const lots = new Map<string, AvailabilitySummary>();
   link.on('message', (topic, payload) => {
     const t = topics.parse(topic);
     if (t?.kind !== 'availability') return;
     if (payload.length === 0) return void lots.delete(t.lot);
     const summary = decodeSummary(payload.toString('utf8'));
-    if (summary && summary.lot === t.lot) lots.set(t.lot, summary);
+    if (!summary || summary.lot !== t.lot) return;
+    const before = lots.get(t.lot);
+    lots.set(t.lot, summary);
+    if (onChange && (!before || before.observedAt !== summary.observedAt)) onChange(summary);
   });
   await link.subscribe(topics.filters.availability, 1);
   return {

@@ -4,7 +4,7 @@
 // simulated lot.
 import type { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import { Topics } from '../contract/index.ts';
+import { Topics, type AvailabilitySummary } from '../contract/index.ts';
 import { startBroker, type Accounts, type RunningBroker } from '../broker/index.ts';
 import { connectLink, type FailoverLink } from '../link/index.ts';
 import { redisLiveState, startIngest, type Ingest } from '../ingest/index.ts';
@@ -15,7 +15,7 @@ import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provisio
 import { startSimulation, type Simulation } from '../devices/index.ts';
 import { alarmsRouter, ALARMS_PATH, startAlarms } from '../alarms/index.ts';
 import { occupancyRouter, OCCUPANCY_PATH, startForecaster, startHistorian } from '../history/index.ts';
-import { mongoSpots, openDataRouter, trendOf, watchSummaries, DATEX2_PATH, NGSI_LD_PATH } from '../opendata/index.ts';
+import { forwardChanges, mongoSpots, ngsiPusher, openDataRouter, trendOf, watchSummaries, DATEX2_PATH, NGSI_LD_PATH } from '../opendata/index.ts';
 import { deployedTariff } from '../flows/nodes/tariff.ts';
 import type { GeoPoint } from '../layout/index.ts';
 import { describeTariff, offsetMinutes, DEFAULT_TARIFF, DEFAULT_UTC_OFFSET } from '../billing/index.ts';
@@ -63,7 +63,7 @@ export interface PlatformOptions {
   /** Days the occupancy history is kept (history/; default 400). */
   historyDays?: number;
   /** The open-data feeds' publisher and the site's location (opendata/). */
-  openData?: { siteLocation?: GeoPoint; country?: string; publisher?: string };
+  openData?: { siteLocation?: GeoPoint; country?: string; publisher?: string; /** An NGSI-LD context broker to forward every change to. */ push?: string };
   heartbeatMs: number;
   failoverMs: number;
   offlineGraceMs: number;
@@ -223,12 +223,20 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     closers.push(() => historian.close());
     const forecaster = await startForecaster({ link: serviceLink('forecast'), topics, collections: historian.collections, logger: logger.child({ part: 'forecast' }) });
     closers.push(async () => forecaster.close());
-    const summaries = await watchSummaries(serviceLink('opendata'), topics);
     const configured = o.layout?.spec.lots ?? {};
+    const describeLot = (lot: string) => ({ name: configured[lot]?.name, location: configured[lot]?.location ?? o.openData?.siteLocation });
+    const openDataLink = serviceLink('opendata');
+    let pushed: ((summary: AvailabilitySummary) => void) | undefined;
+    if (o.openData?.push) {
+      const pusher = ngsiPusher({ url: o.openData.push, logger: logger.child({ part: 'ngsi-ld-push' }) });
+      closers.push(() => pusher.close());
+      pushed = await forwardChanges({ link: openDataLink, topics, pusher, describe: describeLot });
+    }
+    const summaries = await watchSummaries(openDataLink, topics, pushed);
     flows.app.use(
       openDataRouter({
         sources: {
-          lots: () => summaries.list().map((summary) => ({ summary, name: configured[summary.lot]?.name, location: configured[summary.lot]?.location ?? o.openData?.siteLocation })),
+          lots: () => summaries.list().map((summary) => ({ summary, ...describeLot(summary.lot) })),
           spots: mongoSpots(mongo.db(o.mongodbDb).collection('slots')),
           trend: (lot) => {
             const f = forecaster.latest().get(topics.forecast(lot));

@@ -171,7 +171,8 @@ export function dashboardNodes(): FlowNode[] {
       z: S,
       name: 'healthz',
       method: 'GET',
-      ret: 'obj',
+      // As text: 'system view' parses it, so a /healthz that is not there (Node-RED run alone) is said once on the page, not logged every 2 s.
+      ret: 'txt',
       paytoqs: 'ignore',
       url: '${PARKING_FLOWS_HEALTH_URL}',
       tls: '',

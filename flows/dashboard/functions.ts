@@ -169,7 +169,15 @@ return null;`;
  * System: each /healthz answer (or its failure) with the device counts; a change of the
  * reachable brokers or of the MongoDB primary goes into the failover log (newest first, 50 kept).
  */
-export const SYSTEM_VIEW = String.raw`const health = msg.payload && typeof msg.payload === 'object' && Array.isArray(msg.payload.brokers) ? msg.payload : null;
+export const SYSTEM_VIEW = String.raw`let body = msg.payload;
+if (typeof body === 'string') {
+  try {
+    body = JSON.parse(body);
+  } catch (err) {
+    body = null;
+  }
+}
+const health = body && typeof body === 'object' && Array.isArray(body.brokers) ? body : null;
 const devices = flow.get('devices') || {};
 const states = Object.values(devices);
 const log = flow.get('failovers') || [];

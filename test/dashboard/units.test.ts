@@ -79,6 +79,17 @@ describe('dashboard: the System page alarms', function () {
   });
 });
 
+describe('dashboard: the System page reads /healthz as text', function () {
+  it('takes a health report, and says a page that is not one (Node-RED run alone has no /healthz) is not', function () {
+    const node = functionNode(SYSTEM_VIEW);
+    const report = { checkedAt: '2026-12-07T01:00:00.000Z', status: 'ok', brokers: [{ role: 'primary', url: 'mqtt://h:1883', reachable: true }], mongo: { primary: 'h:27017' }, ingest: null };
+    expect((node({ topic: 'healthz', payload: JSON.stringify(report) })!.payload as { health: unknown }).health).to.deep.equal(report);
+    const page = node({ topic: 'healthz', payload: '<!DOCTYPE html><title>Error</title>Cannot GET /healthz' })!.payload as { health: unknown; failovers: Array<{ text: string }> };
+    expect(page.health).to.equal(null);
+    expect(page.failovers.map((f) => f.text)).to.include('/healthz does not answer');
+  });
+});
+
 describe('dashboard: the Charging page in the site\'s local time', function () {
   // 2026-12-06 23:30 UTC: already the 7th at +07:00 (06:30) and at +08:00 (07:30); still the 6th at -05:00.
   const exitAt = '2026-12-06T23:30:00.000Z';
