@@ -1,12 +1,12 @@
 import { processContext } from './context.ts';
-import { run } from './program.ts';
+import { runWith, type Register } from './core.ts';
 
 function flush(stream: NodeJS.WriteStream): Promise<void> {
   return new Promise((resolve) => stream.write('', () => resolve()));
 }
 
-/** The `parking` command: runs `argv` (arguments after the program name) and exits with its code. */
-export async function main(argv: string[]): Promise<void> {
+/** Runs `argv` (arguments after the program name) with `commands` in this process and exits with its code. */
+export async function mainWith(argv: string[], commands: readonly Register[]): Promise<void> {
   // A reader that stops early (`parking --help | head -1`) is not an error.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
@@ -14,7 +14,13 @@ export async function main(argv: string[]): Promise<void> {
       throw error;
     });
   }
-  const code = await run(argv, processContext());
+  const code = await runWith(argv, processContext(), commands);
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
   process.exit(code);
+}
+
+/** The `parking` command: every command. */
+export async function main(argv: string[]): Promise<void> {
+  const { COMMANDS } = await import('./commands/index.ts');
+  await mainWith(argv, COMMANDS);
 }

@@ -1,0 +1,59 @@
+// Builds the lean device package (`npm run build:device`): `parking device` and
+// `parking gate` bundled by esbuild into one JavaScript file with only what a Pi
+// needs, in dist/device/ with a package.json and the systemd units. No TypeScript
+// compiler at run time, no Node-RED, no MongoDB driver, no broker. docs/deploy.md.
+import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { build, type Plugin } from 'esbuild';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const DEVICE_DIST = fileURLToPath(new URL('../../dist/device/', import.meta.url));
+
+/** What a device never runs, though the shared command-line code names it (the MongoDB stand-in): left out, failing loudly if ever called. */
+const leaveOut: Plugin = {
+  name: 'leave-out',
+  setup(b) {
+    b.onResolve({ filter: /testbed\/mongo\/index\.ts$/ }, (args) => ({ path: args.path, namespace: 'left-out' }));
+    b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
+      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the lean device build`)});`,
+      loader: 'js',
+    }));
+  },
+};
+
+/** Builds it; `packages`: the npm packages bundled in. */
+export async function buildDevice(): Promise<{ file: string; bytes: number; packages: string[] }> {
+  const pkg = JSON.parse(readFileSync(`${ROOT}package.json`, 'utf8')) as { version: string; license?: string };
+  rmSync(DEVICE_DIST, { recursive: true, force: true });
+  mkdirSync(DEVICE_DIST, { recursive: true });
+  const file = `${DEVICE_DIST}parking-device.mjs`;
+  const result = await build({
+    entryPoints: [`${ROOT}devices/lean/main.ts`],
+    outfile: file,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    minify: true,
+    legalComments: 'linked',
+    plugins: [leaveOut],
+    // CommonJS dependencies (mqtt's) call require(); the version is inlined (cli/core.ts).
+    banner: { js: `#!/usr/bin/env node\nimport { createRequire as __parkingRequire } from 'node:module'; const require = __parkingRequire(import.meta.url); globalThis.PARKING_VERSION = ${JSON.stringify(pkg.version)};` },
+    logLevel: 'warning',
+    metafile: true,
+  });
+  // What is in the file (the inputs esbuild read but shook out all of are not).
+  const inOutput = Object.values(result.metafile.outputs).flatMap((out) => Object.entries(out.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([name]) => name));
+  const packages = [...new Set(inOutput.map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]).filter((p): p is string => !!p))].sort();
+  writeFileSync(
+    `${DEVICE_DIST}package.json`,
+    `${JSON.stringify({ name: 'smart-parking-device', version: pkg.version, description: 'Smart-parking Pi publisher and gate reader: parking device and parking gate, one file, no dependencies', type: 'module', bin: { 'parking-device': 'parking-device.mjs' }, engines: { node: '>=20' }, license: pkg.license ?? 'UNLICENSED' }, null, 2)}\n`,
+  );
+  copyFileSync(`${ROOT}deploy/parking-device.service`, `${DEVICE_DIST}parking-device.service`);
+  return { file, bytes: statSync(file).size, packages };
+}
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+  const { file, bytes } = await buildDevice();
+  process.stdout.write(`wrote ${file} (${Math.round(bytes / 1024)} KiB)\n`);
+}

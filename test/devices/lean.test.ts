@@ -1,0 +1,54 @@
+// The lean device build (devices/lean/): built, then the artifact itself run, not the sources.
+import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
+import { expect } from 'chai';
+import mqtt from 'mqtt';
+import { buildDevice } from '../../devices/lean/build.ts';
+import { startTestBroker, type TestBroker } from '../link/brokers.ts';
+import { runNode } from '../helpers/node.ts';
+
+describe('devices: the lean device build', function () {
+  this.timeout(60_000);
+  let file: string;
+  let packages: string[];
+  let broker: TestBroker;
+
+  before(async function () {
+    ({ file, packages } = await buildDevice());
+    broker = await startTestBroker();
+  });
+  after(async () => broker?.close());
+
+  it('is one file of under 10 MB with none of the platform\'s server parts, and says its version and commands', async function () {
+    expect(statSync(file).size).to.be.below(10 * 1024 * 1024);
+    for (const absent of ['node-red', 'mongodb', 'aedes', 'tsx', 'ioredis', 'rxjs', 'express']) expect(packages, `bundled: ${packages.join(', ')}`).to.not.include(absent);
+    expect(packages).to.include('mqtt');
+    const version = await runNode([file, '--version']);
+    expect(version.stdout.trim()).to.equal(JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version);
+    const help = await runNode([file, '--help']);
+    expect(help.stdout).to.match(/device \[options\]/).and.match(/gate \[options\]/).and.not.match(/\n\s+(start|ingest|flows|broker) /);
+    const bad = await runNode([file, 'device', '--lot', 'x y']);
+    expect(bad.code, bad.stderr).to.equal(2);
+  });
+
+  it('publishes a slot state read from stdin, retained, as `parking device` does', async function () {
+    const child = spawn(process.execPath, [file, 'device', '--lot', 'lean', '--level', 'B1', '--slot', '7', '--sensor', 'stdin', '--servers', broker.url], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PARKING_LOG_LEVEL: 'warn', PARKING_DEBOUNCE_MS: '0' } });
+    try {
+      const client = await mqtt.connectAsync(broker.url, { clientId: `lean-test-${process.pid}` });
+      const seen = new Promise<{ status: string; device?: string }>((resolve) => {
+        client.on('message', (topic, payload) => {
+          if (topic === 'parking/lean/slot/B1/7' && payload.length) resolve(JSON.parse(payload.toString()) as { status: string });
+        });
+      });
+      await client.subscribeAsync('parking/lean/slot/B1/7', { qos: 1 });
+      child.stdin!.write('1\n');
+      const state = await seen;
+      expect(state.status).to.equal('occupied');
+      await client.endAsync();
+    } finally {
+      child.kill('SIGTERM');
+      const code = await new Promise((resolve) => child.on('exit', resolve));
+      expect(code, 'SIGTERM: a clean stop').to.equal(0);
+    }
+  });
+});
