@@ -267,6 +267,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         health,
         metrics: metricsCollector({ health, ingest }),
         lots: () => mongo.db(o.mongodbDb).collection('slots').distinct('lot', {}, { readPreference: 'primaryPreferred' }) as Promise<string[]>,
+        lotName: (lot) => configured[lot]?.name,
         index: INDEX,
       }),
     );

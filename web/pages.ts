@@ -3,6 +3,8 @@
 
 export interface SignageConfig {
   lot: string;
+  /** The lot's display name (the lot configuration's), shown instead of its id. */
+  name?: string;
   topicRoot: string;
   /** Broker WebSocket URLs, primary first. */
   mqttWsUrls: readonly string[];
@@ -26,7 +28,7 @@ export const scriptJson = (value: unknown): string =>
 
 /** `assetBase`: the assets' folder relative to the page, e.g. `assets/` for `/signage/mall-1`. */
 export function signagePage(config: SignageConfig, assetBase: string): string {
-  const lot = escapeHtml(config.lot);
+  const lot = escapeHtml(config.name ?? config.lot);
   const base = escapeHtml(assetBase);
   return `<!doctype html>
 <html lang="en">

@@ -27,6 +27,8 @@ export interface WebRouterOptions {
   lots?: () => Promise<readonly string[]>;
   /** What `/` lists besides the signage list, /healthz and /metrics (the dashboard, the editor, ...). */
   index?: readonly ListItem[];
+  /** A lot's display name (the lot configuration's `name`), shown on its signage page and in the list. */
+  lotName?: (lot: string) => string | undefined;
 }
 
 /** Longest wait for the list of lots, ms: for the list page, and (shorter) for a signage page. */
@@ -97,7 +99,7 @@ export function createWebRouter(options: WebRouterOptions): Router {
     // A lot may start reporting after the page loads: an unknown one is served too, and says so while it waits.
     const knownLots = options.lots ? await withTimeout(options.lots(), SIGNAGE_LOTS_TIMEOUT_MS, 'the list of lots').catch(() => undefined) : undefined;
     const page = signagePage(
-      { lot, topicRoot, mqttWsUrls: options.mqttWsUrls, failoverMs: options.failoverMs ?? 300, probeIntervalMs: options.probeIntervalMs ?? 1000, ...(knownLots ? { knownLots } : {}) },
+      { lot, ...(options.lotName?.(lot) ? { name: options.lotName(lot) } : {}), topicRoot, mqttWsUrls: options.mqttWsUrls, failoverMs: options.failoverMs ?? 300, probeIntervalMs: options.probeIntervalMs ?? 1000, ...(knownLots ? { knownLots } : {}) },
       assetBase(req.path),
     );
     res.set('Cache-Control', 'no-store').set('Content-Security-Policy', SIGNAGE_CSP).type('html').send(page);
@@ -122,7 +124,10 @@ export function createWebRouter(options: WebRouterOptions): Router {
       problem = ` (the list of lots is not available: ${(error as Error).message})`;
     }
     const base = req.path.endsWith('/') ? '' : 'signage/';
-    const items = (lots ?? []).map((lot) => ({ href: `${base}${encodeURIComponent(lot)}`, label: lot }));
+    const items = (lots ?? []).map((lot) => {
+      const name = options.lotName?.(lot);
+      return { href: `${base}${encodeURIComponent(lot)}`, label: name ?? lot, ...(name ? { note: lot } : {}) };
+    });
     const intro = lots === undefined ? `A signage page is /signage/<lot>, e.g. /signage/mall-1${problem}.` : lots.length ? 'The lots with slots reported so far; each page shows its free spaces live.' : 'No lot has reported a slot yet. A signage page is /signage/<lot>, e.g. /signage/mall-1.';
     res.set('Cache-Control', 'no-store').set('Content-Security-Policy', SIGNAGE_CSP).type('html').send(listPage('Signage', intro, items, assetBase(req.path)));
   });

@@ -126,6 +126,20 @@ describe('web: router over HTTP', function () {
     }
   });
 
+  it('shows a lot\'s display name (the lot configuration\'s) on its page and in the list; the page still follows the lot id', async () => {
+    const named = await startWebServer({ mqttWsUrls: URLS, health: () => health(), metrics: () => metrics(), lots: async () => ['mall-1', 'mall-2'], lotName: (lot) => (lot === 'mall-1' ? 'Mall <One>' : undefined) });
+    try {
+      const list = await (await fetch(`${named.url}/signage`)).text();
+      expect(list).to.include('Mall &lt;One&gt;').and.include('href="signage/mall-2"');
+      const page = await (await fetch(`${named.url}/signage/mall-1`)).text();
+      expect(page).to.include('<title>Mall &lt;One&gt; · free spaces</title>').and.include('<h1 class="lot" id="lot-name">Mall &lt;One&gt;</h1>');
+      expect(JSON.parse(/id="signage-config">(.*?)<\/script>/.exec(page)![1])).to.deep.include({ lot: 'mall-1', name: 'Mall <One>' });
+      expect(await (await fetch(`${named.url}/signage/mall-2`)).text()).to.include('<h1 class="lot" id="lot-name">mall-2</h1>');
+    } finally {
+      await named.close();
+    }
+  });
+
   it('serves the MQTT.js browser bundle and the page scripts, and nothing else under assets', async () => {
     const bundle = await get('/signage/assets/mqtt.min.js');
     expect(bundle.status).to.equal(200);
