@@ -1,6 +1,15 @@
 // The bodies of the dashboard flows' function nodes (Node-RED runs them with `msg`, `flow`,
 // `env`, `node` in scope). Kept here as text so build.ts can put them into flows/parking.json
 // and the unit tests can run them without Node-RED.
+import { readFileSync } from 'node:fs';
+
+/** forecastText of web/assets/view.js, as written there (self-contained): the signage's wording, embedded in the Availability flow. */
+const FORECAST_TEXT = (() => {
+  const source = readFileSync(new URL('../../web/assets/view.js', import.meta.url), 'utf8');
+  const m = /^export function forecastText\(forecast\) \{\n[\s\S]*?\n\}\n/m.exec(source);
+  if (!m) throw new Error('web/assets/view.js: forecastText not found');
+  return m[0].replace(/^export /, '');
+})();
 
 /** Availability: the subscriptions of `slot states` (mqtt in with dynamic subscriptions), under the topic root. */
 export const AVAILABILITY_SUBSCRIBE = String.raw`const root = env.get('PARKING_FLOWS_TOPIC_ROOT') || 'parking';
@@ -8,6 +17,8 @@ msg.action = 'subscribe';
 msg.topic = [
   { topic: root + '/+/slot/+/+', qos: 1 },
   { topic: root + '/+/availability', qos: 1 },
+  { topic: root + '/+/forecast', qos: 1 },
+  { topic: root + '/+/forecast/+', qos: 1 },
 ];
 return msg;`;
 
@@ -22,8 +33,9 @@ if (typeof msg.topic !== 'string' || !msg.topic.startsWith(root + '/')) return n
 const parts = msg.topic.slice(root.length + 1).split('/');
 const slots = flow.get('slots') || {};
 const summaries = flow.get('summaries') || {};
+const forecasts = flow.get('forecasts') || {};
 const text = msg.payload === undefined || msg.payload === null ? '' : String(msg.payload).trim();
-
+${FORECAST_TEXT}
 function parseSlot(raw) {
   if (raw === 'true' || raw === '1' || raw === 'occupied') return { status: 'occupied' };
   if (raw === 'false' || raw === '0' || raw === 'free') return { status: 'free' };
@@ -50,6 +62,16 @@ if (parts.length === 4 && parts[1] === 'slot' && ID.test(parts[0]) && ID.test(pa
     const since = prev && prev.status === state.status ? prev.since : ts;
     slots[id] = { lot: parts[0], level: parts[2], slot: parts[3], status: state.status, ts: ts, seq: seq, since: since, device: state.device };
   }
+} else if ((parts.length === 2 || parts.length === 3) && parts[1] === 'forecast' && ID.test(parts[0]) && (parts.length === 2 || ID.test(parts[2]))) {
+  // What the signage says of a forecast (web/assets/view.js forecastText), by lot and level ('' for the lot's).
+  const key = parts[0] + '/' + (parts[2] || '');
+  let said = '';
+  if (text !== '') {
+    try { said = forecastText(JSON.parse(text)); } catch (e) { return null; }
+  }
+  if ((forecasts[key] || '') === said) return null;
+  if (said) forecasts[key] = said;
+  else delete forecasts[key];
 } else if (parts.length === 2 && parts[1] === 'availability' && ID.test(parts[0])) {
   if (text === '') delete summaries[parts[0]];
   else {
@@ -60,6 +82,7 @@ if (parts.length === 4 && parts[1] === 'slot' && ID.test(parts[0]) && ID.test(pa
 }
 flow.set('slots', slots);
 flow.set('summaries', summaries);
+flow.set('forecasts', forecasts);
 
 const byName = (a, b) => String(a).localeCompare(String(b), 'en', { numeric: true });
 const lots = {};
@@ -75,7 +98,7 @@ const view = Object.keys(lots).sort(byName).map((name) => {
   const levels = Object.keys(lot.levels).sort(byName).map((l) => {
     const level = lot.levels[l];
     level.slots.sort((a, b) => byName(a.slot, b.slot));
-    return { level: l, free: count(level.slots, 'free'), occupied: count(level.slots, 'occupied'), closed: count(level.slots, 'closed'), unknown: count(level.slots, 'unknown'), total: level.slots.length, slots: level.slots };
+    return { level: l, free: count(level.slots, 'free'), occupied: count(level.slots, 'occupied'), closed: count(level.slots, 'closed'), unknown: count(level.slots, 'unknown'), total: level.slots.length, forecast: forecasts[name + '/' + l] || '', slots: level.slots };
   });
   const summary = summaries[name] || null;
   const sum = (k) => levels.reduce((n, l) => n + l[k], 0);
@@ -83,6 +106,7 @@ const view = Object.keys(lots).sort(byName).map((name) => {
     lot: name,
     free: sum('free'), occupied: sum('occupied'), closed: sum('closed'), unknown: sum('unknown'), total: sum('total'),
     status: summary && typeof summary.status === 'string' ? summary.status : null,
+    forecast: forecasts[name + '/'] || '',
     summary: summary && typeof summary.availableSpotNumber === 'number' ? { free: summary.availableSpotNumber, total: summary.totalSpotNumber, observedAt: summary.observedAt || null } : null,
     levels: levels,
   };

@@ -114,6 +114,18 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await saveScreenshot(page, 'dashboard-availability', { fullPage: true });
   });
 
+  it('shows each lot\'s and level\'s forecast on the Availability page, in the signage\'s words', async () => {
+    const forecast = (available: number, in30: number, fullInMinutes: number | null) => JSON.stringify({ lot: LOT, method: 'weekday-profile', availableSpotNumber: available, totalSpotNumber: 12, forecasts: [{ minutes: 30, availableSpotNumber: in30 }], fullInMinutes });
+    try {
+      await client.publishAsync(`parking/${LOT}/forecast/B1`, forecast(3, 0, 25), { qos: 1, retain: true });
+      await page.goto(`${flows.urls.dashboard}/availability`);
+      await shows(page, `[data-forecast="${LOT}/B1"]`, 'full in about 25 min', 15_000);
+    } finally {
+      await client.publishAsync(`parking/${LOT}/forecast/B1`, '', { qos: 1, retain: true });
+    }
+    await page.locator(`[data-forecast="${LOT}/B1"]`).waitFor({ state: 'detached', timeout: 10_000 });
+  });
+
   it('keeps the Charging page from visitors: a login first, and none of its data on a visitor\'s dashboard or debug endpoint', async () => {
     await page.goto(`${flows.urls.dashboard}/charging`);
     expect(page.url()).to.equal(`${flows.url}/login?next=%2Fdashboard%2Fcharging`);

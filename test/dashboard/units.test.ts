@@ -79,6 +79,22 @@ describe('dashboard: the System page alarms', function () {
   });
 });
 
+describe('dashboard: forecasts on the Availability page', function () {
+  it('says what the signage says of a lot\'s and a level\'s forecast, and forgets a cleared one', function () {
+    const node = functionNode(AVAILABILITY_STATE);
+    const forecast = (available: number, in30: number, fullInMinutes: number | null) => JSON.stringify({ method: 'weekday-profile', availableSpotNumber: available, forecasts: [{ minutes: 30, availableSpotNumber: in30 }], fullInMinutes });
+    node({ topic: 'parking/mall-1/slot/B3/01', payload: 'free' });
+    node({ topic: 'parking/mall-1/forecast', payload: forecast(20, 40, null) });
+    const view = node({ topic: 'parking/mall-1/forecast/B3', payload: forecast(5, 0, 20) })!.payload as { lots: Array<{ forecast: string; levels: Array<{ forecast: string }> }> };
+    expect(view.lots[0].forecast).to.equal('about 40 free in 30 min');
+    expect(view.lots[0].levels[0].forecast).to.equal('full in about 20 min');
+    expect(node({ topic: 'parking/mall-1/forecast/B3', payload: forecast(5, 0, 20) }), 'the same words: nothing to redraw').to.equal(null);
+    expect(node({ topic: 'parking/mall-1/forecast/B3', payload: '{oops' })).to.equal(null);
+    const cleared = node({ topic: 'parking/mall-1/forecast/B3', payload: '' })!.payload as typeof view;
+    expect(cleared.lots[0].levels[0].forecast).to.equal('');
+  });
+});
+
 describe('dashboard: the System page reads /healthz as text', function () {
   it('takes a health report, and says a page that is not one (Node-RED run alone has no /healthz) is not', function () {
     const node = functionNode(SYSTEM_VIEW);

@@ -38,6 +38,8 @@ export function subscriptionsFor(lot, root) {
  * '' for a forecast of "same as now", a full lot, or a payload that is not one.
  */
 export function forecastText(forecast) {
+  // Self-contained: the dashboard's flow embeds this function's source (flows/dashboard/functions.ts).
+  const count = (value) => (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : undefined);
   if (!forecast || typeof forecast !== 'object' || forecast.method !== 'weekday-profile') return '';
   const now = count(forecast.availableSpotNumber);
   if (now === undefined || now === 0) return '';
