@@ -21,6 +21,8 @@ export interface FlowsEnvOptions {
   retention: { plateDays: number; sessionDays: number; gateEventDays: number };
   /** The site's local time (`+07:00`): the report nodes' local days and the Charging page. */
   utcOffset: string;
+  /** Lot → tariff id (the lot configuration's): `PARKING_FLOWS_LOT_TARIFFS`, read by the charging node. */
+  lotTariffs?: Record<string, string>;
 }
 
 export const FLOWS_ENV_NAMES = [
@@ -39,6 +41,7 @@ export const FLOWS_ENV_NAMES = [
   'PARKING_FLOWS_SESSION_DAYS',
   'PARKING_FLOWS_GATE_EVENT_DAYS',
   'PARKING_FLOWS_UTC_OFFSET',
+  'PARKING_FLOWS_LOT_TARIFFS',
 ] as const;
 
 export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string> & { PARKING_FLOWS_HEALTH_URL?: string };
@@ -76,6 +79,7 @@ export function flowsEnv(o: FlowsEnvOptions): FlowsEnv {
     PARKING_FLOWS_SESSION_DAYS: String(o.retention.sessionDays),
     PARKING_FLOWS_GATE_EVENT_DAYS: String(o.retention.gateEventDays),
     PARKING_FLOWS_UTC_OFFSET: o.utcOffset,
+    PARKING_FLOWS_LOT_TARIFFS: JSON.stringify(o.lotTariffs ?? {}),
     ...(o.healthUrl ? { PARKING_FLOWS_HEALTH_URL: o.healthUrl } : {}),
   };
 }

@@ -62,6 +62,8 @@ export interface FlowsOptions {
   retention?: Partial<RetentionPolicy>;
   /** The site's local time, a UTC offset (default +07:00): the reports' local days, the Charging page's times. */
   utcOffset?: string;
+  /** Lot → tariff id, from the lot configuration: the charging node charges each lot by its tariff. */
+  lotTariffs?: Record<string, string>;
   logger: Logger;
   /** Level of Node-RED's own log lines; default the logger's. */
   logLevel?: LogLevel;
@@ -205,6 +207,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
           plateKey: plateKey.toString('hex'),
           retention: { ...DEFAULT_RETENTION, ...o.retention },
           utcOffset,
+          lotTariffs: o.lotTariffs,
         }),
       ),
     );

@@ -69,6 +69,10 @@ export class LotLayout {
       levels: Object.entries(spec.levels).map(([level, l]) => ({ level, ...(l.name ? { name: l.name } : {}), slots: l.slots.length - l.retired.length, retired: l.retired.length })),
     }));
   }
+  /** Each configured lot's tariff id, where the configuration names one. */
+  tariffs(): Record<string, string> {
+    return Object.fromEntries(Object.entries(this.spec.lots).flatMap(([lot, spec]) => (spec.tariff ? [[lot, spec.tariff]] : [])));
+  }
 }
 
 const key = (lot: string, level: string) => `${lot}\u0000${level}`;

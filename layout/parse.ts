@@ -36,6 +36,8 @@ export interface GeoPoint {
 export interface LotSpec {
   name?: string;
   location?: GeoPoint;
+  /** The id of the tariff its gates charge by (a deployed parking-tariff node's); unset: the charging node's own. */
+  tariff?: string;
   levels: Readonly<Record<string, LevelSpec>>;
 }
 
@@ -122,14 +124,15 @@ function location(value: unknown, path: string): GeoPoint | undefined {
 
 function lot(value: unknown, path: string): LotSpec {
   const obj = object(value, path);
-  onlyKeys(obj, path, ['name', 'location', 'levels']);
+  onlyKeys(obj, path, ['name', 'location', 'tariff', 'levels']);
   const levels = object(obj.levels ?? fail(`${path}.levels`, 'missing: the lot\'s levels and their slots'), `${path}.levels`);
   if (Object.keys(levels).length === 0) fail(`${path}.levels`, 'must name at least one level');
   const out: Record<string, LevelSpec> = {};
   for (const [name, spec] of Object.entries(levels)) out[id(name, `${path}.levels`)] = level(spec, `${path}.levels.${name}`);
   const display = displayName(obj.name, `${path}.name`);
   const where = location(obj.location, `${path}.location`);
-  return { ...(display ? { name: display } : {}), ...(where ? { location: where } : {}), levels: out };
+  const tariff = obj.tariff === undefined ? undefined : typeof obj.tariff === 'string' ? id(obj.tariff, `${path}.tariff`) : fail(`${path}.tariff`, 'must be a tariff id (1-32 characters of A-Z a-z 0-9 _ -)');
+  return { ...(display ? { name: display } : {}), ...(where ? { location: where } : {}), ...(tariff ? { tariff } : {}), levels: out };
 }
 
 /** The configuration in `json` (parsed JSON), checked; throws a LayoutError naming the first problem. */

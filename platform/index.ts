@@ -189,6 +189,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       plateKey: o.plateKey,
       retention: o.retention,
       utcOffset: o.utcOffset,
+      lotTariffs: o.layout?.tariffs(),
       tls: o.tls,
       logger: logger.child({ part: 'flows' }),
     });

@@ -26,6 +26,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     'tlsKey',
     'plateKey',
     'utcOffset',
+    'lotConfig',
     'plateRetentionDays',
     'sessionRetentionDays',
     'gateEventRetentionDays',
@@ -64,6 +65,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
         plateKey: s.plateKey,
         retention: retentionOf(s),
         utcOffset: s.utcOffset,
+        lotTariffs: s.lotConfig?.tariffs(),
         tls: tlsFiles(cmd, ctx, s, 'HTTPS'),
         logger,
       });

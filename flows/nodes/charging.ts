@@ -9,7 +9,7 @@ import { Topics } from '../../contract/index.ts';
 import { displayMessage, gateEventFromMessage, GateMessageError, sessionMessage } from './gate-message.ts';
 import type { MongodbNode } from './mongodb.ts';
 import { onClose, unsetEnv, type Node, type NodeAPI, type NodeDef } from './red.ts';
-import type { TariffNode } from './tariff.ts';
+import { lotTariffsFromEnv, tariffForLot, type TariffNode } from './tariff.ts';
 
 export interface ChargingDef extends NodeDef {
   /** Id of the parking-mongodb node. */
@@ -51,6 +51,10 @@ function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
   const topics = new Topics(unsetEnv(def.topicRoot) ? 'parking' : (def.topicRoot ?? '').trim() || 'parking');
   const repeatDisplay = def.repeatDisplay === true || def.repeatDisplay === 'true';
   const counts = { applied: 0, repeats: 0, rejected: 0 };
+  // Each lot's tariff (the lot configuration's, through the flows' environment).
+  const lotTariffs = lotTariffsFromEnv(process.env.PARKING_FLOWS_LOT_TARIFFS);
+  if (lotTariffs.problem) node.warn(lotTariffs.problem);
+  const missingTariffs = new Set<string>();
   const logged = new Set<string>();
   let last = '';
   let retrying = false;
@@ -112,8 +116,8 @@ function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
 
   node.on('input', (msg, send, done) => {
     if (problem || !desk) return done(new Error(problem));
-    const tariff = tariffs!.tariff;
-    if (!tariff) return done(new Error(`tariff not usable: ${tariffs!.problem ?? 'unknown problem'}`));
+    const nodeTariff = tariffs!.tariff;
+    if (!nodeTariff) return done(new Error(`tariff not usable: ${tariffs!.problem ?? 'unknown problem'}`));
     let ev;
     try {
       ev = gateEventFromMessage(msg, topics, Date.now(), (carId) => mongo!.carKey(carId));
@@ -130,6 +134,11 @@ function chargingNode(RED: NodeAPI, node: Node, def: ChargingDef): void {
       return done(err);
     }
     const event = ev;
+    const { tariff, missing } = tariffForLot(event.lot, lotTariffs.tariffs, nodeTariff);
+    if (missing && !missingTariffs.has(`${event.lot}/${missing}`)) {
+      missingTariffs.add(`${event.lot}/${missing}`);
+      node.warn(`lot ${event.lot} is to be charged by tariff ${missing}, but no parking-tariff node with that id is deployed: charging it by ${nodeTariff.id} until one is`);
+    }
     const failed = (err: Error) => {
       if (err instanceof RetryAborted) return new Error(`stopped before gate event ${event.eventId} was recorded in MongoDB (it stays in the journal): ${err.lastError instanceof Error ? err.lastError.message : String(err.lastError)}`);
       return new Error(`gate event ${event.eventId} (${event.direction} ${maskPlate(event.carId)} at ${event.lot}) not applied: ${err.message}`);

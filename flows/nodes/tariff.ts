@@ -84,3 +84,27 @@ export function registerTariff(RED: NodeAPI): void {
     });
   });
 }
+
+/**
+ * The tariff a gate event at `lot` is charged by: the lot's (the lot configuration's `tariff`,
+ * `PARKING_FLOWS_LOT_TARIFFS`) when a tariff node with that id is deployed, else `fallback` (the
+ * charging node's own). `missing` names the lot's tariff when it is not deployed.
+ */
+export function tariffForLot(lot: string, lotTariffs: Readonly<Record<string, string>>, fallback: Tariff, lookup: (id: string) => Tariff | undefined = deployedTariff): { tariff: Tariff; missing?: string } {
+  const id = lotTariffs[lot];
+  if (!id || id === fallback.id) return { tariff: fallback };
+  const tariff = lookup(id);
+  return tariff ? { tariff } : { tariff: fallback, missing: id };
+}
+
+/** `PARKING_FLOWS_LOT_TARIFFS` (a JSON object of lot → tariff id), checked; a problem is said, not thrown. */
+export function lotTariffsFromEnv(text: string | undefined): { tariffs: Record<string, string>; problem?: string } {
+  if (!text || !text.trim()) return { tariffs: {} };
+  try {
+    const parsed = JSON.parse(text) as unknown;
+    if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed) || !Object.values(parsed).every((v) => typeof v === 'string')) throw new Error('not an object of tariff ids');
+    return { tariffs: parsed as Record<string, string> };
+  } catch (err) {
+    return { tariffs: {}, problem: `PARKING_FLOWS_LOT_TARIFFS: ${(err as Error).message}; every lot is charged by the node's tariff` };
+  }
+}

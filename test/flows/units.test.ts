@@ -2,6 +2,8 @@ import { expect } from 'chai';
 import { flowsEnv, redLogHandler, redSettings } from '../../flows/index.ts';
 import { withUserInfo } from '../../flows/env.ts';
 import { KeyedQueue } from '../../flows/nodes/index.ts';
+import { lotTariffsFromEnv, tariffForLot } from '../../flows/nodes/tariff.ts';
+import { LotLayout, parseLayout } from '../../layout/index.ts';
 import type { Logger } from '../../log/index.ts';
 
 describe('flows: settings for Node-RED', function () {
@@ -34,6 +36,7 @@ describe('flows: settings for Node-RED', function () {
       PARKING_FLOWS_SESSION_DAYS: '400',
       PARKING_FLOWS_GATE_EVENT_DAYS: '90',
       PARKING_FLOWS_UTC_OFFSET: '+08:00',
+      PARKING_FLOWS_LOT_TARIFFS: '{}',
     });
     expect(withUserInfo('ws://h:9001/mqtt')).to.equal('ws://h:9001/mqtt');
     const single = flowsEnv({ mqttUrls: ['mqtt://10.0.0.5:1883'], topicRoot: 'parking', mongodbUri: 'mongodb://db1', mongodbDb: 'parking', mqttFailoverMs: 3000, mqttClientId: 'c', plateKey: 'ab'.repeat(32), retention: { plateDays: 1, sessionDays: 2, gateEventDays: 3 }, utcOffset: '+07:00' });
@@ -85,5 +88,32 @@ describe('flows: keyed queue', function () {
     await q.idle();
     expect(log).to.deep.equal(['b1', 'a1', 'a2']);
     expect(q.size).to.equal(0);
+  });
+});
+
+describe('flows: each lot charged by its tariff', function () {
+  const base = { id: 'default', name: 'Default', currency: 'IDR', minorDigits: 0, graceMinutes: 10, firstPeriod: { minutes: 60, price: 5000 }, increment: { minutes: 60, price: 4000 }, dailyMax: 40000, overnight: null, lostTicketFee: 50000 };
+  const airport = { ...base, id: 'airport', firstPeriod: { minutes: 60, price: 10000 } };
+
+  it('takes the lot\'s tariff when it is deployed, else the node\'s, naming the one missing', function () {
+    const lookup = (id: string) => (id === 'airport' ? airport : undefined);
+    const lots = { 'lot-a': 'airport', 'lot-b': 'weekend', 'lot-c': 'default' };
+    expect(tariffForLot('lot-a', lots, base, lookup)).to.deep.equal({ tariff: airport });
+    expect(tariffForLot('lot-b', lots, base, lookup)).to.deep.equal({ tariff: base, missing: 'weekend' });
+    expect(tariffForLot('lot-c', lots, base, lookup)).to.deep.equal({ tariff: base });
+    expect(tariffForLot('elsewhere', lots, base, lookup)).to.deep.equal({ tariff: base });
+  });
+
+  it('reads the lots\' tariffs from the environment, and says what is wrong with them', function () {
+    expect(lotTariffsFromEnv(undefined)).to.deep.equal({ tariffs: {} });
+    expect(lotTariffsFromEnv('{"lot-a":"airport"}')).to.deep.equal({ tariffs: { 'lot-a': 'airport' } });
+    expect(lotTariffsFromEnv('{oops').problem).to.match(/^PARKING_FLOWS_LOT_TARIFFS: .*every lot is charged by the node's tariff$/);
+    expect(lotTariffsFromEnv('{"lot-a":7}').problem).to.match(/not an object of tariff ids/);
+  });
+
+  it('the lot configuration names each lot\'s tariff, checked', function () {
+    const layout = new LotLayout(parseLayout({ lots: { 'lot-a': { tariff: 'airport', levels: { L1: { slots: 2 } } }, 'lot-b': { levels: { L1: { slots: 2 } } } } }));
+    expect(layout.tariffs()).to.deep.equal({ 'lot-a': 'airport' });
+    expect(() => parseLayout({ lots: { x: { tariff: 'not an id', levels: { L1: { slots: 1 } } } } })).to.throw(/lots\.x\.tariff/);
   });
 });
