@@ -2,18 +2,9 @@
 // in id order, paged, counted, every read with a deadline. A secondary answers
 // during an election (primaryPreferred).
 import type { Collection } from 'mongodb';
+import type { SlotDoc } from '../ingest/store.ts';
 import { bounded } from '../mongo/bound.ts';
 import type { SpotFacts } from './ngsi.ts';
-
-interface SlotDoc {
-  _id: string;
-  lot: string;
-  level: string;
-  slot: string;
-  status: string;
-  ts: number;
-  device?: string | null;
-}
 
 const TIMEOUT_MS = 5000;
 

@@ -24,6 +24,7 @@ import {
 import { express } from '../../web/express.ts';
 import { statusOf } from '../helpers/http.ts';
 import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import type { SlotDoc } from '../../ingest/store.ts';
 
 // CommonJS modules: their default export is `.default` under NodeNext typing (and at run time too).
 const ajv = new Ajv.default({ allErrors: true, strict: false });
@@ -232,10 +233,10 @@ describe('open data: the slots from MongoDB', function () {
   });
 
   it('pages the slots in id order, one lot or all, or by id, and counts them', async function () {
-    const slotsCollection = m.client().db(m.dbName).collection<{ _id: string; lot: string; level: string; slot: string; status: string; ts: number; device?: string | null }>('slots');
+    const slotsCollection = m.client().db(m.dbName).collection<SlotDoc>('slots');
     await slotsCollection.insertMany(['a/B1/1', 'a/B1/2', 'b/L1/1'].map((id) => {
       const [lotId, level, slotId] = id.split('/');
-      return { _id: id, lot: lotId, level, slot: slotId, status: 'free', ts: AT.getTime(), device: 'pi' };
+      return { _id: id, lot: lotId, level, slot: slotId, status: 'free', ts: AT.getTime(), device: 'pi', since: AT, updatedAt: AT };
     }));
     const spots = mongoSpots(slotsCollection);
     const page = await spots({}, 1, 1);
