@@ -101,6 +101,20 @@ const TESTER_AUTH = { user: TESTER.user, passwordHash: bcrypt.hashSync(TESTER.pa
 /** The reports API's credentials header. */
 const basic = (who: Login = TESTER) => basicAuthHeader(who);
 
+/**
+ * `read()` once it satisfies `ok`: the gates are answered first and MongoDB records behind
+ * (billing/desk.ts), so a document is read until the record has landed; bounded by `ms`.
+ */
+async function recorded<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, ms = 15_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: not recorded within ${ms} ms; last read ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
 async function start(options: Partial<FlowsOptions> & Pick<FlowsOptions, 'mongodbUri' | 'mongodbDb' | 'mqttUrls'>, dataDir: string): Promise<RunningFlows> {
   return startFlows({ httpPort: 0, httpHost: '127.0.0.1', topicRoot: 'parking', dataDir, logger, mqttReconnectMs: 200, adminAuth: TESTER_AUTH, ...options });
 }
@@ -181,12 +195,12 @@ describe('flows: the charging flow in embedded Node-RED', function () {
         currency: 'IDR',
         text: 'B1234XYZ  2h05m  Rp13.000',
       });
-      const session = await db.collection('sessions').findOne({ _id: entry.body.eventId as never });
+      const session = await recorded('the closed session', () => db.collection('sessions').findOne({ _id: entry.body.eventId as never }), (s) => s?.status === 'closed');
       expect(session).to.include.keys('carId', 'lot', 'entryAt', 'exitAt', 'durationMinutes', 'fee', 'currency', 'tariff', 'status');
       expect(session).to.deep.include({ carId: 'B1234XYZ', lot: 'mall-1', durationMinutes: 125, fee: 13000, currency: 'IDR', tariff: 'default', status: 'closed', entryGate: 'in-1', exitGate: 'out-1' });
       expect(session!.entryAt).to.deep.equal(new Date(T0));
       expect(session!.exitAt).to.deep.equal(new Date(T0 + 125 * MIN));
-      expect(await db.collection('gateEvents').countDocuments({ carId: 'B1234XYZ' })).to.equal(2);
+      expect(await recorded('both gate events', () => db.collection('gateEvents').countDocuments({ carId: 'B1234XYZ' }), (n) => n >= 2)).to.equal(2);
     });
 
     it('repeated events over MQTT: one display each, one charge, every event recorded once', async function () {
@@ -203,8 +217,8 @@ describe('flows: the charging flow in embedded Node-RED', function () {
         ['exit', 'closed', 9000],
         ['entry', 'open', null],
       ]);
-      expect(await db.collection('sessions').countDocuments({ carId: 'DUP1', status: 'closed', fee: 9000 })).to.equal(1);
-      expect(await db.collection('gateEvents').countDocuments({ carId: 'DUP1' })).to.equal(3);
+      expect(await recorded('the charged session', () => db.collection('sessions').countDocuments({ carId: 'DUP1', status: 'closed', fee: 9000 }), (n) => n >= 1)).to.equal(1);
+      expect(await recorded('the three gate events', () => db.collection('gateEvents').countDocuments({ carId: 'DUP1' }), (n) => n >= 3)).to.equal(3);
     });
 
     it('an exit without an entry, a double entry and an exit before its entry: explicit statuses, no crash', async function () {
@@ -212,14 +226,14 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       await gates.publish(lost);
       const [l] = await gates.waitFor('the unmatched exit', (d) => d.carId === 'LOST1');
       expect(l).to.deep.include({ status: 'unmatched', fee: 50000, text: 'LOST1  no entry record  Rp50.000' });
-      expect(await db.collection('sessions').findOne({ carId: 'LOST1' })).to.deep.include({ status: 'unmatched', fee: 50000 });
+      expect(await recorded('the unmatched session', () => db.collection('sessions').findOne({ carId: 'LOST1' }), (s) => s !== null)).to.deep.include({ status: 'unmatched', fee: 50000 });
 
       const first = gates.event('mall-x', 'entry', 'TWICE1', T0);
       const second = gates.event('mall-x', 'entry', 'TWICE1', T0 + 60 * MIN);
       await gates.publish(first);
       await gates.publish(second);
       await gates.waitFor('both welcomes', (d) => d.carId === 'TWICE1', 2);
-      const older = await db.collection('sessions').findOne({ _id: first.body.eventId as never });
+      const older = await recorded('the older session superseded', () => db.collection('sessions').findOne({ _id: first.body.eventId as never }), (s) => s?.status !== 'open');
       expect(older).to.deep.include({ status: 'superseded', supersededBy: second.body.eventId, fee: null });
       expect(older!.reason).to.match(/entered again/);
 
@@ -269,6 +283,7 @@ describe('flows: the charging flow in embedded Node-RED', function () {
       const revenue = async () => ((await (await fetch(`${flows.url}/api/reports/revenue?lot=mall-tools`, { headers: basic() })).json()) as { rows: Array<{ revenue: number }> }).rows;
       await gates.publish(gates.event('mall-tools', 'entry', 'TOOL1', Date.now() - 90 * MIN));
       await gates.waitFor('the entry of TOOL1', (d) => d.carId === 'TOOL1');
+      await recorded('the open session', () => db.collection('sessions').findOne({ carId: 'TOOL1' }), (s) => s !== null);
 
       expect((await fetch(`${flows.url}/api/sessions?plate=TOOL1`)).status, 'no login').to.equal(401);
       const found = (await (await fetch(`${flows.url}/api/sessions?plate=${encodeURIComponent(' tool1 ')}`, { headers: basic() })).json()) as { sessions: Array<Record<string, unknown>> };
