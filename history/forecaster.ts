@@ -1,10 +1,10 @@
-// Publishes the forecasts: every `intervalMs` (a minute), for each lot whose
-// availability summary it has seen, `<root>/<lot>/forecast` and
-// `<root>/<lot>/forecast/<level>`, retained (history/forecast.ts has the method and
+// Publishes the forecasts: every `intervalMs` (a minute), for each lot with an
+// availability summary (the one watcher of them the platform keeps, opendata/summaries.ts),
+// `<root>/<lot>/forecast` and `<root>/<lot>/forecast/<level>`, retained (history/forecast.ts has the method and
 // docs/history.md the payload). Until the history holds the weekday and hour, each
 // forecast is "same as now" and says so. The history is read with a deadline; when
 // MongoDB cannot answer, the forecasts say "same as now" rather than go stale.
-import { decodeSummary, type Topics } from '../contract/index.ts';
+import type { AvailabilitySummary, Topics } from '../contract/index.ts';
 import type { FailoverLink } from '../link/index.ts';
 import { forecastOf, profileWindows, sumLevels, type Forecast } from './forecast.ts';
 import type { Bucket } from './rollup.ts';
@@ -14,6 +14,8 @@ export interface ForecasterOptions {
   /** A started link whose account may publish `<root>/+/forecast[/+]` (role service or admin). */
   link: FailoverLink;
   topics: Topics;
+  /** The lots' availability summaries now (opendata/summaries.ts watchSummaries). */
+  summaries: () => readonly AvailabilitySummary[];
   /** The history; undefined while it starts (forecasts are then "same as now"). */
   collections: () => HistoryCollections | undefined;
   /** How often, ms (default 60 000). */
@@ -25,37 +27,18 @@ export interface ForecasterOptions {
 export interface Forecaster {
   /** The last forecasts published, by topic. */
   latest(): ReadonlyMap<string, Forecast>;
+  /** A summary arrived: a lot not forecast yet gets its forecast at once (from the first minute). */
+  seen(summary: AvailabilitySummary): void;
   /** Forecasts every lot now (otherwise every intervalMs). */
   tick(): Promise<void>;
   close(): void;
 }
 
-interface Present {
-  available: number;
-  total: number;
-  levels: Record<string, { available: number; total: number }>;
-}
-
-export async function startForecaster(o: ForecasterOptions): Promise<Forecaster> {
+export function startForecaster(o: ForecasterOptions): Forecaster {
   const now = o.now ?? Date.now;
-  const present = new Map<string, Present>();
   const latest = new Map<string, Forecast>();
+  const forecast = new Set<string>();
   let running: Promise<void> | undefined;
-
-  o.link.on('message', (topic, payload) => {
-    const t = o.topics.parse(topic);
-    if (t?.kind !== 'availability') return;
-    // A summary that is not one says nothing (ingest logs its own problems).
-    const doc = decodeSummary(payload.toString('utf8'));
-    if (!doc) return;
-    const levels: Present['levels'] = {};
-    for (const [level, l] of Object.entries(doc.levels)) levels[level] = { available: l.availableSpotNumber, total: l.totalSpotNumber };
-    const first = !present.has(t.lot);
-    present.set(t.lot, { available: doc.availableSpotNumber, total: doc.totalSpotNumber, levels });
-    // From the first minute: a lot seen for the first time gets its forecast at once.
-    if (first) void forecastLot(t.lot).catch(() => undefined);
-  });
-  await o.link.subscribe(o.topics.filters.availability, 1);
 
   async function history(lot: string, at: number): Promise<Bucket[]> {
     const c = o.collections();
@@ -69,14 +52,14 @@ export async function startForecaster(o: ForecasterOptions): Promise<Forecaster>
     }
   }
 
-  async function forecastLot(lot: string): Promise<void> {
-    const p = present.get(lot);
-    if (!p) return;
+  async function forecastLot(p: AvailabilitySummary): Promise<void> {
+    const lot = p.lot;
+    forecast.add(lot);
     const at = now();
     const buckets = await history(lot, at);
-    const out: Array<[string, Forecast]> = [[o.topics.forecast(lot), forecastOf({ lot }, at, p.available, p.total, sumLevels(buckets))]];
+    const out: Array<[string, Forecast]> = [[o.topics.forecast(lot), forecastOf({ lot }, at, p.availableSpotNumber, p.totalSpotNumber, sumLevels(buckets))]];
     for (const [level, l] of Object.entries(p.levels)) {
-      out.push([o.topics.forecast(lot, level), forecastOf({ lot, level }, at, l.available, l.total, buckets.filter((b) => b.level === level))]);
+      out.push([o.topics.forecast(lot, level), forecastOf({ lot, level }, at, l.availableSpotNumber, l.totalSpotNumber, buckets.filter((b) => b.level === level))]);
     }
     await Promise.all(
       out.map(([topic, f]) => {
@@ -88,13 +71,16 @@ export async function startForecaster(o: ForecasterOptions): Promise<Forecaster>
 
   const tick = (): Promise<void> =>
     (running ??= (async () => {
-      for (const lot of [...present.keys()].sort()) await forecastLot(lot);
+      for (const summary of o.summaries()) await forecastLot(summary);
     })().finally(() => (running = undefined)));
 
   const timer = setInterval(() => void tick(), o.intervalMs ?? 60_000);
   timer.unref();
   return {
     latest: () => latest,
+    seen: (summary) => {
+      if (!forecast.has(summary.lot)) void forecastLot(summary).catch(() => undefined);
+    },
     tick,
     close: () => clearInterval(timer),
   };

@@ -3,6 +3,7 @@
 // CSV with format=csv or `Accept: text/csv`. Answers carry an ETag (a repeated question
 // with If-None-Match gets 304) and may be cached for a minute.
 import { toCsv } from '../billing/csv.ts';
+import { offsetMinutes } from '../billing/tariff.ts';
 import { express, type Request, type Response, type Router } from '../web/express.ts';
 import { OCCUPANCY_COLUMNS, OccupancyQueryError, parseOccupancyQuery, resample, type OccupancyRow } from './query.ts';
 import { bucketsBetween, knownLots, type HistoryCollections } from './store.ts';
@@ -11,17 +12,11 @@ export const OCCUPANCY_PATH = '/api/occupancy';
 
 export interface OccupancyApiOptions {
   collections: () => HistoryCollections | undefined;
-  /** The site's local time, ms east of UTC: local days (`from=2026-12-07`, `step=1d`). */
-  utcOffsetMs: number;
+  /** The site's local time, a UTC offset (`+07:00`): local days (`from=2026-12-07`, `step=1d`). */
+  utcOffset: string;
   logger?: { warn(obj: object, msg: string): void };
   now?: () => number;
 }
-
-/** `+07:00` for 7 h east of UTC. */
-const offsetText = (ms: number): string => {
-  const m = Math.round(Math.abs(ms) / 60_000);
-  return `${ms < 0 ? '-' : '+'}${String(Math.floor(m / 60)).padStart(2, '0')}:${String(m % 60).padStart(2, '0')}`;
-};
 
 const send = (res: Response, status: number, type: string, body: string) =>
   res.status(status).type(type).set('cache-control', status === 200 ? 'public, max-age=60' : 'no-store').send(body);
@@ -29,10 +24,11 @@ const send = (res: Response, status: number, type: string, body: string) =>
 export function occupancyRouter(o: OccupancyApiOptions): Router {
   const router = express.Router();
   const now = o.now ?? Date.now;
+  const utcOffsetMs = (offsetMinutes(o.utcOffset) ?? 0) * 60_000;
   router.get('/', (req: Request, res: Response) => {
     let q;
     try {
-      q = parseOccupancyQuery(req.query, now(), o.utcOffsetMs, req.get('accept') ?? '');
+      q = parseOccupancyQuery(req.query, now(), o.utcOffset, req.get('accept') ?? '');
     } catch (err) {
       if (!(err instanceof OccupancyQueryError)) throw err;
       return send(res, 400, 'application/json; charset=utf-8', JSON.stringify({ error: err.message, parameter: err.parameter }));
@@ -45,10 +41,10 @@ export function occupancyRouter(o: OccupancyApiOptions): Router {
       const rows: OccupancyRow[] = [];
       for (const lot of lots.sort()) {
         const buckets = await bucketsBetween(c, { lot, level: query.level, from: query.from, to: query.to });
-        rows.push(...resample(buckets, query.stepMs, o.utcOffsetMs, query.byLevel));
+        rows.push(...resample(buckets, query.stepMs, utcOffsetMs, query.byLevel));
       }
       if (query.format === 'csv') return send(res, 200, 'text/csv; charset=utf-8', toCsv(OCCUPANCY_COLUMNS, rows));
-      const head = { lot: query.lot ?? null, level: query.level ?? null, by: query.byLevel ? 'level' : 'lot', from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString(), stepMinutes: query.stepMs / 60_000, utcOffset: offsetText(o.utcOffsetMs), count: rows.length };
+      const head = { lot: query.lot ?? null, level: query.level ?? null, by: query.byLevel ? 'level' : 'lot', from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString(), stepMinutes: query.stepMs / 60_000, utcOffset: o.utcOffset, count: rows.length };
       return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ query: head, rows }));
     })().catch((err: Error) => {
       o.logger?.warn({ err: err.message }, 'occupancy: a question failed');

@@ -1,6 +1,7 @@
 // `/api/occupancy` in pure form: its parameters, read and checked, and the buckets
 // resampled to the asked step. Aggregate counts only: nothing here names a car.
 import { isId } from '../contract/index.ts';
+import { parseTime, ReportQueryError } from '../billing/report-query.ts';
 import { STEP_MS, type Bucket } from './rollup.ts';
 
 export interface OccupancyQuery {
@@ -57,15 +58,14 @@ const UNIT_MS: Record<string, number> = { m: 60_000, h: 3_600_000, d: 86_400_000
 
 const given = (v: unknown): v is string => typeof v === 'string' && v.trim() !== '';
 
-function time(parameter: string, raw: string, utcOffsetMs: number): number {
-  const t = raw.trim();
-  let ms = Number.NaN;
-  const day = /^(\d{4})-(\d{2})-(\d{2})$/.exec(t);
-  if (day) ms = Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])) - utcOffsetMs;
-  else if (/^\d{1,15}$/.test(t)) ms = Number(t);
-  else if (/^\d{4}-\d{2}-\d{2}T/.test(t)) ms = Date.parse(t);
-  if (!Number.isFinite(ms)) throw new OccupancyQueryError(parameter, `must be a day YYYY-MM-DD (local), an ISO-8601 time or epoch milliseconds, got ${JSON.stringify(raw)}`);
-  return ms;
+/** A time parameter, read as the reports read theirs (billing/report-query.ts parseTime). */
+function time(parameter: string, raw: string, utcOffset: string): number {
+  try {
+    return parseTime(parameter, raw, utcOffset).getTime();
+  } catch (err) {
+    if (err instanceof ReportQueryError) throw new OccupancyQueryError(parameter, err.message.slice(parameter.length + 2));
+    throw err;
+  }
 }
 
 /** `5m`, `15m`, `1h`, `1d` (or seconds): a whole number of 5-minute steps, at most 7 days. */
@@ -78,8 +78,8 @@ export function parseStep(raw: string): number {
   return ms;
 }
 
-/** Reads `lot, level, from, to, step, by, format` (and `Accept: text/csv`). Days are local at `utcOffsetMs`. */
-export function parseOccupancyQuery(params: Record<string, unknown>, now: number, utcOffsetMs: number, accept = ''): OccupancyQuery {
+/** Reads `lot, level, from, to, step, by, format` (and `Accept: text/csv`). Days are local at `utcOffset` (`+07:00`). */
+export function parseOccupancyQuery(params: Record<string, unknown>, now: number, utcOffset: string, accept = ''): OccupancyQuery {
   for (const p of ['lot', 'level'] as const) {
     if (params[p] !== undefined && !(given(params[p]) && isId(params[p].trim()))) throw new OccupancyQueryError(p, `must be an id (1-32 characters of A-Z a-z 0-9 _ -), got ${JSON.stringify(params[p])}`);
   }
@@ -88,8 +88,8 @@ export function parseOccupancyQuery(params: Record<string, unknown>, now: number
   if (level !== undefined && lot === undefined) throw new OccupancyQueryError('level', 'needs a lot');
   if (params.by !== undefined && params.by !== 'level' && params.by !== 'lot') throw new OccupancyQueryError('by', `must be lot or level, got ${JSON.stringify(params.by)}`);
   const byLevel = params.by === 'level' || level !== undefined;
-  const to = given(params.to) ? time('to', params.to, utcOffsetMs) : now;
-  const from = given(params.from) ? time('from', params.from, utcOffsetMs) : to - 86_400_000;
+  const to = given(params.to) ? time('to', params.to, utcOffset) : now;
+  const from = given(params.from) ? time('from', params.from, utcOffset) : to - 86_400_000;
   if (from >= to) throw new OccupancyQueryError('from', `must be before to (${new Date(to).toISOString()}), got ${new Date(from).toISOString()}`);
   if (to - from > MAX_RANGE_MS) throw new OccupancyQueryError('from', 'the range may cover at most 400 days');
   const stepMs = given(params.step) ? parseStep(params.step) : (AUTO_STEPS.find((s) => (to - from) / s <= 500) ?? AUTO_STEPS[AUTO_STEPS.length - 1]);

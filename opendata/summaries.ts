@@ -11,7 +11,7 @@ export interface Summaries {
   list(): AvailabilitySummary[];
 }
 
-/** `onChange` hears of each summary that differs from the one before (the NGSI-LD push). */
+/** `onChange` hears of each summary that differs from the one before (the NGSI-LD push, the forecasts). */
 export async function watchSummaries(link: FailoverLink, topics: Topics, onChange?: (summary: AvailabilitySummary) => void): Promise<Summaries> {
   const lots = new Map<string, AvailabilitySummary>();
   link.on('message', (topic, payload) => {

@@ -18,7 +18,7 @@ import { occupancyRouter, OCCUPANCY_PATH, startForecaster, startHistorian } from
 import { forwardChanges, mongoSpots, ngsiPusher, openDataRouter, trendOf, watchSummaries, DATEX2_PATH, NGSI_LD_PATH } from '../opendata/index.ts';
 import { deployedTariff } from '../flows/nodes/tariff.ts';
 import type { GeoPoint } from '../layout/index.ts';
-import { describeTariff, offsetMinutes, DEFAULT_TARIFF, DEFAULT_UTC_OFFSET } from '../billing/index.ts';
+import { describeTariff, DEFAULT_TARIFF, DEFAULT_UTC_OFFSET } from '../billing/index.ts';
 import { bounded } from '../mongo/bound.ts';
 import { platformAccounts, remerge, type Credentials, type PlatformAccounts } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
@@ -110,8 +110,6 @@ export interface Platform {
   health(): Promise<HealthReport>;
   close(): Promise<void>;
 }
-
-const utcOffsetMs = (offset: string | undefined): number => (offsetMinutes(offset ?? DEFAULT_UTC_OFFSET) ?? 420) * 60_000;
 
 const withCredentials = (url: string, c: Credentials) => {
   const u = new URL(url);
@@ -222,8 +220,6 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
     closers.push(() => alarms.close());
     const historian = startHistorian({ db: mongo.db(o.mongodbDb), retentionDays: o.historyDays, logger: logger.child({ part: 'history' }) });
     closers.push(() => historian.close());
-    const forecaster = await startForecaster({ link: serviceLink('forecast'), topics, collections: historian.collections, logger: logger.child({ part: 'forecast' }) });
-    closers.push(async () => forecaster.close());
     const configured = o.layout?.spec.lots ?? {};
     const describeLot = (lot: string) => ({ name: configured[lot]?.name, location: configured[lot]?.location ?? o.openData?.siteLocation });
     const openDataLink = serviceLink('opendata');
@@ -233,14 +229,22 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       closers.push(() => pusher.close());
       pushed = await forwardChanges({ link: openDataLink, topics, pusher, describe: describeLot });
     }
-    const summaries = await watchSummaries(openDataLink, topics, pushed);
+    // One watcher of the lots' summaries: the open-data feeds, the push and the forecasts read it.
+    // (The forecaster reads `summaries` at its ticks, after it is set.)
+    const forecasts = startForecaster({ link: serviceLink('forecast'), topics, summaries: () => summaries.list(), collections: historian.collections, logger: logger.child({ part: 'forecast' }) });
+    closers.push(async () => forecasts.close());
+    const summaries = await watchSummaries(openDataLink, topics, (summary) => {
+      pushed?.(summary);
+      forecasts.seen(summary);
+    });
+    void forecasts.tick().catch(() => undefined);
     flows.app.use(
       openDataRouter({
         sources: {
           lots: () => summaries.list().map((summary) => ({ summary, ...describeLot(summary.lot) })),
           spots: mongoSpots(mongo.db(o.mongodbDb).collection('slots')),
           trend: (lot) => {
-            const f = forecaster.latest().get(topics.forecast(lot));
+            const f = forecasts.latest().get(topics.forecast(lot));
             return f && f.method === 'weekday-profile' ? trendOf(f.availableSpotNumber, f.forecasts.find((p) => p.minutes === 30)?.availableSpotNumber, f.totalSpotNumber) : undefined;
           },
           tariff: () => describeTariff(deployedTariff(DEFAULT_TARIFF.id) ?? DEFAULT_TARIFF),
@@ -249,7 +253,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         logger: logger.child({ part: 'opendata' }),
       }),
     );
-    flows.app.use(OCCUPANCY_PATH, occupancyRouter({ collections: historian.collections, utcOffsetMs: utcOffsetMs(o.utcOffset), logger: logger.child({ part: 'history' }) }));
+    flows.app.use(OCCUPANCY_PATH, occupancyRouter({ collections: historian.collections, utcOffset: o.utcOffset ?? DEFAULT_UTC_OFFSET, logger: logger.child({ part: 'history' }) }));
     // The flows' login guard (typed with the flows' view of express; the same express underneath).
     flows.app.use(ALARMS_PATH, alarmsRouter({ alarms, guard: flows.access.requireLogin as unknown as Parameters<typeof alarmsRouter>[0]['guard'] }));
     const wsUrls = [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u);

@@ -283,7 +283,7 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     await writeSimulatedHistory(db, { lots: [{ lot: 'hist-1', levels: [{ level: 'B1', slots: ids }, { level: 'B2', slots: ids }] }], from: now - 22 * 86_400_000, to: now, utcOffsetMs: 7 * 3_600_000, seed: 11 });
     historian = startHistorian({ db, logger, intervalMs: 3_600_000 });
     await historian.tick();
-    flows.app.use('/api/occupancy', occupancyRouter({ collections: () => historian!.collections(), utcOffsetMs: 7 * 3_600_000 }));
+    flows.app.use('/api/occupancy', occupancyRouter({ collections: () => historian!.collections(), utcOffset: '+07:00' }));
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
       await page.goto(`${flows.urls.dashboard}/history`);

@@ -2,7 +2,8 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
 import type { Db } from 'mongodb';
-import { Topics } from '../../contract/index.ts';
+import { Topics, type AvailabilitySummary } from '../../contract/index.ts';
+import { watchSummaries } from '../../opendata/index.ts';
 import { occupancyRouter, startForecaster, startHistorian, STEP_MS, type Forecast, type Historian } from '../../history/index.ts';
 import { writeSimulatedHistory } from '../../history/simulate-write.ts';
 import { FailoverLink } from '../../link/index.ts';
@@ -37,7 +38,7 @@ describe('history: the rollup in MongoDB and /api/occupancy', function () {
     await db.collection('slotEvents').insertMany([event('1', T - 30 * MIN, 'free'), event('2', T - 30 * MIN, 'free'), event('1', T + 1 * MIN, 'occupied'), event('1', T + 11 * MIN, 'free')]);
     await db.collection('slots').insertMany([slot('1', 'free', T + 11 * MIN), slot('2', 'free', T - 30 * MIN)] as never[]);
     const app = express();
-    app.use('/api/occupancy', occupancyRouter({ collections: () => historian?.collections(), utcOffsetMs: 7 * 3600_000, now: () => clock }));
+    app.use('/api/occupancy', occupancyRouter({ collections: () => historian?.collections(), utcOffset: '+07:00', now: () => clock }));
     server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -168,7 +169,10 @@ describe('history: forecasts over MQTT', function () {
 
   it('publishes a retained forecast for a lot and each level from the first summary: "same as now" without history', async function () {
     const topics = new Topics('parking');
-    const forecaster = await startForecaster({ link, topics, collections: () => undefined, intervalMs: 3600_000, logger });
+    // As the platform wires it: the one watcher of the summaries tells the forecaster of each.
+    const summaries: { list(): AvailabilitySummary[] } = { list: () => [] };
+    const forecaster = startForecaster({ link, topics, summaries: () => summaries.list(), collections: () => undefined, intervalMs: 3600_000, logger });
+    Object.assign(summaries, await watchSummaries(link, topics, (summary) => forecaster.seen(summary)));
     const seen = new Map<string, Forecast>();
     reader.on('message', (topic, payload) => {
       if (payload.length) seen.set(topic, JSON.parse(payload.toString('utf8')) as Forecast);

@@ -79,14 +79,14 @@ describe('history: /api/occupancy parameters and resampling (pure)', function ()
   const WIB = 7 * 3600_000;
 
   it('reads the parameters: defaults, local days, steps, CSV by Accept; refuses what is wrong, naming it', function () {
-    expect(parseOccupancyQuery({}, NOW, WIB)).to.deep.equal({ lot: undefined, level: undefined, from: NOW - 86_400_000, to: NOW, stepMs: 5 * MIN, format: 'json', byLevel: false });
-    expect(parseOccupancyQuery({ lot: 'x', by: 'level' }, NOW, WIB).byLevel).to.equal(true);
-    const week = parseOccupancyQuery({ lot: 'mall-1', level: 'B1', from: '2026-12-01', to: '2026-12-08' }, NOW, WIB, 'text/csv');
+    expect(parseOccupancyQuery({}, NOW, '+07:00')).to.deep.equal({ lot: undefined, level: undefined, from: NOW - 86_400_000, to: NOW, stepMs: 5 * MIN, format: 'json', byLevel: false });
+    expect(parseOccupancyQuery({ lot: 'x', by: 'level' }, NOW, '+07:00').byLevel).to.equal(true);
+    const week = parseOccupancyQuery({ lot: 'mall-1', level: 'B1', from: '2026-12-01', to: '2026-12-08' }, NOW, '+07:00', 'text/csv');
     expect(week).to.deep.include({ lot: 'mall-1', level: 'B1', from: Date.parse('2026-11-30T17:00:00.000Z'), stepMs: 30 * MIN, format: 'csv' });
     expect([parseStep('15m'), parseStep('1h'), parseStep('1d'), parseStep('900')]).to.deep.equal([15 * MIN, 60 * MIN, 1440 * MIN, 15 * MIN]);
     const refused = (params: Record<string, unknown>, parameter: string) => {
       try {
-        parseOccupancyQuery(params, NOW, WIB);
+        parseOccupancyQuery(params, NOW, '+07:00');
       } catch (err) {
         expect(err).to.be.instanceOf(OccupancyQueryError);
         expect((err as OccupancyQueryError).parameter).to.equal(parameter);
