@@ -44,8 +44,10 @@ export interface Connection {
   rtt: RoundTrip;
   /** What the broker says of its bridge to the primary (a standby's `$SYS/<id>/bridge`), if anything. */
   bridgeState?: string;
-  /** A spare the link moved onto: the bridge state is not subscribed to yet (see LinkCore.adopt); no return to the primary until it is. */
+  /** On a standby, the bridge state is not known yet (not subscribed, or its retained message not in: see bridge.ts); no return to the primary until it is. */
   bridgeUnasked?: boolean;
+  /** The wait for the bridge state after its SUBACK (bridge.ts). */
+  bridgeWait?: ReturnType<typeof setTimeout>;
   /** ack liveness: made after a failover, so the settling deadline applies (liveness.ts). */
   patient: boolean;
   guard?: ReturnType<typeof setTimeout>;
@@ -167,6 +169,7 @@ export function destroyConnection(conn: Connection, later = false): void {
   conn.ready = false;
   conn.checking = false;
   clearTimeout(conn.guard);
+  clearTimeout(conn.bridgeWait);
   conn.watchdog?.stop();
   conn.acks?.stop();
   conn.early.clear();
@@ -182,6 +185,7 @@ export function endConnection(conn: Connection, timeoutMs: number, drop: () => v
   conn.watchdog?.stop();
   conn.acks?.stop();
   clearTimeout(conn.guard);
+  clearTimeout(conn.bridgeWait);
   return new Promise((resolve) => {
     const done = () => {
       clearTimeout(timer);

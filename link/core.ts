@@ -8,6 +8,7 @@ import { destroyConnection, endConnection, openConnection, pingBroker, type Conn
 import { FailbackPlanner } from './failback.ts';
 import { AckWatch, ackDeadline } from './liveness.ts';
 import { resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
+import { BRIDGE_STATE_GRACE_MS, awaitBridgeState } from './bridge.ts';
 import { moveRecord, type Death } from './moves.ts';
 import { Outbox, type QoS } from './outbox.ts';
 import { ServerRotation, roleOf, type NextAttempt } from './policy.ts';
@@ -260,14 +261,16 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
             if (conn.closed) return;
             // Refused, as on any connection: the link goes on without the bridge state (see `subscribed`).
             if (error) this.log.warn?.({ url: redactUrls(conn.url), err: error.message }, 'subscribing failed');
-            conn.bridgeUnasked = false;
-            if (conn === this.current && conn.ready) this.failbackPlan.schedule();
+            awaitBridgeState(conn, Math.max(BRIDGE_STATE_GRACE_MS, this.config.probeIntervalMs), () => conn === this.current && conn.ready && this.failbackPlan.schedule());
           });
         conn.guard = setTimeout(ask, Math.round(this.config.probeIntervalMs * (1 + 2 * this.random())));
       }
     } else {
       Object.assign(subs, this.filters());
-      if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
+      conn.bridgeUnasked = conn.index !== 0 && !!this.config.bridgeFilter;
+      const settled = () => conn === this.current && conn.ready && this.failbackPlan.schedule();
+      if (conn.bridgeUnasked) conn.client.subscribe(subs, (error) => (subscribed(error), awaitBridgeState(conn, Math.max(BRIDGE_STATE_GRACE_MS, this.config.probeIntervalMs), settled)));
+      else if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
       else queueMicrotask(() => subscribed());
       // What is in flight on a previous connection that still serves stays there (see Sender.hold).
       this.sender.adopt(conn, previous);

@@ -4,6 +4,7 @@
 import type { IPublishPacket } from 'mqtt';
 import type { Connection } from './connection.ts';
 import { LinkCore } from './core.ts';
+import { bridgeStateHeard } from './bridge.ts';
 import { redactUrls } from '../log/redact.ts';
 import { topicMatches } from './topic.ts';
 
@@ -18,7 +19,7 @@ export abstract class LinkNotices extends LinkCore {
       this.counters.heartbeats += 1;
       this.lastHeartbeatAt = conn.lastHeartbeat;
     } else if (this.config.bridgeFilter && conn === this.current && topicMatches(this.config.bridgeFilter, topic)) {
-      conn.bridgeState = payload.toString('utf8');
+      bridgeStateHeard(conn, payload.toString('utf8'));
       // The primary is reachable through the bridge again: plan the return (a plan waits while it is down).
       if (conn.bridgeState === 'synced' && conn.ready && conn.index !== 0) this.failbackPlan.schedule();
     } else if (this.config.leavingFilter && conn === this.current && topicMatches(this.config.leavingFilter, topic)) {

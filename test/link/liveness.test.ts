@@ -6,6 +6,7 @@ import { AckWatch } from '../../link/liveness.ts';
 import { RecentAcks } from '../../link/replay.ts';
 import { startLinkProxy, type LinkProxy } from '../../testbed/linkproxy/index.ts';
 import { startTestBroker, type TestBroker } from './brokers.ts';
+import { PassThrough } from 'node:stream';
 import { next, until } from './wait.ts';
 
 const LIMITS = { failoverMs: 300, settleMs: 10_000, settleAckMs: 3000, maxAckWaitMs: 10_000 };
@@ -248,6 +249,38 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     await say('synced');
     await back;
     expect(l.role).to.equal('primary');
+  });
+
+  it('takes the SUBACK for the bridge state as no answer: waits for the retained state that follows it (a slow standby: 400 ms late)', async () => {
+    const say = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
+    await say('down');
+    // The standby's retained messages now leave 400 ms after their SUBACK: several plans' worth at this probe interval.
+    const persistence = standby.broker.persistence as unknown as { createRetainedStreamCombi(topics: string[]): NodeJS.ReadableStream };
+    const original = persistence.createRetainedStreamCombi.bind(persistence);
+    const delivered: string[] = [];
+    persistence.createRetainedStreamCombi = (topics) => {
+      const late = new PassThrough({ objectMode: true });
+      setTimeout(() => original(topics).on('data', (p: { topic: string }) => delivered.push(p.topic)).pipe(late), 400);
+      return late;
+    };
+    try {
+      const l = link({ probeIntervalMs: 50, failbackWindowMs: 50 });
+      await l.waitConnected();
+      toPrimary.partition();
+      await l.publish('test/late', '1');
+      expect(l.role).to.equal('standby');
+      toPrimary.heal();
+      await until(() => delivered.includes('$SYS/sb/bridge'), { what: () => `the bridge state delivered (${delivered.join(',')})` });
+      await new Promise((resolve) => setTimeout(resolve, 300)); // several plans' worth once it is in: none may move while it says down
+      expect(l.role).to.equal('standby');
+      expect(l.stats().failbacks).to.equal(0);
+      const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+      await say('synced');
+      await back;
+      expect(l.role).to.equal('primary');
+    } finally {
+      persistence.createRetainedStreamCombi = original;
+    }
   });
 
   /** On the standby after a cut, then back on the primary; resolves once the link returned. */

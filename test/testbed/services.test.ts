@@ -73,6 +73,12 @@ describe('testbed/services', function () {
     await new Promise((resolve) => server.close(resolve));
   });
 
+  it('freePort never hands out one port twice to servers that have yet to bind (the kernel may offer a just-closed port again)', async () => {
+    const ports: number[] = [];
+    for (let i = 0; i < 300; i += 1) ports.push(await freePort());
+    expect(new Set(ports).size).to.equal(ports.length);
+  });
+
   describe('mosquitto', () => {
     before(requireBinary('mosquitto', 'mosquitto'));
 

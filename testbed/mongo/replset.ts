@@ -1,12 +1,12 @@
 // The stand-in replica set: members sharing one store, a single primary that
 // accepts writes, and elections after a crash, a partition or a stepdown.
 import { EventEmitter } from 'node:events';
-import net from 'node:net';
 import { Long, ObjectId, type Document } from 'bson';
 import type { MemberView, ReplicaSetView } from './context.ts';
 import { Codes, ServerError } from './errors.ts';
 import { Member, type Logger } from './member.ts';
 import { Store } from './store.ts';
+import { freePort } from '../services/port.ts';
 
 export type Delay = number | [number, number];
 
@@ -38,17 +38,6 @@ function pick(delay: Delay): number {
   if (typeof delay === 'number') return delay;
   const [min, max] = delay;
   return min + Math.random() * (max - min);
-}
-
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 export class ReplicaSet implements ReplicaSetView {
