@@ -47,7 +47,8 @@
 // - The environment is ours without PARKING_*, MONGODB_URI, REDIS_URL and
 //   LOG_LEVEL (cleanEnv), plus `env`. Parts log JSON at info unless `env` says
 //   otherwise (PARKING_LOG_FORMAT, PARKING_LOG_LEVEL); runParking adds nothing.
-// - `script` runs that file (TypeScript, through tsx) instead of bin/parking.js;
+// - `script` runs that file instead of bin/parking.js (TypeScript through tsx,
+//   JavaScript with plain node);
 //   `nodeFlags` go to node first (e.g. --cpu-prof, --cpu-prof-dir=DIR);
 //   `openFiles` raises the child's open-files limit (withOpenFiles: through
 //   sh, which execs node, so `pid` is node's).

@@ -17,7 +17,7 @@ export interface PartOptions {
   name: string;
   /** Arguments of `parking` (or of `script`). */
   args: readonly string[];
-  /** A script (absolute path, TypeScript through tsx) to run instead of bin/parking.js. */
+  /** A script (absolute path) to run instead of bin/parking.js: TypeScript through tsx, JavaScript with plain node. */
   script?: string;
   /** Extra environment over ours without PARKING_*, MONGODB_URI, REDIS_URL, LOG_LEVEL; logs default to JSON at info. */
   env?: Record<string, string>;
@@ -172,7 +172,7 @@ class ChildPart implements Part {
     const o = this.o;
     const ready = o.ready ?? /^/;
     const readyTimeoutMs = o.readyTimeoutMs ?? 30_000;
-    const program = o.script ? ['--import', 'tsx', o.script] : [BIN];
+    const program = !o.script ? [BIN] : /\.[cm]?ts$/.test(o.script) ? ['--import', 'tsx', o.script] : [o.script];
     const [file, argv] = withOpenFiles(o.openFiles, process.execPath, [...(o.nodeFlags ?? []), ...program, ...o.args]);
     const env = cleanEnv({ PARKING_LOG_FORMAT: 'json', PARKING_LOG_LEVEL: 'info', ...o.env });
     const child = spawn(file, argv, { cwd: ROOT, env, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });

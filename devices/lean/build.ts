@@ -5,6 +5,7 @@
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build, type Plugin } from 'esbuild';
+import { bundledPackages, writeNotices } from '../../build/index.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEVICE_DIST = fileURLToPath(new URL('../../dist/device/', import.meta.url));
@@ -42,9 +43,8 @@ export async function buildDevice(): Promise<{ file: string; bytes: number; pack
     logLevel: 'warning',
     metafile: true,
   });
-  // What is in the file (the inputs esbuild read but shook out all of are not).
-  const inOutput = Object.values(result.metafile.outputs).flatMap((out) => Object.entries(out.inputs).filter(([, i]) => i.bytesInOutput > 0).map(([name]) => name));
-  const packages = [...new Set(inOutput.map((input) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(input)?.[1]).filter((p): p is string => !!p))].sort();
+  const packages = bundledPackages(result.metafile);
+  writeNotices(DEVICE_DIST, packages, `${ROOT}node_modules/`);
   writeFileSync(
     `${DEVICE_DIST}package.json`,
     `${JSON.stringify({ name: 'smart-parking-device', version: pkg.version, description: 'Smart-parking Pi publisher and gate reader: parking device and parking gate, one file, no dependencies', type: 'module', bin: { 'parking-device': 'parking-device.mjs' }, engines: { node: '>=20' }, license: pkg.license ?? 'UNLICENSED' }, null, 2)}\n`,

@@ -255,7 +255,7 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     const say = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
     await say('down');
     // The standby's retained messages now leave 400 ms after their SUBACK: several plans' worth at this probe interval.
-    const persistence = standby.broker.persistence as unknown as { createRetainedStreamCombi(topics: string[]): NodeJS.ReadableStream };
+    const persistence = (standby.broker as unknown as { persistence: { createRetainedStreamCombi(topics: string[]): NodeJS.ReadableStream } }).persistence;
     const original = persistence.createRetainedStreamCombi.bind(persistence);
     const delivered: string[] = [];
     persistence.createRetainedStreamCombi = (topics) => {

@@ -1,0 +1,2 @@
+// What the bundled builds (the lean device build, the Node-RED package) share.
+export { bundledPackages, writeNotices } from './notices.ts';
