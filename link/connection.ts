@@ -89,6 +89,9 @@ export function openConnection(id: number, index: number, purpose: Connection['p
   const client = connect(url, {
     // MQTT.js makes a `debug` logger per client unless given one: a cost in every reconnect of a fleet.
     log: quiet,
+    // Not MQTT.js's default: its packet writer would otherwise build, at the first write, a cache of
+    // 65,536 two-byte Buffers for message ids (6 MB of heap in every process, a Pi's included).
+    writeCache: false,
     ...options.mqtt,
     clientId: asSpare ? config.spareClientId : config.clientId,
     clean: asSpare ? true : (options.clean ?? true),

@@ -25,6 +25,7 @@ export function probeBroker(url: string, options: ProbeOptions): Promise<ProbeRe
   const filter = options.heartbeatFilter ?? HEARTBEAT_FILTER;
   return new Promise((resolve) => {
     const client = connect(url, {
+      writeCache: false, // as the link's connections (connection.ts)
       ...options.mqtt,
       clientId: `probe-${randomBytes(6).toString('hex')}`,
       clean: true,

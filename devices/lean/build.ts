@@ -10,13 +10,29 @@ import { bundledPackages, writeNotices } from '../../build/index.ts';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DEVICE_DIST = fileURLToPath(new URL('../../dist/device/', import.meta.url));
 
-/** What a device never runs, though the shared command-line code names it (the MongoDB stand-in): left out, failing loudly if ever called. */
+/**
+ * What a device never runs, left out; each fails loudly, naming itself, if ever called:
+ * - the MongoDB stand-in, which the shared command-line code names;
+ * - what MQTT.js and pino load for features a Pi does without: MQTT over WebSocket (`ws`, which
+ *   brings in Node's http, https and zlib), SOCKS proxies (`socks`), pino's worker-thread
+ *   transports (`thread-stream`). Each module Node loads costs memory (docs/deploy.md).
+ */
+const LEFT_OUT: Array<[RegExp, string]> = [
+  [/testbed\/mongo\/index\.ts$/, 'the MongoDB stand-in is not in the lean device build'],
+  [/^ws$/, 'MQTT over WebSocket is not in the lean device build: use mqtt:// or mqtts://'],
+  [/^socks$/, 'SOCKS proxies are not in the lean device build'],
+  [/^thread-stream$/, 'log transports are not in the lean device build'],
+];
+
 const leaveOut: Plugin = {
   name: 'leave-out',
   setup(b) {
-    b.onResolve({ filter: /testbed\/mongo\/index\.ts$/ }, (args) => ({ path: args.path, namespace: 'left-out' }));
+    for (const [filter, message] of LEFT_OUT) b.onResolve({ filter }, (args) => ({ path: args.path, namespace: 'left-out', pluginData: message }));
+    // A module whose every use throws: loading it costs nothing, using it says why it is missing.
     b.onLoad({ filter: /.*/, namespace: 'left-out' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} is not in the lean device build`)});`,
+      contents: `const MESSAGE = ${JSON.stringify((args.pluginData as string) ?? `${args.path} is not in the lean device build`)};
+function fail() { throw new Error(MESSAGE); } // a function, not an arrow: \`new\` reaches the construct trap
+module.exports = new Proxy(fail, { get: (_t, key) => (key === '__esModule' ? false : key === 'default' ? module.exports : fail), apply: fail, construct: fail });`,
       loader: 'js',
     }));
   },

@@ -5,9 +5,20 @@ import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { startBroker } from '../../broker/index.ts';
 import { buildDevice } from './build.ts';
+import { NODE_FLAGS } from './flags.ts';
 
-/** What the systemd unit gives node (deploy/parking-device.service): a small young generation. */
-export const NODE_FLAGS = ['--max-semi-space-size=1'];
+
+/** The RSS of node with the same flags running nothing: the floor under any build. */
+function idleNodeRssKb(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
+    child.on('error', reject);
+    setTimeout(() => {
+      resolve(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]));
+      child.kill();
+    }, 2000);
+  });
+}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
@@ -21,8 +32,13 @@ function timeToExit(file: string, args: string[]): Promise<number> {
 }
 
 const { file, bytes } = await buildDevice();
+const idle = await idleNodeRssKb();
 const versions: number[] = [];
-for (let i = 0; i < 5; i += 1) versions.push(await timeToExit(file, ['--version']));
+const bare: number[] = [];
+for (let i = 0; i < 5; i += 1) {
+  versions.push(await timeToExit(file, ['--version']));
+  bare.push(await timeToExit('-e', ['0']));
+}
 const broker = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: false });
 try {
   const started = process.hrtime.bigint();
@@ -34,19 +50,23 @@ try {
       resolve(Number(process.hrtime.bigint() - started) / 1e6);
     });
   });
-  await new Promise((resolve) => setTimeout(resolve, 5000));
-  const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-  const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
-  const hwmKb = Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]);
+  const rssAt = async (ms: number) => {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]), hwmKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) };
+  };
+  const { rssKb } = await rssAt(5000);
+  const later = await rssAt(55_000);
   child.kill('SIGTERM');
   await new Promise((resolve) => child.on('exit', resolve));
   process.stdout.write(
     [
       `lean device build: ${file}`,
       `  size                 ${Math.round(bytes / 1024)} KiB (with package.json and the unit: ${Math.round((bytes + statSync(file.replace('parking-device.mjs', 'package.json')).size) / 1024)} KiB)`,
-      `  --version            median ${median(versions).toFixed(0)} ms of 5 (${versions.map((v) => v.toFixed(0)).join(', ')})`,
+      `  --version            median ${median(versions).toFixed(0)} ms of 5 (${versions.map((v) => v.toFixed(0)).join(', ')}); node -e 0, spawned the same way: ${median(bare).toFixed(0)} ms`,
       `  device, first publish ${firstPublishMs.toFixed(0)} ms after spawn`,
-      `  device RSS after 5 s ${Math.round(rssKb / 1024)} MiB (peak ${Math.round(hwmKb / 1024)} MiB)`,
+      `  device RSS after 5 s ${(rssKb / 1024).toFixed(1)} MiB, after 60 s ${(later.rssKb / 1024).toFixed(1)} MiB (peak ${(later.hwmKb / 1024).toFixed(1)} MiB)`,
+      `  node itself         ${(idle / 1024).toFixed(1)} MiB (node ${NODE_FLAGS.join(' ')} -e, idle)`,
       '',
     ].join('\n'),
   );

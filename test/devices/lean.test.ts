@@ -4,8 +4,12 @@ import { readFileSync, statSync } from 'node:fs';
 import { expect } from 'chai';
 import mqtt from 'mqtt';
 import { buildDevice } from '../../devices/lean/build.ts';
+import { NODE_FLAGS } from '../../devices/lean/flags.ts';
 import { startTestBroker, type TestBroker } from '../link/brokers.ts';
 import { runNode } from '../helpers/node.ts';
+
+/** The node flags of deploy/parking-device.service's ExecStart. */
+const UNIT_FLAGS = /ExecStart=\S+node((?: --\S+)*) \S+parking-device\.mjs/.exec(readFileSync(new URL('../../deploy/parking-device.service', import.meta.url), 'utf8'))![1].trim().split(' ');
 
 describe('devices: the lean device build', function () {
   this.timeout(60_000);
@@ -32,7 +36,10 @@ describe('devices: the lean device build', function () {
   });
 
   it('publishes a slot state read from stdin, retained, as `parking device` does', async function () {
-    const child = spawn(process.execPath, [file, 'device', '--lot', 'lean', '--level', 'B1', '--slot', '7', '--sensor', 'stdin', '--servers', broker.url], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PARKING_LOG_LEVEL: 'warn', PARKING_DEBOUNCE_MS: '0' } });
+    // With the node flags of the systemd unit, as a Pi runs it.
+    const child = spawn(process.execPath, [...UNIT_FLAGS, file, 'device', '--lot', 'lean', '--level', 'B1', '--slot', '7', '--sensor', 'stdin', '--servers', broker.url], { stdio: ['pipe', 'pipe', 'pipe'], env: { ...process.env, PARKING_LOG_LEVEL: 'warn', PARKING_DEBOUNCE_MS: '0' } });
+    let stderr = '';
+    child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     try {
       const client = await mqtt.connectAsync(broker.url, { clientId: `lean-test-${process.pid}` });
       const seen = new Promise<{ status: string; device?: string }>((resolve) => {
@@ -50,5 +57,16 @@ describe('devices: the lean device build', function () {
       const code = await new Promise((resolve) => child.on('exit', resolve));
       expect(code, 'SIGTERM: a clean stop').to.equal(0);
     }
+    expect(stderr, 'nothing said on stderr (node warns of conflicting flags there)').to.equal('');
+  });
+
+  it('runs with the flags the measurements were made with (devices/lean/measure.ts)', function () {
+    expect(UNIT_FLAGS).to.deep.equal(NODE_FLAGS);
+  });
+
+  it('says what is missing when asked for what the build leaves out: MQTT over WebSocket', async function () {
+    const ws = await runNode([file, 'device', '--lot', 'lean', '--level', 'B1', '--slot', '8', '--sensor', 'sim', '--servers', 'ws://127.0.0.1:9']);
+    expect(ws.stderr).to.include('MQTT over WebSocket is not in the lean device build: use mqtt:// or mqtts://');
+    expect(ws.code).to.not.equal(0);
   });
 });
