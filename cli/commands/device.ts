@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { invalid, parsers } from '../../config/index.ts';
-import { DeviceIdError, createSensor, slotDeviceId, startSlotDevice, type SensorSpec } from '../../devices/index.ts';
+import type { SensorSpec } from '../../devices/index.ts';
 import { encodeSlotState } from '../../contract/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples, sayRefusals } from '../command.ts';
@@ -51,6 +51,8 @@ export function registerDevice(program: Command, ctx: CliContext): void {
   cmd.action(async () => {
     const s = settings(ctx);
     const flags = cmd.opts<DeviceFlags>();
+    // Loaded here, not with the command: `--help` and `--version` need no MQTT (a Pi starts faster).
+    const { DeviceIdError, createSensor, slotDeviceId, startSlotDevice } = await import('../../devices/index.ts');
     let id: string;
     try {
       id = flags.device ?? slotDeviceId(flags.lot, flags.level, flags.slot);

@@ -2,7 +2,7 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { parsers } from '../../config/index.ts';
 import { encodeGateEvent } from '../../contract/index.ts';
-import { DeviceIdError, parseGateLine, simulateGate, startGateDevice, type DisplayMessage } from '../../devices/index.ts';
+import type { DisplayMessage } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples, sayRefusals } from '../command.ts';
 import { UsageError } from '../errors.ts';
@@ -84,6 +84,8 @@ export function registerGate(program: Command, ctx: CliContext): void {
   cmd.action(async () => {
     const s = settings(ctx);
     const flags = cmd.opts<GateFlags>();
+    // Loaded here, not with the command: `--help` and `--version` need no MQTT (a Pi starts faster).
+    const { DeviceIdError, parseGateLine, simulateGate, startGateDevice } = await import('../../devices/index.ts');
     const logger = commandLogger(ctx, 'gate', s);
     const shutdown = createShutdown({ signals: ctx.signals, logger });
     const awaited = new AwaitedDisplays();
