@@ -4,7 +4,7 @@
 // simulated lot.
 import type { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';
-import { Topics, type AvailabilitySummary } from '../contract/index.ts';
+import { Topics } from '../contract/index.ts';
 import { startBroker, type Accounts, type RunningBroker } from '../broker/index.ts';
 import { connectLink, type FailoverLink } from '../link/index.ts';
 import { redisLiveState, startIngest, type Ingest } from '../ingest/index.ts';
@@ -13,32 +13,13 @@ import path from 'node:path';
 import { closeMongo, connectMongo } from '../mongo/index.ts';
 import { provisionMongo, type ProvisionedMongo } from '../testbed/mongo/provision.ts';
 import { startSimulation, type Simulation } from '../devices/index.ts';
-import { alarmsRouter, ALARMS_PATH, startAlarms } from '../alarms/index.ts';
-import { occupancyRouter, OCCUPANCY_PATH, startForecaster, startHistorian } from '../history/index.ts';
-import { forwardChanges, mongoSpots, ngsiPusher, openDataRouter, trendOf, watchSummaries, DATEX2_PATH, NGSI_LD_PATH } from '../opendata/index.ts';
-import { deployedTariff } from '../flows/nodes/tariff.ts';
 import type { GeoPoint } from '../layout/index.ts';
-import { describeTariff, DEFAULT_TARIFF, DEFAULT_UTC_OFFSET } from '../billing/index.ts';
-import { bounded } from '../mongo/bound.ts';
 import { platformAccounts, remerge, type Credentials, type PlatformAccounts } from './accounts.ts';
 import { startFlows, type RunningFlows } from '../flows/index.ts';
 import type { LotLayout } from '../layout/index.ts';
 import type { RetentionPolicy } from '../billing/index.ts';
-import { createWebRouter, healthCollector, metricsCollector, proxyWebSockets, type HealthReport } from '../web/index.ts';
-
-/** What `/` lists before the signage, /healthz and /metrics. */
-const INDEX = [
-  { href: '/dashboard/availability', label: 'Availability', note: 'the slot map and free spaces of each lot, live (everyone)' },
-  { href: '/dashboard/charging', label: 'Charging', note: 'open sessions, exits, revenue (operators: log in)' },
-  { href: '/dashboard/system', label: 'System', note: 'brokers, database, ingest, devices (operators: log in)' },
-  { href: '/ngsi-ld/v1/entities?type=OffStreetParking', label: 'NGSI-LD', note: 'the lots and slots as FIWARE OffStreetParking and ParkingSpot entities (everyone; open data)' },
-  { href: '/api/datex2/parking-sites', label: 'DATEX II', note: 'the lots as a DATEX II 3 Parking Publication Light (everyone; open data)' },
-  { href: '/api/occupancy', label: 'Occupancy history', note: 'free and occupied slots over time per lot and level, JSON or CSV (everyone; ?lot=&level=&from=&to=&step=)' },
-  { href: '/api/reports', label: 'Reports', note: 'revenue, occupancy and sessions as JSON or CSV (operators: log in)' },
-  { href: '/api/sessions/audit', label: 'Audit log', note: 'sessions closed or voided by hand; find a car on the Charging page (operators: log in)' },
-  { href: '/red', label: 'Node-RED editor', note: 'the flows (the admin)' },
-  { href: '/login', label: 'Log in', note: 'operators and the admin' },
-];
+import { healthCollector, metricsCollector, proxyWebSockets, type HealthReport } from '../web/index.ts';
+import { startSiteServices } from './services.ts';
 
 export interface PlatformOptions {
   mongodbUri?: string;
@@ -200,62 +181,6 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       mongo,
       ingest,
     });
-    const sessions = mongo.db(o.mongodbDb).collection('sessions');
-    const alarms = await startAlarms({
-      link: serviceLink('alarms'),
-      topics,
-      health,
-      layout: o.layout,
-      // Cars in, per lot, since before `olderThan`: counts only (no plate leaves MongoDB), bounded.
-      overstays: (olderThan) =>
-        bounded('count of overstays', 10_000, (signal) =>
-          sessions
-            .aggregate<{ _id: string; n: number }>([{ $match: { status: 'open', entryAt: { $lt: new Date(olderThan) } } }, { $group: { _id: '$lot', n: { $sum: 1 } } }], { maxTimeMS: 5000, signal } as never)
-            .toArray(),
-        ).then((rows) => new Map(rows.map((r) => [r._id, r.n]))),
-      delays: o.overstayHours === undefined ? undefined : { overstayHours: o.overstayHours },
-      webhook: o.alarmWebhook ? { url: o.alarmWebhook } : undefined,
-      logger: logger.child({ part: 'alarms' }),
-    });
-    closers.push(() => alarms.close());
-    const historian = startHistorian({ db: mongo.db(o.mongodbDb), retentionDays: o.historyDays, logger: logger.child({ part: 'history' }) });
-    closers.push(() => historian.close());
-    const configured = o.layout?.spec.lots ?? {};
-    const describeLot = (lot: string) => ({ name: configured[lot]?.name, location: configured[lot]?.location ?? o.openData?.siteLocation });
-    const openDataLink = serviceLink('opendata');
-    let pushed: ((summary: AvailabilitySummary) => void) | undefined;
-    if (o.openData?.push) {
-      const pusher = ngsiPusher({ url: o.openData.push, logger: logger.child({ part: 'ngsi-ld-push' }) });
-      closers.push(() => pusher.close());
-      pushed = await forwardChanges({ link: openDataLink, topics, pusher, describe: describeLot });
-    }
-    // One watcher of the lots' summaries: the open-data feeds, the push and the forecasts read it.
-    // (The forecaster reads `summaries` at its ticks, after it is set.)
-    const forecasts = startForecaster({ link: serviceLink('forecast'), topics, summaries: () => summaries.list(), collections: historian.collections, logger: logger.child({ part: 'forecast' }) });
-    closers.push(async () => forecasts.close());
-    const summaries = await watchSummaries(openDataLink, topics, (summary) => {
-      pushed?.(summary);
-      forecasts.seen(summary);
-    });
-    void forecasts.tick().catch(() => undefined);
-    flows.app.use(
-      openDataRouter({
-        sources: {
-          lots: () => summaries.list().map((summary) => ({ summary, ...describeLot(summary.lot) })),
-          spots: mongoSpots(mongo.db(o.mongodbDb).collection('slots')),
-          trend: (lot) => {
-            const f = forecasts.latest().get(topics.forecast(lot));
-            return f && f.method === 'weekday-profile' ? trendOf(f.availableSpotNumber, f.forecasts.find((p) => p.minutes === 30)?.availableSpotNumber, f.totalSpotNumber) : undefined;
-          },
-          tariff: () => describeTariff(deployedTariff(DEFAULT_TARIFF.id) ?? DEFAULT_TARIFF),
-        },
-        publisher: { country: o.openData?.country ?? 'ID', nationalIdentifier: o.openData?.publisher ?? 'smart-parking', name: 'Parking sites', lang: 'en' },
-        logger: logger.child({ part: 'opendata' }),
-      }),
-    );
-    flows.app.use(OCCUPANCY_PATH, occupancyRouter({ collections: historian.collections, utcOffset: o.utcOffset ?? DEFAULT_UTC_OFFSET, logger: logger.child({ part: 'history' }) }));
-    // The flows' login guard (typed with the flows' view of express; the same express underneath).
-    flows.app.use(ALARMS_PATH, alarmsRouter({ alarms, guard: flows.access.requireLogin as unknown as Parameters<typeof alarmsRouter>[0]['guard'] }));
     const wsUrls = [primary.wsUrl, standby.wsUrl].filter((u): u is string => !!u);
     // Over HTTPS a page may only open wss://: the brokers' WebSocket listeners are reached through this port.
     const routes = wsUrls.map((u, i) => ({ path: `/mqtt/${i === 0 ? 'primary' : 'standby'}`, host: new URL(u).hostname, port: Number(new URL(u).port) }));
@@ -264,18 +189,24 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       closers.push(async () => detach());
     }
     const pageWsUrls = o.tls ? routes.map((r) => `${flows.url.replace(/^https/, 'wss')}${r.path}`) : wsUrls;
-    flows.app.use(
-      createWebRouter({
-        mqttWsUrls: pageWsUrls.map((u) => withCredentials(u, creds.signage)),
-        topicRoot: o.topicRoot,
-        failoverMs: o.failoverMs,
-        health,
-        metrics: metricsCollector({ health, ingest }),
-        lots: () => mongo.db(o.mongodbDb).collection('slots').distinct('lot', {}, { readPreference: 'primaryPreferred' }) as Promise<string[]>,
-        lotName: (lot) => configured[lot]?.name,
-        index: INDEX,
-      }),
-    );
+    const services = await startSiteServices({
+      flows,
+      db: mongo.db(o.mongodbDb),
+      link: serviceLink,
+      topics,
+      health,
+      metrics: metricsCollector({ health, ingest }),
+      mqttWsUrls: pageWsUrls.map((u) => withCredentials(u, creds.signage)),
+      failoverMs: o.failoverMs,
+      layout: o.layout,
+      historyDays: o.historyDays,
+      openData: o.openData,
+      utcOffset: o.utcOffset,
+      overstayHours: o.overstayHours,
+      alarmWebhook: o.alarmWebhook,
+      logger,
+    });
+    closers.push(() => services.close());
 
     const firstLot = simulation?.plans[0]?.lot ?? 'mall-1';
     const urls: PlatformUrls = {
@@ -288,13 +219,13 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
         editor: flows.urls.editor,
         signage: `${flows.url}/signage/${firstLot}`,
         reports: flows.urls.reports,
-        alarms: `${flows.url}${ALARMS_PATH}`,
-        occupancy: `${flows.url}${OCCUPANCY_PATH}`,
-        'ngsi-ld': `${flows.url}${NGSI_LD_PATH}?type=OffStreetParking`,
-        datex2: `${flows.url}${DATEX2_PATH}`,
+        alarms: services.urls.alarms,
+        occupancy: services.urls.occupancy,
+        'ngsi-ld': services.urls['ngsi-ld'],
+        datex2: services.urls.datex2,
         login: `${flows.url}/login`,
-        healthz: `${flows.url}/healthz`,
-        metrics: `${flows.url}/metrics`,
+        healthz: services.urls.healthz,
+        metrics: services.urls.metrics,
       },
     };
     return {

@@ -1,4 +1,7 @@
+import { hostname } from 'node:os';
 import type { Command } from 'commander';
+import type { Logger } from 'pino';
+import type { RunningFlows } from '../../flows/index.ts';
 import { SettingError } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
 import { commandLogger, examples } from '../command.ts';
@@ -9,7 +12,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
   const cmd = program
     .command('flows')
     .description(
-      'Run Node-RED alone: the charging flows (gate events in, gate displays out, sessions in MongoDB), the editor at /red, the dashboard at /dashboard and the reports at /api/reports. Prints its URLs. Without MONGODB_URI it starts the MongoDB stand-in.',
+      'Run Node-RED: the charging flows (gate events in, gate displays out, sessions in MongoDB), the editor at /red, the dashboard at /dashboard and the reports at /api/reports; and, at a site whose brokers and ingest run on their own, the site services on the same port: signage pages, /healthz, /metrics, alarms, the occupancy history and forecasts, open data (--no-site-services: Node-RED alone). Prints its URLs. Without MONGODB_URI it starts the MongoDB stand-in.',
     );
   const settings = useSettings(cmd, [
     'httpPort',
@@ -27,6 +30,16 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     'plateKey',
     'utcOffset',
     'lotConfig',
+    'siteServices',
+    'wsUrls',
+    'failoverMs',
+    'historyDays',
+    'alarmWebhook',
+    'overstayHours',
+    'siteLocation',
+    'openDataCountry',
+    'openDataPublisher',
+    'ngsiLdPush',
     'plateRetentionDays',
     'sessionRetentionDays',
     'gateEventRetentionDays',
@@ -75,12 +88,30 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     }
     const running = flows;
     shutdown.onShutdown(() => running.close());
+    let services: Awaited<ReturnType<typeof startServices>> | undefined;
+    try {
+      if (s.siteServices) services = await startServices(s, mongo.uri, running, logger, (cleanup) => shutdown.onShutdown(cleanup));
+    } catch (error) {
+      await shutdown.shutdown('start failed');
+      throw error;
+    }
     const mongoShown = mongo.uri.replace(/\/\/[^@/]*@/, '//***@');
     ctx.stdout.write(
       [
         `Node-RED editor   ${running.urls.editor} (${describeAdminLogin(running.login)})`,
         `dashboard         ${running.urls.dashboard}`,
         `reports           ${running.urls.reports}`,
+        ...(services
+          ? [
+              `signage           ${services.urls.signage}`,
+              `alarms            ${services.urls.alarms}`,
+              `occupancy         ${services.urls.occupancy}`,
+              `open data         ${services.urls['ngsi-ld']}`,
+              `                  ${services.urls.datex2}`,
+              `health            ${services.urls.healthz}`,
+              `metrics           ${services.urls.metrics}`,
+            ]
+          : []),
         `MQTT              ${s.mqttUrls.join(', ')}`,
         `MongoDB           ${mongoShown} (${mongo.kind}), database ${s.mongodbDb}`,
         '',
@@ -88,4 +119,48 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     );
     ctx.exitCode = await shutdown.done;
   });
+}
+
+type FlowsSettings = ReturnType<ReturnType<typeof useSettings<FlowsKeys>>>;
+type FlowsKeys = 'mqttUrls' | 'topicRoot' | 'mongodbDb' | 'wsUrls' | 'failoverMs' | 'historyDays' | 'alarmWebhook' | 'overstayHours' | 'siteLocation' | 'openDataCountry' | 'openDataPublisher' | 'ngsiLdPush' | 'lotConfig' | 'utcOffset';
+
+/**
+ * The site services beside Node-RED (platform/services.ts): MongoDB and the brokers as the flows
+ * reach them, the brokers' health by probe (they run elsewhere), no ingest of ours to report on.
+ */
+async function startServices(s: FlowsSettings, mongodbUri: string, flows: RunningFlows, logger: Logger, onShutdown: (cleanup: () => Promise<unknown>) => void) {
+  const [{ connectMongo, closeMongo }, { connectLink }, { Topics }, { healthCollector, metricsCollector }, { startSiteServices, defaultWsUrls }] = await Promise.all([
+    import('../../mongo/index.ts'),
+    import('../../link/index.ts'),
+    import('../../contract/index.ts'),
+    import('../../web/index.ts'),
+    import('../../platform/services.ts'),
+  ]);
+  const client = await connectMongo(mongodbUri);
+  onShutdown(() => closeMongo(client));
+  const link = (name: string) => {
+    const l = connectLink({ servers: s.mqttUrls, clientId: `${name}-${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 20)}-${process.pid}`, failoverMs: s.failoverMs, logger: logger.child({ part: name }) });
+    onShutdown(() => l.close());
+    return l;
+  };
+  const health = healthCollector({ brokers: s.mqttUrls.slice(0, 2).map((url, i) => ({ role: i === 0 ? ('primary' as const) : ('standby' as const), url })), mongo: client });
+  const services = await startSiteServices({
+    flows,
+    db: client.db(s.mongodbDb),
+    link,
+    topics: new Topics(s.topicRoot),
+    health,
+    metrics: metricsCollector({ health }),
+    mqttWsUrls: s.wsUrls ?? defaultWsUrls(s.mqttUrls),
+    failoverMs: s.failoverMs,
+    layout: s.lotConfig,
+    historyDays: s.historyDays,
+    openData: { siteLocation: s.siteLocation, country: s.openDataCountry, publisher: s.openDataPublisher, push: s.ngsiLdPush },
+    utcOffset: s.utcOffset,
+    overstayHours: s.overstayHours,
+    alarmWebhook: s.alarmWebhook,
+    logger,
+  });
+  onShutdown(() => services.close());
+  return services;
 }

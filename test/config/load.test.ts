@@ -59,6 +59,8 @@ describe('loadSettings', () => {
         openDataCountry: 'ID',
         openDataPublisher: 'smart-parking',
         overstayHours: 24,
+        siteServices: true,
+        wsUrls: undefined,
         demoAccounts: true,
         role: undefined,
         primaryUrl: 'mqtt://127.0.0.1:1883',

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../testbed/services/index.ts';
 import { runParking as parking, startPart } from '../../proc/index.ts';
-import { startTestMongo, type TestMongo } from '../helpers/mongo.ts';
+import { startTestMongo, waitFor, type TestMongo } from '../helpers/mongo.ts';
+import { startBroker } from '../helpers/brokers.ts';
 
 // bcrypt of 's3cret', cost 4.
 const HASH = '$2b$04$raod9mzfpzMVco07BPI7MeaiOVJrttQB7k48Sj90Abd3ZpNEWNOae';
@@ -57,6 +58,69 @@ describe('flows: parking flows', function () {
       expect(flows.exit?.code, stdout).to.equal(0);
       expect(stdout).to.include(`reports           http://127.0.0.1:${port}/api/reports`);
       expect(stdout).to.match(/MongoDB {11}mongodb:\/\/.* \(external\), database /);
+    });
+
+    it('runs the site services beside Node-RED, for a site whose brokers and ingest run on their own: signage, /healthz, open data, forecasts, alarms', async function () {
+      const broker = await startBroker({ role: 'primary', allowAnonymous: true, wsPort: 0 });
+      try {
+        const port = await freePort();
+        const flows = await startPart({
+          name: 'flows',
+          args: ['flows', '--http-port', String(port), '--servers', broker.url, '--ws-urls', broker.wsUrl!],
+          env: { MONGODB_URI: m.uri, PARKING_MONGODB_DB: m.dbName, PARKING_DATA_DIR: dataDir, PARKING_RED_USER: 'operator', PARKING_RED_PASSWORD_HASH: HASH, PARKING_LOG_LEVEL: 'warn' },
+          ready: /^metrics {11}(\S+)$/m,
+        });
+        const base = `http://127.0.0.1:${port}`;
+        try {
+          expect(flows.ready[1]).to.equal(`${base}/metrics`);
+          const health = (await (await fetch(`${base}/healthz`)).json()) as { brokers: Array<{ role: string; reachable: boolean }>; mongo: { primary: string | null } };
+          expect(health.brokers).to.deep.equal([{ ...health.brokers[0], role: 'primary', reachable: true }]);
+          expect(health.mongo.primary).to.be.a('string');
+          const page = await (await fetch(`${base}/signage/split-1`)).text();
+          expect(page, 'the signage page reaches the brokers at --ws-urls').to.include(broker.wsUrl!);
+          expect((await fetch(`${base}/api/alarms`)).status, 'alarms: operators only').to.equal(401);
+          // What ingest would publish: the lot's summary, retained.
+          const events = broker.aedes as unknown as NodeJS.EventEmitter;
+          const forecast = new Promise<Record<string, unknown>>((resolve) => {
+            const seen = (packet: { topic: string; payload: Buffer }) => {
+              if (packet.topic !== 'parking/split-1/forecast' || !packet.payload.length) return;
+              events.off('publish', seen);
+              resolve(JSON.parse(packet.payload.toString()) as Record<string, unknown>);
+            };
+            events.on('publish', seen);
+          });
+          const summary = { lot: 'split-1', availableSpotNumber: 7, occupiedSpotNumber: 3, closedSpotNumber: 0, unknownSpotNumber: 0, totalSpotNumber: 10, status: 'spacesAvailable', levels: { L1: { availableSpotNumber: 7, totalSpotNumber: 10 } }, observedAt: new Date().toISOString() };
+          await new Promise<void>((resolve) => broker.aedes.publish({ cmd: 'publish', topic: 'parking/split-1/availability', payload: Buffer.from(JSON.stringify(summary)), qos: 1, retain: true, dup: false } as never, () => resolve()));
+          expect(await forecast).to.deep.include({ lot: 'split-1', availableSpotNumber: 7, method: 'same-as-now' });
+          const lots = await waitFor(async () => {
+            const list = (await (await fetch(`${base}/ngsi-ld/v1/entities?type=OffStreetParking&format=keyValues`)).json()) as Array<{ id: string; availableSpotNumber: number }>;
+            return list.find((l) => l.id === 'urn:ngsi-ld:OffStreetParking:split-1');
+          }, 'the lot in the NGSI-LD feed');
+          expect(lots.availableSpotNumber).to.equal(7);
+        } finally {
+          await flows.stop();
+        }
+        expect(flows.exit?.code, flows.output()).to.equal(0);
+        expect(flows.output()).to.include(`signage           ${base}/signage`);
+      } finally {
+        await broker.close();
+      }
+    });
+
+    it('with --no-site-services runs Node-RED alone', async function () {
+      const port = await freePort();
+      const flows = await startPart({
+        name: 'flows',
+        args: ['flows', '--http-port', String(port), '--servers', 'mqtt://127.0.0.1:1', '--no-site-services'],
+        env: { MONGODB_URI: m.uri, PARKING_MONGODB_DB: m.dbName, PARKING_DATA_DIR: dataDir, PARKING_RED_USER: 'operator', PARKING_RED_PASSWORD_HASH: HASH, PARKING_LOG_LEVEL: 'warn' },
+        ready: /^MongoDB .*$/m,
+      });
+      try {
+        expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).to.equal(404);
+        expect(flows.output()).to.not.include('signage ');
+      } finally {
+        await flows.stop();
+      }
     });
   });
 });
