@@ -44,16 +44,20 @@ export async function findSessions(sessions: Collection<SessionDoc>, search: Ses
   );
 }
 
-/** Makes `c` on session `id`: the session as it is after it. CorrectionError 404 / 409 / 400 when it cannot be made. */
+/**
+ * Makes `c` on session `id`: the session as it is after it. CorrectionError 404 / 409 / 400 when it
+ * cannot be made. `c` may be made from the session as read (a local exit time at its lot's offset).
+ */
 export async function applyCorrection(
   sessions: Collection<SessionDoc>,
   id: string,
-  c: Correction,
+  correction: Correction | ((session: SessionDoc) => Correction),
   tariffFor: (id: string) => Tariff | undefined,
   timeoutMs = CORRECTION_TIMEOUT_MS,
 ): Promise<SessionDoc> {
   const session = await bounded('read a session', timeoutMs, (signal) => sessions.findOne({ _id: id }, { signal }));
   if (!session) throw new CorrectionError(`no session ${id}`, 404);
+  const c = typeof correction === 'function' ? correction(session) : correction;
   const { set, change } = correct(session, c, tariffFor(session.tariff));
   // Only if nothing changed it since it was read: a gate exit may have closed it meanwhile.
   const result = await bounded('change a session', timeoutMs, (signal) =>

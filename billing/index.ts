@@ -37,6 +37,7 @@ export {
   REPORT_KINDS,
   REPORT_FORMATS,
   DEFAULT_UTC_OFFSET,
+  offsetOfLot,
   type ReportKind,
   type ReportFormat,
   type ReportQuery,

@@ -31,18 +31,24 @@ export class ReportQueryError extends Error {
 }
 
 export const DEFAULT_UTC_OFFSET = '+07:00';
+
+/** The local time of `lot`: its own (the lot configuration's `utcOffset`), else the site's. */
+export function offsetOfLot(lot: unknown, lots: Readonly<Record<string, { utcOffset?: string }>> | undefined, site: string): string {
+  return (typeof lot === 'string' && lots?.[lot]?.utcOffset) || site;
+}
 export const DEFAULT_DAYS = 30;
 
 const DAY = /^(\d{4})-(\d{2})-(\d{2})$/;
 
-/** A time parameter: `YYYY-MM-DD` (local midnight at `utcOffset`), an ISO-8601 time, or epoch milliseconds. */
+/** A time parameter: `YYYY-MM-DD` (local midnight at `utcOffset`), an ISO-8601 time (local at `utcOffset` when it names no zone), or epoch milliseconds. */
 export function parseTime(parameter: string, raw: unknown, utcOffset: string): Date {
   const text = typeof raw === 'number' ? String(raw) : typeof raw === 'string' ? raw.trim() : '';
   const day = DAY.exec(text);
   let ms = Number.NaN;
   if (day) ms = Date.UTC(Number(day[1]), Number(day[2]) - 1, Number(day[3])) - offsetMinutes(utcOffset)! * MINUTE_MS;
   else if (/^\d{1,15}$/.test(text)) ms = Number(text);
-  else if (/^\d{4}-\d{2}-\d{2}T/.test(text)) ms = Date.parse(text);
+  // A time with no zone of its own is local at `utcOffset`, not in the server process's zone.
+  else if (/^\d{4}-\d{2}-\d{2}T/.test(text)) ms = /(Z|[+-]\d{2}:?\d{2})$/i.test(text) ? Date.parse(text) : Date.parse(`${text}Z`) - offsetMinutes(utcOffset)! * MINUTE_MS;
   if (!Number.isFinite(ms) || (day && new Date(ms + offsetMinutes(utcOffset)! * MINUTE_MS).getUTCDate() !== Number(day[3]))) {
     throw new ReportQueryError(parameter, `must be a day YYYY-MM-DD, an ISO-8601 time or epoch milliseconds, got ${JSON.stringify(raw)}`);
   }

@@ -2,6 +2,7 @@
 // substitutes them into node properties when the flows start). Pure.
 import { hostname } from 'node:os';
 import { Topics } from '../contract/index.ts';
+import type { LotInfo } from '../layout/index.ts';
 
 export interface FlowsEnvOptions {
   mqttUrls: readonly string[];
@@ -23,6 +24,8 @@ export interface FlowsEnvOptions {
   utcOffset: string;
   /** Lot → tariff id (the lot configuration's): `PARKING_FLOWS_LOT_TARIFFS`, read by the charging node. */
   lotTariffs?: Record<string, string>;
+  /** Lot → display name and local time (the lot configuration's): `PARKING_FLOWS_LOTS`, read by the dashboard pages. */
+  lots?: Record<string, LotInfo>;
 }
 
 export const FLOWS_ENV_NAMES = [
@@ -42,6 +45,7 @@ export const FLOWS_ENV_NAMES = [
   'PARKING_FLOWS_GATE_EVENT_DAYS',
   'PARKING_FLOWS_UTC_OFFSET',
   'PARKING_FLOWS_LOT_TARIFFS',
+  'PARKING_FLOWS_LOTS',
 ] as const;
 
 export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string> & { PARKING_FLOWS_HEALTH_URL?: string };
@@ -80,6 +84,7 @@ export function flowsEnv(o: FlowsEnvOptions): FlowsEnv {
     PARKING_FLOWS_GATE_EVENT_DAYS: String(o.retention.gateEventDays),
     PARKING_FLOWS_UTC_OFFSET: o.utcOffset,
     PARKING_FLOWS_LOT_TARIFFS: JSON.stringify(o.lotTariffs ?? {}),
+    PARKING_FLOWS_LOTS: JSON.stringify(o.lots ?? {}),
     ...(o.healthUrl ? { PARKING_FLOWS_HEALTH_URL: o.healthUrl } : {}),
   };
 }

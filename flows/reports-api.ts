@@ -3,6 +3,7 @@
 // in clear for an admin's login, masked for an operator's.
 import {
   DEFAULT_UTC_OFFSET,
+  offsetOfLot,
   parseReportQuery,
   REPORT_FORMATS,
   REPORT_KINDS,
@@ -14,6 +15,7 @@ import {
   type TariffLookup,
 } from '../billing/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { LotInfo } from '../layout/index.ts';
 import { express, type Handler, type Request, type Response, type Router } from './deps.ts';
 import { loginOfResponse } from './access.ts';
 
@@ -22,6 +24,8 @@ export interface ReportsApiOptions {
   tariffFor: TariffLookup;
   /** The default `tz` of the reports: the site's local time. */
   utcOffset?: string;
+  /** Lots with a local time of their own: a report of one lot (`lot=`) defaults to it. */
+  lots?: Readonly<Record<string, LotInfo>>;
   /** Guards every request (an operator's or admin's login); the login it sets in `res.locals.login` decides the plates. */
   guard?: Handler;
   logger: Logger;
@@ -38,7 +42,7 @@ export function reportsRouter(o: ReportsApiOptions): Router {
     const base = (req as Request & { baseUrl: string }).baseUrl;
     res.json({
       reports: REPORT_KINDS.map((kind) => ({ kind, json: `${base}/${kind}`, csv: `${base}/${kind}.csv` })),
-      parameters: { from: 'day YYYY-MM-DD (local), ISO time or epoch ms; default 30 days before to', to: 'exclusive; default now', lot: 'lot id', tz: `UTC offset of local days, default ${o.utcOffset ?? DEFAULT_UTC_OFFSET}`, format: REPORT_FORMATS.join(' | ') },
+      parameters: { from: 'day YYYY-MM-DD (local), ISO time or epoch ms; default 30 days before to', to: 'exclusive; default now', lot: 'lot id', tz: `UTC offset of local days, default the lot's local time, else ${o.utcOffset ?? DEFAULT_UTC_OFFSET}`, format: REPORT_FORMATS.join(' | ') },
     });
   });
 
@@ -48,7 +52,7 @@ export function reportsRouter(o: ReportsApiOptions): Router {
     const params = { ...req.query, kind: csv ? name.slice(0, -4) : name, ...(csv ? { format: 'csv' } : {}) };
     let query;
     try {
-      query = parseReportQuery(params, now(), { utcOffset: o.utcOffset });
+      query = parseReportQuery(params, now(), { utcOffset: offsetOfLot(req.query.lot, o.lots, o.utcOffset ?? DEFAULT_UTC_OFFSET) });
     } catch (err) {
       if (err instanceof ReportQueryError) return void res.status(err.parameter === 'report' ? 404 : 400).json({ error: err.message, parameter: err.parameter });
       throw err;

@@ -11,6 +11,7 @@ import { MongoClient } from 'mongodb';
 import { DEFAULT_RETENTION, DEFAULT_UTC_OFFSET, PLATE_KEY_FILE, resolvePlateKey, type BillingCollections, type RetentionPolicy } from '../billing/index.ts';
 import { closeMongo, MONGO_OPTIONS } from '../mongo/index.ts';
 import type { Logger, LogLevel } from '../log/index.ts';
+import type { LotInfo } from '../layout/index.ts';
 import { express, forgetLoadedModules, RED, restoreRuntimeSettings, type App } from './deps.ts';
 import { Access } from './access.ts';
 import { readOperators, resolveAdminLogin, type AdminCredentials, type AdminLogin } from './admin-login.ts';
@@ -64,6 +65,8 @@ export interface FlowsOptions {
   utcOffset?: string;
   /** Lot → tariff id, from the lot configuration: the charging node charges each lot by its tariff. */
   lotTariffs?: Record<string, string>;
+  /** The configured lots' display names and local times (the lot configuration's): pages, reports and session tools use them. */
+  lots?: Record<string, LotInfo>;
   logger: Logger;
   /** Level of Node-RED's own log lines; default the logger's. */
   logLevel?: LogLevel;
@@ -208,6 +211,7 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
           retention: { ...DEFAULT_RETENTION, ...o.retention },
           utcOffset,
           lotTariffs: o.lotTariffs,
+          lots: o.lots,
         }),
       ),
     );
@@ -237,8 +241,8 @@ export async function startFlows(o: FlowsOptions): Promise<RunningFlows> {
       }),
     );
     app.use(access.routes());
-    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, utcOffset, guard: access.requireLogin, logger }));
-    app.use(SESSIONS_PATH, sessionsRouter({ collections, tariffFor: deployedTariff, plateKey, utcOffset, guard: access.requireLogin, logger }));
+    app.use(REPORTS_PATH, reportsRouter({ collections, tariffFor: deployedTariff, utcOffset, lots: o.lots, guard: access.requireLogin, logger }));
+    app.use(SESSIONS_PATH, sessionsRouter({ collections, tariffFor: deployedTariff, plateKey, utcOffset, lots: o.lots, guard: access.requireLogin, logger }));
     app.use(EDITOR_PATH, ...throttleEditorLogins(throttle), RED.httpAdmin);
     app.use('/', RED.httpNode);
 

@@ -18,6 +18,7 @@ import {
   SESSION_STATUSES,
   toCsv,
   DEFAULT_UTC_OFFSET,
+  offsetOfLot,
   DAY_MS,
   type AuditEntry,
   type BillingCollections,
@@ -28,6 +29,7 @@ import {
 } from '../billing/index.ts';
 import { isId } from '../contract/index.ts';
 import type { Logger } from '../log/index.ts';
+import type { LotInfo } from '../layout/index.ts';
 import { express, type Handler, type Request, type Response, type Router } from './deps.ts';
 import { loginOfResponse } from './access.ts';
 
@@ -39,6 +41,8 @@ export interface SessionsApiOptions {
   plateKey: Uint8Array;
   /** Local days (`from=2026-12-07`) are at this UTC offset; default +07:00. */
   utcOffset?: string;
+  /** Lots with a local time of their own: a session's exit time given without an offset is read at its lot's. */
+  lots?: Readonly<Record<string, LotInfo>>;
   /** Guards every request; sets `res.locals.login`. */
   guard?: Handler;
   logger: Logger;
@@ -116,15 +120,17 @@ export function sessionsRouter(o: SessionsApiOptions): Router {
     const body = req.body as Record<string, unknown>;
     const login = loginOfResponse(res)!;
     const at = new Date(now());
-    let exitAt: Date | undefined;
+    const rawExit = body.exitAt !== undefined && body.exitAt !== null && body.exitAt !== '' ? body.exitAt : undefined;
     try {
-      if (body.exitAt !== undefined && body.exitAt !== null && body.exitAt !== '') exitAt = parseTime('exitAt', body.exitAt, tz);
+      // Checked now, before any I/O; read again at the session's lot's offset once the session is read.
+      if (rawExit !== undefined) parseTime('exitAt', rawExit, tz);
     } catch (err) {
       return failed(res, 'the change', err as Error);
     }
+    const exitAtFor = (lot: string) => (rawExit === undefined ? undefined : parseTime('exitAt', rawExit, offsetOfLot(lot, o.lots, tz)));
     const fee = body.fee === undefined || body.fee === null || body.fee === '' ? undefined : (body.fee as number);
     o.collections()
-      .then((c) => applyCorrection(c.sessions, req.params.id, { action, by: login.user, role: login.role, reason: body.reason as string, at, exitAt, fee }, o.tariffFor))
+      .then((c) => applyCorrection(c.sessions, req.params.id, (session) => ({ action, by: login.user, role: login.role, reason: body.reason as string, at, exitAt: exitAtFor(session.lot), fee }), o.tariffFor))
       .then((session) => {
         o.logger.info({ session: session._id, action, by: login.user, status: session.status, fee: session.fee }, 'sessions: changed by hand');
         res.json({ session: view(res, session) });

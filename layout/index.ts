@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { LotLayout } from './layout.ts';
 import { LayoutError, parseLayout } from './parse.ts';
 
-export { LotLayout, type SlotVerdict, type LotSummary } from './layout.ts';
+export { LotLayout, type SlotVerdict, type LotSummary, type LotInfo } from './layout.ts';
 export { parseLayout, LayoutError, MAX_SLOTS_PER_LEVEL, type LayoutSpec, type LotSpec, type LevelSpec, type GeoPoint } from './parse.ts';
 
 /** The largest configuration file read (a city of lots fits in far less). */

@@ -7,6 +7,12 @@
 import type { LevelTotals } from '../contract/index.ts';
 import type { LayoutSpec } from './parse.ts';
 
+/** A lot's display name and local time (`PARKING_FLOWS_LOTS`, flows/env.ts). */
+export interface LotInfo {
+  name?: string;
+  utcOffset?: string;
+}
+
 /** `counted`: a configured, active slot, or any slot of a lot the configuration does not name. */
 export type SlotVerdict = 'counted' | 'unknown' | 'retired';
 
@@ -69,6 +75,11 @@ export class LotLayout {
       levels: Object.entries(spec.levels).map(([level, l]) => ({ level, ...(l.name ? { name: l.name } : {}), slots: l.slots.length - l.retired.length, retired: l.retired.length })),
     }));
   }
+  /** What the pages and the APIs around Node-RED show of each configured lot: its display name and local time, where given. */
+  lotInfo(): Record<string, LotInfo> {
+    return Object.fromEntries(Object.entries(this.spec.lots).map(([lot, spec]) => [lot, { ...(spec.name ? { name: spec.name } : {}), ...(spec.utcOffset ? { utcOffset: spec.utcOffset } : {}) }]));
+  }
+
   /** Each configured lot's tariff id, where the configuration names one. */
   tariffs(): Record<string, string> {
     return Object.fromEntries(Object.entries(this.spec.lots).flatMap(([lot, spec]) => (spec.tariff ? [[lot, spec.tariff]] : [])));

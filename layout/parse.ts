@@ -7,6 +7,7 @@
 //     "mall-1": {
 //       "name": "Mall One",
 //       "location": { "latitude": -6.2297, "longitude": 106.8295 },
+//       "utcOffset": "+07:00",
 //       "levels": {
 //         "B1": { "name": "Basement 1", "slots": 26 },
 //         "B2": { "slots": ["A1", "A2", "A3"], "retired": ["A3"] }
@@ -18,6 +19,7 @@
 // `slots` is a count N (slot ids 1 to N, as `parking simulate` and most lots
 // number them) or the list of slot ids. `retired` slots stay listed but are
 // neither counted nor accepted.
+import { offsetMinutes } from '../billing/tariff.ts';
 import { isId } from '../contract/index.ts';
 
 export interface LevelSpec {
@@ -38,6 +40,8 @@ export interface LotSpec {
   location?: GeoPoint;
   /** The id of the tariff its gates charge by (a deployed parking-tariff node's); unset: the charging node's own. */
   tariff?: string;
+  /** The lot's local time, `+HH:MM` (its local days in reports, the session tools, the history); unset: the site's. */
+  utcOffset?: string;
   levels: Readonly<Record<string, LevelSpec>>;
 }
 
@@ -124,7 +128,7 @@ function location(value: unknown, path: string): GeoPoint | undefined {
 
 function lot(value: unknown, path: string): LotSpec {
   const obj = object(value, path);
-  onlyKeys(obj, path, ['name', 'location', 'tariff', 'levels']);
+  onlyKeys(obj, path, ['name', 'location', 'tariff', 'utcOffset', 'levels']);
   const levels = object(obj.levels ?? fail(`${path}.levels`, 'missing: the lot\'s levels and their slots'), `${path}.levels`);
   if (Object.keys(levels).length === 0) fail(`${path}.levels`, 'must name at least one level');
   const out: Record<string, LevelSpec> = {};
@@ -132,7 +136,8 @@ function lot(value: unknown, path: string): LotSpec {
   const display = displayName(obj.name, `${path}.name`);
   const where = location(obj.location, `${path}.location`);
   const tariff = obj.tariff === undefined ? undefined : typeof obj.tariff === 'string' ? id(obj.tariff, `${path}.tariff`) : fail(`${path}.tariff`, 'must be a tariff id (1-32 characters of A-Z a-z 0-9 _ -)');
-  return { ...(display ? { name: display } : {}), ...(where ? { location: where } : {}), ...(tariff ? { tariff } : {}), levels: out };
+  const offset = obj.utcOffset === undefined ? undefined : typeof obj.utcOffset === 'string' && offsetMinutes(obj.utcOffset) !== undefined ? obj.utcOffset : fail(`${path}.utcOffset`, 'must be a UTC offset +HH:MM from -12:00 to +14:00, such as +07:00 (WIB), +08:00 (WITA), +09:00 (WIT)');
+  return { ...(display ? { name: display } : {}), ...(where ? { location: where } : {}), ...(tariff ? { tariff } : {}), ...(offset ? { utcOffset: offset } : {}), levels: out };
 }
 
 /** The configuration in `json` (parsed JSON), checked; throws a LayoutError naming the first problem. */

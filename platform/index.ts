@@ -169,6 +169,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       retention: o.retention,
       utcOffset: o.utcOffset,
       lotTariffs: o.layout?.tariffs(),
+      lots: o.layout?.lotInfo(),
       tls: o.tls,
       logger: logger.child({ part: 'flows' }),
     });

@@ -136,7 +136,7 @@ export async function startSiteServices(o: SiteServicesOptions): Promise<SiteSer
         logger: logger.child({ part: 'opendata' }),
       }),
     );
-    flows.app.use(OCCUPANCY_PATH, occupancyRouter({ collections: historian.collections, utcOffset: o.utcOffset ?? DEFAULT_UTC_OFFSET, logger: logger.child({ part: 'history' }) }));
+    flows.app.use(OCCUPANCY_PATH, occupancyRouter({ collections: historian.collections, utcOffset: o.utcOffset ?? DEFAULT_UTC_OFFSET, lots: o.layout?.lotInfo(), logger: logger.child({ part: 'history' }) }));
     // The flows' login guard (typed with the flows' view of express; the same express underneath).
     flows.app.use(ALARMS_PATH, alarmsRouter({ alarms, guard: flows.access.requireLogin as unknown as Parameters<typeof alarmsRouter>[0]['guard'] }));
     flows.app.use(

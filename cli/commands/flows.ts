@@ -79,6 +79,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
         retention: retentionOf(s),
         utcOffset: s.utcOffset,
         lotTariffs: s.lotConfig?.tariffs(),
+        lots: s.lotConfig?.lotInfo(),
         tls: tlsFiles(cmd, ctx, s, 'HTTPS'),
         logger,
       });

@@ -85,6 +85,8 @@ flow.set('summaries', summaries);
 flow.set('forecasts', forecasts);
 
 const byName = (a, b) => String(a).localeCompare(String(b), 'en', { numeric: true });
+let lotInfo = {};
+try { lotInfo = JSON.parse(env.get('PARKING_FLOWS_LOTS') || '{}') || {}; } catch (e) { lotInfo = {}; } // the lot configuration's names (--lot-config)
 const lots = {};
 for (const s of Object.values(slots)) {
   const lot = (lots[s.lot] = lots[s.lot] || { lot: s.lot, levels: {} });
@@ -102,8 +104,10 @@ const view = Object.keys(lots).sort(byName).map((name) => {
   });
   const summary = summaries[name] || null;
   const sum = (k) => levels.reduce((n, l) => n + l[k], 0);
+  const info = lotInfo[name] || {};
   return {
     lot: name,
+    name: typeof info.name === 'string' ? info.name : null,
     free: sum('free'), occupied: sum('occupied'), closed: sum('closed'), unknown: sum('unknown'), total: sum('total'),
     status: summary && typeof summary.status === 'string' ? summary.status : null,
     forecast: forecasts[name + '/'] || '',
@@ -127,6 +131,15 @@ export const CHARGING_VIEW = String.raw`const tz = String(env.get('PARKING_FLOWS
 const tzm = /^([+-])(\d{2}):(\d{2})$/.exec(tz) || ['+07:00', '+', '07', '00'];
 const offsetMs = (tzm[1] === '-' ? -1 : 1) * (Number(tzm[2]) * 60 + Number(tzm[3])) * 60000;
 if (!Array.isArray(msg.payload)) return null;
+// The lot configuration's names and local times (--lot-config): each session's times are shown in its lot's.
+let lotInfo = {};
+try { lotInfo = JSON.parse(env.get('PARKING_FLOWS_LOTS') || '{}') || {}; } catch (e) { lotInfo = {}; }
+const lots = {};
+for (const lot of Object.keys(lotInfo)) {
+  const info = lotInfo[lot] || {};
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(String(info.utcOffset || ''));
+  lots[lot] = { name: typeof info.name === 'string' ? info.name : null, utcOffset: m ? m[0] : null, offsetMs: m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : null };
+}
 if (msg.topic === 'open') flow.set('open', msg.payload);
 else if (msg.topic === 'sessions') flow.set('sessions', { day: msg.day, rows: msg.payload });
 else return null;
@@ -149,6 +162,7 @@ msg.payload = {
   day: today.day,
   utcOffset: tzm[0],
   offsetMs: offsetMs,
+  lots: lots,
   currency: (exits[0] || open[0] || { currency: 'IDR' }).currency,
   revenueToday: exits.reduce((n, r) => n + r.fee, 0),
   exitsToday: exits.length,

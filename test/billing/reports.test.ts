@@ -120,6 +120,14 @@ describe('billing: reports', function () {
       expect(parseReportQuery({ kind: 'revenue', tz: ' 08:00', from: '2026-11-22' }, NOW).from.toISOString()).to.equal('2026-11-21T16:00:00.000Z');
     });
 
+    it('reads a time that names no zone in the local time, not in the server\'s zone', function () {
+      const to = (raw: string, tz?: string) => parseReportQuery({ kind: 'revenue', from: '2026-11-20', to: raw, ...(tz ? { tz } : {}) }, NOW).to.toISOString();
+      expect(to('2026-11-22T10:00')).to.equal('2026-11-22T03:00:00.000Z');
+      expect(to('2026-11-22T10:00:30.5', '+08:00')).to.equal('2026-11-22T02:00:30.500Z');
+      expect(to('2026-11-22T10:00Z')).to.equal('2026-11-22T10:00:00.000Z');
+      expect(to('2026-11-22T10:00+09:00')).to.equal('2026-11-22T01:00:00.000Z');
+    });
+
     it('defaults to the last 30 days, JSON, +07:00', function () {
       const q = parseReportQuery({ kind: 'revenue' }, NOW);
       expect(q).to.deep.include({ format: 'json', utcOffset: '+07:00' });

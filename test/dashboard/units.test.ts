@@ -50,6 +50,13 @@ describe('dashboard: slot map state', function () {
     expect([view.lots[0].free, view.lots[0].total]).to.deep.equal([1, 3]);
   });
 
+  it('names a lot by the lot configuration\'s display name (PARKING_FLOWS_LOTS), and by its id without one', function () {
+    const named = functionNode(AVAILABILITY_STATE, { PARKING_FLOWS_LOTS: JSON.stringify({ 'mall-1': { name: 'Mall One' } }) });
+    expect((named(slot('B1', '1', 'free'))!.payload as { lots: Array<{ name: string | null }> }).lots[0].name).to.equal('Mall One');
+    const broken = functionNode(AVAILABILITY_STATE, { PARKING_FLOWS_LOTS: '{oops' });
+    expect((broken(slot('B1', '1', 'free'))!.payload as { lots: Array<{ name: string | null }> }).lots[0].name).to.equal(null);
+  });
+
   it('ignores other topics, unknown statuses and broken JSON; an empty retained message removes the slot', function () {
     const node = functionNode(AVAILABILITY_STATE, { PARKING_FLOWS_TOPIC_ROOT: 'parking' });
     expect(node(slot('B1', '01', { status: 'parked' }))).to.equal(null);
@@ -132,6 +139,9 @@ describe('dashboard: the Charging page in the site\'s local time', function () {
       expect(wita.page).to.deep.include({ utcOffset: '+08:00', offsetMs: 8 * 3600_000, revenueToday: 9000 });
       expect((wita.page.perHour as Array<{ revenue: number }>)[7].revenue, 'the exit at 07:30 local').to.equal(9000);
       expect(view({ PARKING_FLOWS_UTC_OFFSET: '-05:00' }).day, 'still the 6th at -05:00').to.equal('2026-12-06');
+      // A lot with its own local time and name: the page shows its sessions' times in it.
+      const lots = view({ PARKING_FLOWS_LOTS: JSON.stringify({ 'mall-1': { name: 'Mall One', utcOffset: '+08:00' }, 'mall-2': {} }) });
+      expect(lots.page.lots).to.deep.equal({ 'mall-1': { name: 'Mall One', utcOffset: '+08:00', offsetMs: 8 * 3600_000 }, 'mall-2': { name: null, utcOffset: null, offsetMs: null } });
     } finally {
       Date.now = clock;
     }

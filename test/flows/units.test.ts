@@ -37,6 +37,7 @@ describe('flows: settings for Node-RED', function () {
       PARKING_FLOWS_GATE_EVENT_DAYS: '90',
       PARKING_FLOWS_UTC_OFFSET: '+08:00',
       PARKING_FLOWS_LOT_TARIFFS: '{}',
+      PARKING_FLOWS_LOTS: '{}',
     });
     expect(withUserInfo('ws://h:9001/mqtt')).to.equal('ws://h:9001/mqtt');
     const single = flowsEnv({ mqttUrls: ['mqtt://10.0.0.5:1883'], topicRoot: 'parking', mongodbUri: 'mongodb://db1', mongodbDb: 'parking', mqttFailoverMs: 3000, mqttClientId: 'c', plateKey: 'ab'.repeat(32), retention: { plateDays: 1, sessionDays: 2, gateEventDays: 3 }, utcOffset: '+07:00' });
