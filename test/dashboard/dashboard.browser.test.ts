@@ -96,6 +96,10 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     }
     const free = Object.values(SLOTS).flat().filter((s) => s === 'free').length;
     await shows(page, `[data-lot-free="${LOT}"]`, String(free));
+    // B1/07 is unknown: the level and the lot say how many sensors report; B2's all do.
+    await shows(page, `[data-reporting="${LOT}/B1"]`, '11 of 12 sensors reporting');
+    await shows(page, `[data-reporting="${LOT}"]`, '19 of 20 sensors reporting');
+    expect(await page.locator(`[data-reporting="${LOT}/B2"]`).count()).to.equal(0);
     expect(await page.locator(`[data-slot="${LOT}/B1/07"] .pk-slot-id`).textContent()).to.equal('07');
     expect(await page.locator('[data-slot]').count()).to.equal(Object.values(SLOTS).flat().length);
 
@@ -112,6 +116,22 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     expect(await tile('B1', '02', 'free').count(), 'B1/02 after an older message').to.equal(1);
     console.log(`      tile followed the sensor in ${ms} ms`);
     await saveScreenshot(page, 'dashboard-availability', { fullPage: true });
+  });
+
+  it('marks a lot whose sensors are all silent as such: no free count shown as live, no "full"', async () => {
+    const silent = 'silent-1';
+    const topic = (slot: string) => `parking/${silent}/slot/L1/${slot}`;
+    try {
+      for (const slot of ['1', '2', '3']) await client.publishAsync(topic(slot), JSON.stringify({ status: 'unknown', ts: Date.now(), seq: ++seq }), { qos: 1, retain: true });
+      await client.publishAsync(`parking/${silent}/availability`, JSON.stringify({ lot: silent, availableSpotNumber: 0, occupiedSpotNumber: 0, closedSpotNumber: 0, unknownSpotNumber: 3, totalSpotNumber: 3, status: 'full', levels: { L1: { availableSpotNumber: 0, totalSpotNumber: 3 } }, observedAt: new Date().toISOString() }), { qos: 1, retain: true });
+      await page.goto(`${flows.urls.dashboard}/availability`);
+      await shows(page, `[data-reporting="${silent}"]`, 'no sensor reporting', 15_000);
+      await shows(page, `[data-reporting="${silent}/L1"]`, 'no sensor reporting');
+      await shows(page, `[data-lot-free="${silent}"]`, '–');
+      expect(await page.locator(`[data-lot="${silent}"] .pk-status`).count(), 'no "full" badge').to.equal(0);
+    } finally {
+      for (const t of [topic('1'), topic('2'), topic('3'), `parking/${silent}/availability`]) await client.publishAsync(t, '', { qos: 1, retain: true });
+    }
   });
 
   it('shows each lot\'s and level\'s forecast on the Availability page, in the signage\'s words', async () => {
