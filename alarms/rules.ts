@@ -11,7 +11,7 @@ import type { HealthReport } from '../web/health.ts';
 export type Severity = 'info' | 'warning' | 'critical';
 
 /** The alarm ids: the last level of `<root>/<lot>/alarm/<alarm>`. */
-export const ALARM_KINDS = ['lot-full', 'lot-almost-full', 'sensors-offline', 'unknown-sensors', 'overstay', 'broker-down', 'bridge-down', 'database-down'] as const;
+export const ALARM_KINDS = ['lot-full', 'lot-almost-full', 'sensors-offline', 'sensors-stale', 'unknown-sensors', 'overstay', 'broker-down', 'bridge-down', 'database-down'] as const;
 export type AlarmKind = (typeof ALARM_KINDS)[number];
 
 export interface AlarmSpec {
@@ -27,9 +27,17 @@ export interface AlarmDelays {
   platformMs: number;
   /** A car parked longer than this is an overstay (default 24 h; 0: no overstay alarm). */
   overstayHours: number;
+  /** A slot whose state has not changed for this long while its sensor is online may have a stuck sensor (default 48 h; 0: no such alarm). */
+  staleSensorHours: number;
 }
 
-export const DEFAULT_DELAYS: AlarmDelays = Object.freeze({ deviceOfflineMs: 120_000, platformMs: 30_000, overstayHours: 24 });
+export const DEFAULT_DELAYS: AlarmDelays = Object.freeze({ deviceOfflineMs: 120_000, platformMs: 30_000, overstayHours: 24, staleSensorHours: 48 });
+
+/** A lot's slots that have said the same thing for longer than the stale limit: how many, and some of them (`level/slot`). */
+export interface StaleSlots {
+  count: number;
+  some: readonly string[];
+}
 
 /** What is known of one lot. */
 export interface LotFacts {
@@ -42,6 +50,8 @@ export interface LotFacts {
   overstays?: number;
   /** Slots (`level/slot`) publishing in a configured lot that the lot configuration does not list (ingest refuses them). */
   unknownSensors?: ReadonlySet<string>;
+  /** Slots free or occupied, unchanged for longer than the stale limit (from MongoDB, counted every minute). */
+  stale?: StaleSlots;
 }
 
 /** Platform-wide conditions (from /healthz facts), each with since when it holds (epoch ms). */
@@ -77,6 +87,11 @@ export function lotAlarms(lot: string, facts: LotFacts, platform: PlatformFacts,
   if (offline.length) {
     const minutes = Math.round(delays.deviceOfflineMs / 60_000);
     out.push({ kind: 'sensors-offline', severity: 'warning', text: `${offline.length} device${offline.length > 1 ? 's' : ''} offline for over ${minutes >= 1 ? `${minutes} min` : `${delays.deviceOfflineMs / 1000} s`}: ${list(offline)}` });
+  }
+  if (delays.staleSensorHours > 0 && facts.stale?.count) {
+    const { count, some } = facts.stale;
+    const names = [...some].sort((a, b) => a.localeCompare(b, 'en', { numeric: true }));
+    out.push({ kind: 'sensors-stale', severity: 'info', text: `${count} slot${count > 1 ? 's' : ''} of ${lot} unchanged for over ${delays.staleSensorHours} h (a stuck sensor?): ${names.slice(0, 5).join(', ')}${count > 5 ? `, … (${count} in all)` : ''}` });
   }
   if (facts.unknownSensors?.size) {
     const n = facts.unknownSensors.size;

@@ -9,7 +9,7 @@ import type { LotLayout } from '../layout/index.ts';
 import type { FailoverLink } from '../link/index.ts';
 import type { HealthReport } from '../web/health.ts';
 import { AlarmBook, decodeAlarm, type ActiveAlarm, type AlarmChange } from './book.ts';
-import { DEFAULT_DELAYS, lotAlarms, platformFacts, type AlarmDelays, type LotFacts, type PlatformFacts } from './rules.ts';
+import { DEFAULT_DELAYS, lotAlarms, platformFacts, type AlarmDelays, type LotFacts, type PlatformFacts, type StaleSlots } from './rules.ts';
 import { webhook as startWebhook, type Webhook, type WebhookOptions } from './webhook.ts';
 
 export interface AlarmServiceOptions {
@@ -20,6 +20,12 @@ export interface AlarmServiceOptions {
   health?: () => Promise<Pick<HealthReport, 'brokers' | 'mongo'>>;
   /** Per lot, the cars parked longer than `olderThan` (epoch ms of entry); asked every overstayCheckMs. None: no overstay alarm. */
   overstays?: (olderThan: number) => Promise<ReadonlyMap<string, number>>;
+  /**
+   * Per lot, its free or occupied slots whose state has not changed since before `olderThan` (epoch
+   * ms): a stuck sensor, online but saying the same for days. Asked with the overstays. None: no
+   * `sensors-stale` alarm.
+   */
+  staleSlots?: (olderThan: number) => Promise<ReadonlyMap<string, StaleSlots>>;
   /** The lot configuration: a configured lot's slots that publish but are not listed raise `unknown-sensors`. */
   layout?: LotLayout;
   /** How often overstays are counted, ms (default 60 000). */
@@ -104,15 +110,27 @@ export async function startAlarms(o: AlarmServiceOptions): Promise<AlarmService>
   await o.link.subscribe([`${o.topics.root}/+/availability`, `${o.topics.root}/+/device/+/status`, o.topics.filters.alarms, ...slotFilters], 1);
 
   let overstaysAt = -Infinity;
+  /** What MongoDB is asked, at most once every overstayCheckMs: cars past the overstay limit, slots past the stale limit. */
   async function countOverstays(at: number): Promise<void> {
-    if (!o.overstays || delays.overstayHours <= 0 || at - overstaysAt < (o.overstayCheckMs ?? 60_000)) return;
+    if (at - overstaysAt < (o.overstayCheckMs ?? 60_000)) return;
     overstaysAt = at;
-    try {
-      const counts = await o.overstays(at - delays.overstayHours * 3_600_000);
-      for (const [lot, facts] of lots) if (!counts.has(lot)) facts.overstays = 0;
-      for (const [lot, n] of counts) lotOf(lot).overstays = n;
-    } catch (error) {
-      o.logger?.warn({ err: (error as Error).message }, 'alarm: counting overstays failed; the last count stands');
+    if (o.overstays && delays.overstayHours > 0) {
+      try {
+        const counts = await o.overstays(at - delays.overstayHours * 3_600_000);
+        for (const [lot, facts] of lots) if (!counts.has(lot)) facts.overstays = 0;
+        for (const [lot, n] of counts) lotOf(lot).overstays = n;
+      } catch (error) {
+        o.logger?.warn({ err: (error as Error).message }, 'alarm: counting overstays failed; the last count stands');
+      }
+    }
+    if (o.staleSlots && delays.staleSensorHours > 0) {
+      try {
+        const stale = await o.staleSlots(at - delays.staleSensorHours * 3_600_000);
+        for (const [lot, facts] of lots) if (!stale.has(lot)) facts.stale = undefined;
+        for (const [lot, slots] of stale) lotOf(lot).stale = slots;
+      } catch (error) {
+        o.logger?.warn({ err: (error as Error).message }, 'alarm: looking for stale slots failed; the last answer stands');
+      }
     }
   }
 

@@ -41,6 +41,8 @@ export interface PlatformOptions {
   alarmWebhook?: string;
   /** A car parked longer than this raises its lot's overstay alarm (default 24; 0: none). */
   overstayHours?: number;
+  /** A slot unchanged this long while its sensor is online raises its lot's sensors-stale alarm (default 48; 0: none). */
+  staleSensorHours?: number;
   /** Days the occupancy history is kept (history/; default 400). */
   historyDays?: number;
   /** The open-data feeds' publisher and the site's location (opendata/). */
@@ -204,6 +206,7 @@ export async function startPlatform(o: PlatformOptions): Promise<Platform> {
       openData: o.openData,
       utcOffset: o.utcOffset,
       overstayHours: o.overstayHours,
+      staleSensorHours: o.staleSensorHours,
       alarmWebhook: o.alarmWebhook,
       logger,
     });

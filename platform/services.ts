@@ -3,11 +3,11 @@
 // /metrics). `parking start` runs them beside its own brokers and ingest; `parking flows` runs
 // them at a site where the brokers and ingest are services of their own (docs/deploy.md), so
 // that a split deployment has everything `npm start` shows.
-import type { Db } from 'mongodb';
+import type { Collection, Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { Topics, AvailabilitySummary } from '../contract/index.ts';
 import type { FailoverLink } from '../link/index.ts';
-import { alarmsRouter, ALARMS_PATH, startAlarms, type AlarmService } from '../alarms/index.ts';
+import { alarmsRouter, ALARMS_PATH, startAlarms, type AlarmService, type StaleSlots } from '../alarms/index.ts';
 import { occupancyRouter, OCCUPANCY_PATH, startForecaster, startHistorian } from '../history/index.ts';
 import { forwardChanges, mongoSpots, ngsiPusher, openDataRouter, trendOf, watchSummaries, DATEX2_PATH, NGSI_LD_PATH } from '../opendata/index.ts';
 import { deployedTariff } from '../flows/nodes/tariff.ts';
@@ -44,6 +44,38 @@ export function defaultWsUrls(mqttUrls: readonly string[]): string[] {
   });
 }
 
+/** Cars in, per lot, since before `olderThan`: counts only (no plate leaves MongoDB), bounded. */
+export function overstaysIn(sessions: Collection): (olderThan: number) => Promise<Map<string, number>> {
+  return (olderThan) =>
+    bounded('count of overstays', 10_000, (signal) =>
+      sessions
+        .aggregate<{ _id: string; n: number }>([{ $match: { status: 'open', entryAt: { $lt: new Date(olderThan) } } }, { $group: { _id: '$lot', n: { $sum: 1 } } }], { maxTimeMS: 5000, signal } as never)
+        .toArray(),
+    ).then((rows) => new Map(rows.map((r) => [r._id, r.n])));
+}
+
+/**
+ * Per lot, the slots free or occupied (their sensor online: an offline one's slots turn unknown)
+ * whose state has not changed since before `olderThan`: how many, and the five unchanged longest.
+ * Bounded.
+ */
+export function staleSlotsIn(slots: Collection): (olderThan: number) => Promise<Map<string, StaleSlots>> {
+  return (olderThan) =>
+    bounded('stale slots', 10_000, (signal) =>
+      slots
+        .aggregate<{ _id: string; count: number; some: string[] }>(
+          [
+            { $match: { status: { $in: ['free', 'occupied'] }, since: { $lt: new Date(olderThan) } } },
+            { $sort: { since: 1 } },
+            { $group: { _id: '$lot', count: { $sum: 1 }, some: { $push: { $concat: ['$level', '/', '$slot'] } } } },
+            { $project: { count: 1, some: { $slice: ['$some', 5] } } },
+          ],
+          { maxTimeMS: 5000, signal } as never,
+        )
+        .toArray(),
+    ).then((rows) => new Map(rows.map((r) => [r._id, { count: r.count, some: r.some }])));
+}
+
 export interface SiteServicesOptions {
   /** Node-RED's HTTP server: the routers go on its app, the alarms API behind its login. */
   flows: RunningFlows;
@@ -64,6 +96,8 @@ export interface SiteServicesOptions {
   utcOffset?: string;
   /** A car parked longer than this raises its lot's overstay alarm (default 24; 0: none). */
   overstayHours?: number;
+  /** A slot unchanged this long while its sensor is online raises its lot's sensors-stale alarm (default 48; 0: none). */
+  staleSensorHours?: number;
   /** Every alarm change is POSTed there too. */
   alarmWebhook?: string;
   logger: Logger;
@@ -89,14 +123,9 @@ export async function startSiteServices(o: SiteServicesOptions): Promise<SiteSer
       topics,
       health: o.health,
       layout: o.layout,
-      // Cars in, per lot, since before `olderThan`: counts only (no plate leaves MongoDB), bounded.
-      overstays: (olderThan) =>
-        bounded('count of overstays', 10_000, (signal) =>
-          sessions
-            .aggregate<{ _id: string; n: number }>([{ $match: { status: 'open', entryAt: { $lt: new Date(olderThan) } } }, { $group: { _id: '$lot', n: { $sum: 1 } } }], { maxTimeMS: 5000, signal } as never)
-            .toArray(),
-        ).then((rows) => new Map(rows.map((r) => [r._id, r.n]))),
-      delays: o.overstayHours === undefined ? undefined : { overstayHours: o.overstayHours },
+      overstays: overstaysIn(sessions),
+      staleSlots: staleSlotsIn(db.collection('slots')),
+      delays: { ...(o.overstayHours === undefined ? {} : { overstayHours: o.overstayHours }), ...(o.staleSensorHours === undefined ? {} : { staleSensorHours: o.staleSensorHours }) },
       webhook: o.alarmWebhook ? { url: o.alarmWebhook } : undefined,
       logger: logger.child({ part: 'alarms' }),
     });

@@ -36,6 +36,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
     'historyDays',
     'alarmWebhook',
     'overstayHours',
+    'staleSensorHours',
     'siteLocation',
     'openDataCountry',
     'openDataPublisher',
@@ -123,7 +124,7 @@ export function registerFlows(program: Command, ctx: CliContext): void {
 }
 
 type FlowsSettings = ReturnType<ReturnType<typeof useSettings<FlowsKeys>>>;
-type FlowsKeys = 'mqttUrls' | 'topicRoot' | 'mongodbDb' | 'wsUrls' | 'failoverMs' | 'historyDays' | 'alarmWebhook' | 'overstayHours' | 'siteLocation' | 'openDataCountry' | 'openDataPublisher' | 'ngsiLdPush' | 'lotConfig' | 'utcOffset';
+type FlowsKeys = 'mqttUrls' | 'topicRoot' | 'mongodbDb' | 'wsUrls' | 'failoverMs' | 'historyDays' | 'alarmWebhook' | 'overstayHours' | 'staleSensorHours' | 'siteLocation' | 'openDataCountry' | 'openDataPublisher' | 'ngsiLdPush' | 'lotConfig' | 'utcOffset';
 
 /**
  * The site services beside Node-RED (platform/services.ts): MongoDB and the brokers as the flows
@@ -159,6 +160,7 @@ async function startServices(s: FlowsSettings, mongodbUri: string, flows: Runnin
     openData: { siteLocation: s.siteLocation, country: s.openDataCountry, publisher: s.openDataPublisher, push: s.ngsiLdPush },
     utcOffset: s.utcOffset,
     overstayHours: s.overstayHours,
+    staleSensorHours: s.staleSensorHours,
     alarmWebhook: s.alarmWebhook,
     logger,
   });

@@ -27,7 +27,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
     );
   const settings = useSettings(cmd, [
     'mongodbUri', 'mongodbDb', 'redisUrl', 'httpPort', 'mqttPort', 'standbyPort', 'wsPort', 'standbyWsPort', 'bindHost', 'topicRoot',
-    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'overstayHours', 'historyDays', 'siteLocation', 'openDataCountry', 'openDataPublisher', 'ngsiLdPush', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'lotConfig', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
+    'allowAnonymous', 'mqttAuthFile', 'demoAccounts', 'alarmWebhook', 'overstayHours', 'staleSensorHours', 'historyDays', 'siteLocation', 'openDataCountry', 'openDataPublisher', 'ngsiLdPush', 'heartbeatMs', 'failoverMs', 'offlineGraceMs', 'lotConfig', 'electionDelayMs', 'sim', 'dataDir', 'redUser', 'redPasswordHash',
     'redCredentialSecret', 'tlsCert', 'tlsKey', 'plateKey', 'utcOffset', 'plateRetentionDays', 'sessionRetentionDays', 'gateEventRetentionDays', 'logLevel', 'logFormat',
   ]);
   examples(cmd, ['parking start', 'parking start --no-sim --allow-anonymous --http-port 8080', 'parking start --no-sim --lot-config lots.json', "MONGODB_URI='mongodb://db1,db2,db3/?replicaSet=rs0' parking start"]);
@@ -53,6 +53,7 @@ export function registerStart(program: Command, ctx: CliContext): void {
       demoAccounts: s.demoAccounts,
       alarmWebhook: s.alarmWebhook,
       overstayHours: s.overstayHours,
+      staleSensorHours: s.staleSensorHours,
       historyDays: s.historyDays,
       openData: { siteLocation: s.siteLocation, country: s.openDataCountry, publisher: s.openDataPublisher, push: s.ngsiLdPush },
       heartbeatMs: s.heartbeatMs,

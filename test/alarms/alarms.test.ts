@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { expect } from 'chai';
-import { AlarmBook, decodeAlarm, lotAlarms, platformFacts, startAlarms, webhook, type AlarmChange, type PlatformFacts } from '../../alarms/index.ts';
+import { AlarmBook, decodeAlarm, DEFAULT_DELAYS, lotAlarms, platformFacts, startAlarms, webhook, type AlarmChange, type PlatformFacts } from '../../alarms/index.ts';
 import { Topics } from '../../contract/index.ts';
 import { LotLayout, parseLayout } from '../../layout/index.ts';
 import { FailoverLink } from '../../link/index.ts';
@@ -29,10 +29,19 @@ describe('alarms: the rules', () => {
     expect(lotAlarms('mall-1', { offline: many }, none, T0)[0].text).to.equal('7 devices offline for over 2 min: pi-0, pi-1, pi-2, pi-3, pi-4, … (7 in all)');
   });
 
+  it('slots unchanged past the stale limit: how many and which (naturally sorted, five at most); 0 hours turns it off', () => {
+    const stale = { count: 7, some: ['B1/10', 'B1/2', 'B2/1', 'B1/3', 'B1/4'] };
+    expect(lotAlarms('mall-1', { offline: new Map(), stale }, none, T0)).to.deep.equal([
+      { kind: 'sensors-stale', severity: 'info', text: '7 slots of mall-1 unchanged for over 48 h (a stuck sensor?): B1/2, B1/3, B1/4, B1/10, B2/1, … (7 in all)' },
+    ]);
+    expect(lotAlarms('mall-1', { offline: new Map(), stale: { count: 1, some: ['B1/7'] } }, none, T0)[0].text).to.equal('1 slot of mall-1 unchanged for over 48 h (a stuck sensor?): B1/7');
+    expect(lotAlarms('mall-1', { offline: new Map(), stale }, none, T0, { ...DEFAULT_DELAYS, staleSensorHours: 0 })).to.deep.equal([]);
+  });
+
   it('cars parked past the overstay limit: a count, never a plate; 0 hours turns it off', () => {
     expect(lotAlarms('mall-1', { offline: new Map(), overstays: 3 }, none, T0)).to.deep.equal([{ kind: 'overstay', severity: 'info', text: '3 cars parked at mall-1 for over 24 h' }]);
-    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 1 }, none, T0, { deviceOfflineMs: 120_000, platformMs: 30_000, overstayHours: 48 })[0].text).to.equal('1 car parked at mall-1 for over 48 h');
-    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 3 }, none, T0, { deviceOfflineMs: 120_000, platformMs: 30_000, overstayHours: 0 })).to.deep.equal([]);
+    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 1 }, none, T0, { ...DEFAULT_DELAYS, overstayHours: 48 })[0].text).to.equal('1 car parked at mall-1 for over 48 h');
+    expect(lotAlarms('mall-1', { offline: new Map(), overstays: 3 }, none, T0, { ...DEFAULT_DELAYS, overstayHours: 0 })).to.deep.equal([]);
     expect(lotAlarms('mall-1', { offline: new Map(), overstays: 0 }, none, T0)).to.deep.equal([]);
   });
 
@@ -241,6 +250,23 @@ describe('alarms: the service over MQTT', function () {
       now += 60_000;
       await settle(alarms, async () => (await retained('mall-9', 'overstay')) === undefined, 'cleared once no car overstays');
       expect(asked).to.have.length(2);
+    } finally {
+      await alarms.close();
+    }
+  });
+
+  it('asks for stale slots with the overstays (slots unchanged since before the limit), and clears the alarm once none is', async () => {
+    let now = T0;
+    const asked: number[] = [];
+    let stale: Map<string, { count: number; some: string[] }> = new Map([['mall-8', { count: 2, some: ['L1/2', 'L1/1'] }]]);
+    const alarms = await startAlarms({ link: await newLink(), topics, now: () => now, intervalMs: 60_000, overstayCheckMs: 60_000, staleSlots: async (olderThan) => (asked.push(olderThan), stale) });
+    try {
+      await settle(alarms, async () => (await retained('mall-8', 'sensors-stale')) !== undefined, 'the sensors-stale alarm');
+      expect(await retained('mall-8', 'sensors-stale')).to.deep.include({ kind: 'sensors-stale', severity: 'info', text: '2 slots of mall-8 unchanged for over 48 h (a stuck sensor?): L1/1, L1/2' });
+      expect(asked).to.deep.equal([T0 - 48 * 3_600_000]);
+      stale = new Map();
+      now += 60_000;
+      await settle(alarms, async () => (await retained('mall-8', 'sensors-stale')) === undefined, 'cleared once no slot is stale');
     } finally {
       await alarms.close();
     }

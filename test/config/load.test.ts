@@ -59,6 +59,7 @@ describe('loadSettings', () => {
         openDataCountry: 'ID',
         openDataPublisher: 'smart-parking',
         overstayHours: 24,
+        staleSensorHours: 48,
         siteServices: true,
         wsUrls: undefined,
         demoAccounts: true,
