@@ -1,4 +1,5 @@
 // GET /api/occupancy?lot=&level=&from=&to=&step=&by=&format= : the occupancy history, public
+// GET /api/occupancy/slots?lot=&level=&from=&to=&format= : turnover and mean stay per slot
 // like the availability (aggregate counts only, nothing about a car). JSON by default,
 // CSV with format=csv or `Accept: text/csv`. Answers carry an ETag (a repeated question
 // with If-None-Match gets 304) and may be cached for a minute.
@@ -6,8 +7,9 @@ import { toCsv } from '../billing/csv.ts';
 import { offsetMinutes } from '../billing/tariff.ts';
 import { offsetOfLot } from '../billing/report-query.ts';
 import { express, type Request, type Response, type Router } from '../web/express.ts';
-import { OCCUPANCY_COLUMNS, OccupancyQueryError, parseOccupancyQuery, resample, type OccupancyRow } from './query.ts';
-import { bucketsBetween, knownLots, type HistoryCollections } from './store.ts';
+import { OCCUPANCY_COLUMNS, OccupancyQueryError, parseOccupancyQuery, parseSlotStatsQuery, resample, type OccupancyRow } from './query.ts';
+import { SLOT_STATS_COLUMNS, SlotStats } from './slot-stats.ts';
+import { bucketsBetween, eachChange, knownLots, type HistoryCollections } from './store.ts';
 
 export const OCCUPANCY_PATH = '/api/occupancy';
 
@@ -55,5 +57,36 @@ export function occupancyRouter(o: OccupancyApiOptions): Router {
       send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: `the occupancy history is not available now: ${err.message}` }));
     });
   });
+  router.get('/slots', (req: Request, res: Response) => {
+    const utcOffset = offsetOfLot(req.query.lot, o.lots, o.utcOffset);
+    let q;
+    try {
+      q = parseSlotStatsQuery(req.query, now(), utcOffset, req.get('accept') ?? '');
+    } catch (err) {
+      if (!(err instanceof OccupancyQueryError)) throw err;
+      return send(res, 400, 'application/json; charset=utf-8', JSON.stringify({ error: err.message, parameter: err.parameter }));
+    }
+    const c = o.collections();
+    if (!c) return send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: 'the occupancy history is starting' }));
+    const query = q;
+    const stats = new SlotStats(query.lot, query.from);
+    // A day before the range: the start of a stay that ends in it.
+    eachChange(c, { lot: query.lot, level: query.level, from: query.from - LOOK_BACK_MS, to: query.to }, (change) => stats.add(change), SLOT_STATS_TIMEOUT_MS)
+      .then(() => {
+        const rows = stats.rows();
+        if (query.format === 'csv') return send(res, 200, 'text/csv; charset=utf-8', toCsv(SLOT_STATS_COLUMNS, rows));
+        const head = { lot: query.lot, level: query.level ?? null, from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString(), utcOffset, count: rows.length };
+        return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ query: head, rows }));
+      })
+      .catch((err: Error) => {
+        o.logger?.warn({ err: err.message }, 'occupancy: a per-slot question failed');
+        send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: `the slot history is not available now: ${err.message}` }));
+      });
+  });
   return router;
 }
+
+/** How far before a per-slot range the changes are read: a stay ending in the range has its start there. */
+const LOOK_BACK_MS = 86_400_000;
+/** A month of a large lot's changes takes a while to stream. */
+const SLOT_STATS_TIMEOUT_MS = 30_000;

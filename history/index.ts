@@ -6,6 +6,8 @@ export { prepareHistory, bucketsBetween, knownLots, HISTORY_TIMEOUT_MS, type His
 export { startHistorian, type Historian, type HistorianOptions } from './historian.ts';
 export { parseOccupancyQuery, parseStep, resample, windowStart, OccupancyQueryError, OCCUPANCY_COLUMNS, MAX_ROWS, type OccupancyQuery, type OccupancyRow } from './query.ts';
 export { occupancyRouter, OCCUPANCY_PATH, type OccupancyApiOptions } from './http.ts';
+export { SlotStats, SLOT_STATS_COLUMNS, type SlotStatsRow } from './slot-stats.ts';
+export { parseSlotStatsQuery, MAX_SLOT_RANGE_MS, type SlotStatsQuery } from './query.ts';
 export { forecastOf, profileWindows, sumLevels, HORIZONS_MINUTES, PROFILE_WEEKS, type Forecast, type ForecastPoint, type ForecastMethod } from './forecast.ts';
 export { startForecaster, type Forecaster, type ForecasterOptions } from './forecaster.ts';
 export { simulateHistory, demand, type HistorySpec, type SimulatedChange, type SimulatedLot } from './simulate.ts';

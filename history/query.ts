@@ -163,3 +163,25 @@ export function resample(buckets: readonly Bucket[], stepMs: number, utcOffsetMs
   }
   return rows;
 }
+
+/** `/api/occupancy/slots`: one lot (one level of it, if given) over at most 31 days. */
+export interface SlotStatsQuery {
+  lot: string;
+  level?: string;
+  from: number;
+  to: number;
+  format: 'json' | 'csv';
+}
+
+/** The longest range of a per-slot question: it reads the changes themselves, not the buckets. */
+export const MAX_SLOT_RANGE_MS = 31 * 86_400_000;
+
+/** Reads `lot` (required), `level`, `from`, `to` (default the last 7 days), `format`. Days are local at `utcOffset`. */
+export function parseSlotStatsQuery(params: Record<string, unknown>, now: number, utcOffset: string, accept = ''): SlotStatsQuery {
+  if (!given(params.lot)) throw new OccupancyQueryError('lot', 'missing: the per-slot figures are of one lot');
+  const { lot, level, to, format } = parseOccupancyQuery({ ...params, step: undefined, by: undefined }, now, utcOffset, accept);
+  const from = given(params.from) ? time('from', params.from, utcOffset) : to - 7 * 86_400_000;
+  if (from >= to) throw new OccupancyQueryError('from', `must be before to (${new Date(to).toISOString()}), got ${new Date(from).toISOString()}`);
+  if (to - from > MAX_SLOT_RANGE_MS) throw new OccupancyQueryError('from', 'the per-slot figures cover at most 31 days: ask /api/occupancy for longer ranges');
+  return { lot: lot!, ...(level ? { level } : {}), from, to, format };
+}

@@ -106,6 +106,23 @@ export async function changesBetween(c: HistoryCollections, lot: string, from: n
   return docs.map((d) => ({ level: d.slot.level, slot: d.slot.slot, at: d.at.getTime(), status: d.status }));
 }
 
+/**
+ * Hands `each` the changes of `lot` (of one `level`, if given) in [from, to), oldest first,
+ * through a cursor: a month of a large lot is streamed, not held. Bounded as a whole; the
+ * number of changes read.
+ */
+export function eachChange(c: HistoryCollections, q: { lot: string; level?: string; from: number; to: number }, each: (change: SlotChange) => void, timeoutMs = HISTORY_TIMEOUT_MS): Promise<number> {
+  return bounded('read the slot history', timeoutMs, async (signal) => {
+    const filter = { 'slot.lot': q.lot, ...(q.level ? { 'slot.level': q.level } : {}), at: { $gte: new Date(q.from), $lt: new Date(q.to) } };
+    let n = 0;
+    for await (const d of c.slotEvents.find(filter, { signal, projection: { at: 1, slot: 1, status: 1 } }).sort({ at: 1 }).batchSize(10_000)) {
+      each({ level: d.slot.level, slot: d.slot.slot, at: d.at.getTime(), status: d.status });
+      n += 1;
+    }
+    return n;
+  });
+}
+
 /** `lot`'s slots now: each one's latest status and since when. */
 export async function currentSlots(c: HistoryCollections, lot: string, timeoutMs = HISTORY_TIMEOUT_MS): Promise<Array<{ level: string; slot: string; status: string; since: number }>> {
   const docs = await bounded('read the slots', timeoutMs, (signal) => c.slots.find({ lot }, { signal, projection: { level: 1, slot: 1, status: 1, since: 1 } }).toArray());

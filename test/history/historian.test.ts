@@ -84,6 +84,26 @@ describe('history: the rollup in MongoDB and /api/occupancy', function () {
     expect(rows.find((b) => new Date(b.at).toISOString().slice(11, 16) === '02:15')).to.deep.include({ occupied: 1, occupiedMean: 1 });
   });
 
+  it('answers /api/occupancy/slots: turnover and mean stay per slot, from the changes themselves; one lot, 31 days at most', async function () {
+    const from = new Date(T).toISOString();
+    const to = new Date(T + 30 * MIN).toISOString();
+    const body = (await (await fetch(`${base}/slots?lot=mall-h&from=${from}&to=${to}`)).json()) as { query: Record<string, unknown>; rows: Array<Record<string, unknown>> };
+    expect(body.query).to.deep.equal({ lot: 'mall-h', level: null, from, to, utcOffset: '+07:00', count: 2 });
+    // Slot 1: in at 02:01, out at 02:11 (10 min); slot 2: in at 02:12 (the late change), still there.
+    expect(body.rows).to.deep.equal([
+      { lot: 'mall-h', level: 'L1', slot: '1', arrivals: 1, departures: 1, meanStayMinutes: 10, status: 'free' },
+      { lot: 'mall-h', level: 'L1', slot: '2', arrivals: 1, departures: 0, meanStayMinutes: null, status: 'occupied' },
+    ]);
+    const csv = await (await fetch(`${base}/slots?lot=mall-h&from=${from}&to=${to}&format=csv`)).text();
+    expect(csv.split('\r\n')[0]).to.equal('lot,level,slot,arrivals,departures,meanStayMinutes,status');
+    const refused = async (query: string) => {
+      const res = await fetch(`${base}/slots?${query}`);
+      return [res.status, ((await res.json()) as { parameter: string }).parameter];
+    };
+    expect(await refused('from=2026-12-01')).to.deep.equal([400, 'lot']);
+    expect(await refused('lot=mall-h&from=2026-10-01&to=2026-12-07')).to.deep.equal([400, 'from']);
+  });
+
   it('answers /api/occupancy as JSON and CSV, per level or the lot, with an ETag; refuses a bad parameter', async function () {
     const from = new Date(T).toISOString();
     const to = new Date(T + 20 * MIN).toISOString();

@@ -10,6 +10,7 @@ import {
   sumLevels,
   windowStart,
   OccupancyQueryError,
+  SlotStats,
   type Bucket,
   type LotStates,
 } from '../../history/index.ts';
@@ -177,5 +178,40 @@ describe('history: forecasts (pure)', function () {
   it('a lot is its levels summed step by step', function () {
     const at = new Date(NOW);
     expect(sumLevels([bucket('B1', NOW, 3, { total: 10 }), bucket('B2', NOW, 5, { total: 20 })])).to.deep.equal([{ at, total: 30, occupiedMean: 8 }]);
+  });
+});
+
+describe('history: turnover and mean stay per slot (SlotStats)', function () {
+  const M = 60_000;
+  const FROM = Date.parse('2026-12-07T00:00:00.000Z');
+  const at = (minutes: number) => FROM + minutes * M;
+
+  it('counts arrivals and departures in the range; a stay begun in the look-back has its length, repeats are no change', function () {
+    const stats = new SlotStats('mall-1', FROM);
+    for (const c of [
+      { level: 'B1', slot: '10', at: at(-90), status: 'occupied' }, // the look-back: a stay that ends in the range
+      { level: 'B1', slot: '2', at: at(-30), status: 'free' },
+      { level: 'B1', slot: '10', at: at(30), status: 'free' },
+      { level: 'B1', slot: '2', at: at(40), status: 'occupied' },
+      { level: 'B1', slot: '2', at: at(45), status: 'occupied' }, // said again
+      { level: 'B1', slot: '2', at: at(60), status: 'free' },
+      { level: 'B1', slot: '2', at: at(70), status: 'occupied' },
+      { level: 'B1', slot: '2', at: at(100), status: 'free' },
+    ]) stats.add(c);
+    expect(stats.rows()).to.deep.equal([
+      { lot: 'mall-1', level: 'B1', slot: '2', arrivals: 2, departures: 2, meanStayMinutes: 25, status: 'free' },
+      { lot: 'mall-1', level: 'B1', slot: '10', arrivals: 0, departures: 1, meanStayMinutes: 120, status: 'free' },
+    ]);
+  });
+
+  it('a slot first seen in the range leaving a state it was in before the look-back: no departure (its start is not known); one seen in the look-back: counted', function () {
+    const stats = new SlotStats('mall-1', FROM);
+    stats.add({ level: 'B1', slot: '1', at: at(5), status: 'free' });
+    expect(stats.rows()).to.deep.equal([{ lot: 'mall-1', level: 'B1', slot: '1', arrivals: 0, departures: 0, meanStayMinutes: null, status: 'free' }]);
+    const occupied = new SlotStats('mall-1', FROM);
+    occupied.add({ level: 'B1', slot: '1', at: at(-10), status: 'free' });
+    occupied.add({ level: 'B1', slot: '1', at: at(-5), status: 'occupied' });
+    occupied.add({ level: 'B1', slot: '1', at: at(20), status: 'free' });
+    expect(occupied.rows()[0]).to.include({ arrivals: 0, departures: 1, meanStayMinutes: 25 });
   });
 });
