@@ -137,7 +137,7 @@ export const TARGETS = {
 const ms = (v: number | null | undefined) => (v === null || v === undefined ? 'n/a' : `${v >= 100 ? Math.round(v) : v >= 10 ? v.toFixed(1) : v.toFixed(2)} ms`);
 
 /** The issue's targets, checked against what this run measured (met: null when not measured). */
-export function checkTargets(report: Pick<BenchReport, 'latency' | 'throughput' | 'scale' | 'failover' | 'forecast'>): TargetCheck[] {
+export function checkTargets(report: Pick<BenchReport, 'latency' | 'throughput' | 'scale' | 'failover' | 'forecast' | 'history'>): TargetCheck[] {
   const out: TargetCheck[] = [];
   const at = report.latency?.runs.find((r) => r.rate === TARGETS.rate);
   const latency = (name: string, value: number | null | undefined, limit: number) =>
@@ -169,6 +169,18 @@ export function checkTargets(report: Pick<BenchReport, 'latency' | 'throughput' 
   });
   // The fleet drill's own targets for its size (drill/fleet/report.ts).
   for (const t of report.failover?.targets ?? []) out.push({ name: `failover: ${t.what}`, target: t.limit, value: t.measured, met: t.ok });
+  const h = report.history;
+  if (h) {
+    // Against the worse of the runs without it, so that the machine's drift is not charged to the history.
+    const without = (pick: (r: PipelineRun) => number | null) => Math.max(pick(h.before) ?? 0, pick(h.after) ?? 0);
+    const beside = (name: string, pick: (r: PipelineRun) => number | null) => {
+      const base = without(pick);
+      const value = pick(h.during);
+      out.push({ name: `${name} at ${h.rate}/s, the historian catching up on ${h.days} day${h.days === 1 ? "" : "s"} beside it`, target: `<= 1.25 x without it (${ms(base)}) and <= ${TARGETS.p99Ms} ms`, value: ms(value), met: value === null ? null : value <= Math.max(1.25 * base, base + 2) && value <= TARGETS.p99Ms });
+    };
+    beside('availability p99', (r) => r.availability.p99);
+    beside('durable p99', (r) => r.durable.p99);
+  }
   for (const r of report.forecast?.rows ?? []) {
     out.push({ name: `forecast at +${r.minutes} min: mean absolute error`, target: `< same as now (${r.maeSameAsNow})`, value: `${r.maeForecast} spaces`, met: r.count > 0 && r.maeForecast < r.maeSameAsNow });
   }

@@ -4,7 +4,7 @@ import type { ProcessUsage } from './procstat.ts';
 import type { LatencySummary } from './stats.ts';
 import type { BacktestResult } from '../history/backtest.ts';
 
-export const SECTIONS = ['latency', 'throughput', 'scale', 'peers', 'failover', 'forecast'] as const;
+export const SECTIONS = ['latency', 'throughput', 'scale', 'peers', 'failover', 'forecast', 'history'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export interface Machine {
@@ -179,6 +179,20 @@ export interface TargetCheck {
   met: boolean | null;
 }
 
+/** The same load before, during and after the historian rolls up `days` of a site's past in the same MongoDB. */
+export interface HistorySection {
+  rate: number;
+  days: number;
+  slots: number;
+  /** Slot changes of the simulated past. */
+  changes: number;
+  /** Occupancy buckets the historian had written when the run beside it ended. */
+  buckets: number;
+  before: PipelineRun;
+  during: PipelineRun;
+  after: PipelineRun;
+}
+
 export interface BenchReport {
   version: 1;
   startedAt: string;
@@ -195,6 +209,8 @@ export interface BenchReport {
   failover?: FailoverSection;
   /** The forecasts' backtest on a simulated month (history/backtest.ts). */
   forecast?: BacktestResult;
+  /** The live path before, during and after the historian catches up beside it (bench/scenarios/history.ts). */
+  history?: HistorySection;
   budget?: CpuBudget;
   targets: TargetCheck[];
   errors: Array<{ section: string; message: string }>;

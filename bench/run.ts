@@ -8,6 +8,7 @@ import type { BenchOptions } from './options.ts';
 import type { BenchReport } from './report.ts';
 import { runLatency, runThroughput, type Progress } from './scenarios/pipeline.ts';
 import { runFailover } from './scenarios/failover.ts';
+import { runHistoryBeside } from './scenarios/history.ts';
 import { runPeers } from './scenarios/peers.ts';
 import { runScale } from './scenarios/scale.ts';
 import { runBacktest } from '../history/backtest.ts';
@@ -61,6 +62,7 @@ export async function runBench(options: BenchOptions, progress: Progress = () =>
   if (options.only.includes('scale')) await attempt('scale', async () => void (report.scale = await runScale(options, progress)));
   if (options.only.includes('peers')) await attempt('peers', async () => void (report.peers = await runPeers(options, progress)));
   if (options.only.includes('failover')) await attempt('failover', async () => void (report.failover = await runFailover(options, progress)));
+  if (options.only.includes('history')) await attempt('history', async () => void (report.history = await runHistoryBeside(options, progress)));
   if (options.only.includes('forecast')) {
     await attempt('forecast', async () => {
       progress('forecast: the backtest on a simulated month (3 levels of 40 slots; the last week forecast every 15 min)');

@@ -131,6 +131,15 @@ function forecastTable(report: BenchReport): string[] {
   ];
 }
 
+function historyTable(report: BenchReport): string[] {
+  const h = report.history!;
+  const row = (label: string, r: PipelineRun) => [label, `${r.achievedRate}/s`, ms(r.availability.p50), ms(r.availability.p99), ms(r.durable.p50), ms(r.durable.p99)];
+  return [
+    `HISTORY BESIDE THE LIVE PATH (bench/scenarios/history.ts): ${h.rate}/s through the pipeline before, during and after the historian rolls up ${h.days} simulated day${h.days === 1 ? "" : "s"} of a ${h.slots.toLocaleString('en-US')}-slot lot (${h.changes.toLocaleString('en-US')} slot changes) in the same MongoDB, as after a restart; ${h.buckets.toLocaleString('en-US')} buckets rolled up during the run`,
+    columns(['', 'achieved', 'availability p50', 'p99', 'durable p50', 'p99'], [row('without', h.before), row('historian catching up', h.during), row('without, again', h.after)]),
+  ];
+}
+
 function failover(report: BenchReport): string[] {
   const { drill: d, scenarios } = report.failover!;
   const runs = d.runs.length ? Math.max(...d.runs.map((r) => r.run)) : 0;
@@ -165,6 +174,7 @@ export function renderTable(report: BenchReport): string {
   if (report.peers) out.push('', ...peers(report));
   if (report.failover) out.push('', ...failover(report));
   if (report.forecast) out.push('', ...forecastTable(report));
+  if (report.history) out.push('', ...historyTable(report));
   if (report.targets.length) {
     out.push('', 'TARGETS');
     out.push(columns(['', 'what', 'target', 'measured'], report.targets.map((t) => [t.met === null ? '[n/a]' : t.met ? '[met]' : '[MISSED]', t.name, t.target, t.value])));

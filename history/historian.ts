@@ -31,6 +31,12 @@ export interface HistorianOptions {
   lateMs?: number;
   /** How often, ms (default 60 000). */
   intervalMs?: number;
+  /**
+   * Catching up on many steps (after a restart, a new lot with a past), the share of the time the
+   * rollup works: after each chunk it waits for the rest (default 0.25, a quarter). MongoDB is
+   * shared with ingest: a catch-up at full speed held ingest's writes back (bench --only history).
+   */
+  catchUpShare?: number;
   now?: () => number;
 }
 
@@ -54,6 +60,21 @@ export function startHistorian(o: HistorianOptions): Historian {
   const progress = new Map<string, LotProgress>();
   let running: Promise<void> | undefined;
   let closed = false;
+  const catchUpShare = Math.min(1, Math.max(0.05, o.catchUpShare ?? 0.25));
+  let wake: (() => void) | undefined;
+  /** Waits `ms`, or until close. */
+  const pause = (ms: number) =>
+    ms <= 0 || closed
+      ? Promise.resolve()
+      : new Promise<void>((resolve) => {
+          const timer = setTimeout(done, ms);
+          function done() {
+            clearTimeout(timer);
+            wake = undefined;
+            resolve();
+          }
+          wake = done;
+        });
 
   async function start(c: HistoryCollections, lot: string, until: number): Promise<LotProgress> {
     const stored = await loadProgress(c, lot);
@@ -80,6 +101,7 @@ export function startHistorian(o: HistorianOptions): Historian {
     if (fixed) o.logger.debug({ lot, slots: fixed }, 'history: changes that arrived after their step was rolled up');
     let steps = 0;
     while (p.until < until && !closed) {
+      const chunkStarted = Date.now();
       const to = Math.min(until, p.until + CHUNK_STEPS * STEP_MS);
       const changes = await changesBetween(c, lot, p.until, to);
       const buckets = [];
@@ -95,6 +117,7 @@ export function startHistorian(o: HistorianOptions): Historian {
       await saveProgress(c, lot, next);
       progress.set(lot, (p = next));
       states = new Map(states);
+      if (p.until < until) await pause((Date.now() - chunkStarted) * (1 / catchUpShare - 1));
     }
     return steps;
   }
@@ -134,6 +157,7 @@ export function startHistorian(o: HistorianOptions): Historian {
     },
     close: async () => {
       closed = true;
+      wake?.();
       clearInterval(timer);
       await running;
     },

@@ -29,19 +29,25 @@ const send = (res: Response, status: number, type: string, body: string) =>
 export function occupancyRouter(o: OccupancyApiOptions): Router {
   const router = express.Router();
   const now = o.now ?? Date.now;
-  router.get('/', (req: Request, res: Response) => {
+  /** The question read at the lot's local time, and the collections; or undefined, having answered 400 or 503. */
+  const asked = <Q>(req: Request, res: Response, parse: (params: Record<string, unknown>, now: number, utcOffset: string, accept: string) => Q) => {
     const utcOffset = offsetOfLot(req.query.lot, o.lots, o.utcOffset);
-    const utcOffsetMs = (offsetMinutes(utcOffset) ?? 0) * 60_000;
-    let q;
+    let query: Q;
     try {
-      q = parseOccupancyQuery(req.query, now(), utcOffset, req.get('accept') ?? '');
+      query = parse(req.query, now(), utcOffset, req.get('accept') ?? '');
     } catch (err) {
       if (!(err instanceof OccupancyQueryError)) throw err;
-      return send(res, 400, 'application/json; charset=utf-8', JSON.stringify({ error: err.message, parameter: err.parameter }));
+      return void send(res, 400, 'application/json; charset=utf-8', JSON.stringify({ error: err.message, parameter: err.parameter }));
     }
     const c = o.collections();
-    if (!c) return send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: 'the occupancy history is starting' }));
-    const query = q;
+    if (!c) return void send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: 'the occupancy history is starting' }));
+    return { query, c, utcOffset };
+  };
+  router.get('/', (req: Request, res: Response) => {
+    const question = asked(req, res, parseOccupancyQuery);
+    if (!question) return;
+    const { query, c, utcOffset } = question;
+    const utcOffsetMs = (offsetMinutes(utcOffset) ?? 0) * 60_000;
     (async () => {
       const lots = query.lot ? [query.lot] : await knownLots(c);
       const rows: OccupancyRow[] = [];
@@ -58,17 +64,9 @@ export function occupancyRouter(o: OccupancyApiOptions): Router {
     });
   });
   router.get('/slots', (req: Request, res: Response) => {
-    const utcOffset = offsetOfLot(req.query.lot, o.lots, o.utcOffset);
-    let q;
-    try {
-      q = parseSlotStatsQuery(req.query, now(), utcOffset, req.get('accept') ?? '');
-    } catch (err) {
-      if (!(err instanceof OccupancyQueryError)) throw err;
-      return send(res, 400, 'application/json; charset=utf-8', JSON.stringify({ error: err.message, parameter: err.parameter }));
-    }
-    const c = o.collections();
-    if (!c) return send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: 'the occupancy history is starting' }));
-    const query = q;
+    const question = asked(req, res, parseSlotStatsQuery);
+    if (!question) return;
+    const { query, c, utcOffset } = question;
     const stats = new SlotStats(query.lot, query.from);
     // A day before the range: the start of a stay that ends in it.
     eachChange(c, { lot: query.lot, level: query.level, from: query.from - LOOK_BACK_MS, to: query.to }, (change) => stats.add(change), SLOT_STATS_TIMEOUT_MS)

@@ -10,7 +10,7 @@ export type Progress = (line: string) => void;
 
 const WARM_UP_MS = 2000;
 
-async function withHarness<T>(
+export async function withHarness<T>(
   options: BenchOptions,
   tag: string,
   progress: Progress,

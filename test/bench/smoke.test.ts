@@ -22,7 +22,7 @@ describe('parking bench --quick (process)', function () {
 
   it('exits 0 and prints the table', () => {
     expect(result.code, result.stderr.slice(-3000)).to.equal(0);
-    for (const heading of ['LATENCY', 'THROUGHPUT', 'SCALE', 'PEERS', 'FAILOVER', 'TARGETS']) expect(result.stdout).to.include(heading);
+    for (const heading of ['LATENCY', 'THROUGHPUT', 'SCALE', 'PEERS', 'FAILOVER', 'HISTORY BESIDE THE LIVE PATH', 'TARGETS']) expect(result.stdout).to.include(heading);
     expect(result.stdout).to.include(`written: ${join(dir, 'bench.json')}`);
   });
 
@@ -41,6 +41,9 @@ describe('parking bench --quick (process)', function () {
     expect(report.failover!.drill.runs.map((r) => r.scenario)).to.deep.equal(['broker-crash']);
     expect(report.failover!.scenarios).to.have.length(1);
     expect(report.targets.some((t) => t.name.startsWith('failover: '))).to.equal(true);
+    expect(report.history).to.deep.include({ days: 1, slots: 200 });
+    expect(report.history!.changes).to.be.above(0);
+    expect(report.history!.during.probes.sent).to.be.above(0);
     expect(existsSync(join(dir, 'failover', 'fleet.md'))).to.equal(true);
     expect(readFileSync(join(dir, 'bench.txt'), 'utf8')).to.equal(result.stdout.slice(0, result.stdout.indexOf('\nwritten: ')));
     expect(readFileSync(join(dir, 'bench.svg'), 'utf8')).to.match(/^<svg [^]*<\/svg>\n$/);

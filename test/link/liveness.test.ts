@@ -233,27 +233,37 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     expect(l.stats().replayed).to.equal(1);
   });
 
-  it('waits on a standby whose bridge to the primary is down, and returns once it says synced (a restarted primary has no subscribers before)', async () => {
-    const say = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
-    await say('down');
-    const l = link({ probeIntervalMs: 50, failbackWindowMs: 100 });
+  /** What the standby says of its bridge (retained `$SYS/sb/bridge`), as a standby broker does. */
+  const sayBridge = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
+
+  /** Cut from the primary: on the standby after a publish; then the cut healed. */
+  const cutOffAndHealed = async (l: FailoverLink, topic: string) => {
     await l.waitConnected();
     toPrimary.partition();
-    await l.publish('test/bridge', '1');
+    await l.publish(topic, '1');
     expect(l.role).to.equal('standby');
     toPrimary.heal();
-    await new Promise((resolve) => setTimeout(resolve, 800)); // several plans' worth: none may move while the bridge is down
+  };
+  /** Still on the standby (its bridge said down), and back on the primary once the standby says synced. */
+  const backOnceSynced = async (l: FailoverLink) => {
     expect(l.role).to.equal('standby');
     expect(l.stats().failbacks).to.equal(0);
     const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
-    await say('synced');
+    await sayBridge('synced');
     await back;
     expect(l.role).to.equal('primary');
+  };
+
+  it('waits on a standby whose bridge to the primary is down, and returns once it says synced (a restarted primary has no subscribers before)', async () => {
+    await sayBridge('down');
+    const l = link({ probeIntervalMs: 50, failbackWindowMs: 100 });
+    await cutOffAndHealed(l, 'test/bridge');
+    await new Promise((resolve) => setTimeout(resolve, 800)); // several plans' worth: none may move while the bridge is down
+    await backOnceSynced(l);
   });
 
   it('takes the SUBACK for the bridge state as no answer: waits for the retained state that follows it (a slow standby: 400 ms late)', async () => {
-    const say = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
-    await say('down');
+    await sayBridge('down');
     // The standby's retained messages now leave 400 ms after their SUBACK: several plans' worth at this probe interval.
     const persistence = (standby.broker as unknown as { persistence: { createRetainedStreamCombi(topics: string[]): NodeJS.ReadableStream } }).persistence;
     const original = persistence.createRetainedStreamCombi.bind(persistence);
@@ -265,19 +275,10 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     };
     try {
       const l = link({ probeIntervalMs: 50, failbackWindowMs: 50 });
-      await l.waitConnected();
-      toPrimary.partition();
-      await l.publish('test/late', '1');
-      expect(l.role).to.equal('standby');
-      toPrimary.heal();
+      await cutOffAndHealed(l, 'test/late');
       await until(() => delivered.includes('$SYS/sb/bridge'), { what: () => `the bridge state delivered (${delivered.join(',')})` });
       await new Promise((resolve) => setTimeout(resolve, 300)); // several plans' worth once it is in: none may move while it says down
-      expect(l.role).to.equal('standby');
-      expect(l.stats().failbacks).to.equal(0);
-      const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
-      await say('synced');
-      await back;
-      expect(l.role).to.equal('primary');
+      await backOnceSynced(l);
     } finally {
       persistence.createRetainedStreamCombi = original;
     }
