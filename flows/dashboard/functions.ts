@@ -22,6 +22,11 @@ msg.topic = [
 ];
 return msg;`;
 
+/** The site's local time (--utc-offset, `PARKING_FLOWS_UTC_OFFSET`), as the report nodes': `tz`, `tzm` (its parts) and `offsetMs`. */
+const SITE_OFFSET = String.raw`const tz = String(env.get('PARKING_FLOWS_UTC_OFFSET') || '+07:00');
+const tzm = /^([+-])(\d{2}):(\d{2})$/.exec(tz) || ['+07:00', '+', '07', '00'];
+const offsetMs = (tzm[1] === '-' ? -1 : 1) * (Number(tzm[2]) * 60 + Number(tzm[3])) * 60000;`;
+
 /**
  * Availability: keeps every slot's newest state and each lot's summary in flow context and
  * sends the whole view (lots, levels, slots, free counts) to the slot map.
@@ -120,16 +125,12 @@ msg.payload = { lots: view, updatedAt: Date.now() };
 return msg;`;
 
 /** Charging: the report queries for today (local day of the report node's UTC offset), sent on a timer and after each session change. */
-export const CHARGING_QUERIES = String.raw`const tz = String(env.get('PARKING_FLOWS_UTC_OFFSET') || '+07:00'); // the site's local time (--utc-offset), as the report nodes'
-const tzm = /^([+-])(\d{2}):(\d{2})$/.exec(tz) || ['+07:00', '+', '07', '00'];
-const offsetMs = (tzm[1] === '-' ? -1 : 1) * (Number(tzm[2]) * 60 + Number(tzm[3])) * 60000;
+export const CHARGING_QUERIES = String.raw`${SITE_OFFSET}
 const day = new Date(Date.now() + offsetMs).toISOString().slice(0, 10);
 return [{ topic: 'open', report: 'open' }, { topic: 'sessions', report: 'sessions', from: day, day: day }];`;
 
 /** Charging: keeps the latest open and sessions reports in flow context and sends the view. */
-export const CHARGING_VIEW = String.raw`const tz = String(env.get('PARKING_FLOWS_UTC_OFFSET') || '+07:00'); // the site's local time (--utc-offset), as the report nodes'
-const tzm = /^([+-])(\d{2}):(\d{2})$/.exec(tz) || ['+07:00', '+', '07', '00'];
-const offsetMs = (tzm[1] === '-' ? -1 : 1) * (Number(tzm[2]) * 60 + Number(tzm[3])) * 60000;
+export const CHARGING_VIEW = String.raw`${SITE_OFFSET}
 if (!Array.isArray(msg.payload)) return null;
 // The lot configuration's names and local times (--lot-config): each session's times are shown in its lot's.
 let lotInfo = {};
@@ -207,7 +208,8 @@ return null;`;
  * System: each /healthz answer (or its failure) with the device counts; a change of the
  * reachable brokers or of the MongoDB primary goes into the failover log (newest first, 50 kept).
  */
-export const SYSTEM_VIEW = String.raw`let body = msg.payload;
+export const SYSTEM_VIEW = String.raw`${SITE_OFFSET}
+let body = msg.payload;
 if (typeof body === 'string') {
   try {
     body = JSON.parse(body);
@@ -251,6 +253,8 @@ msg.payload = {
   healthError: health ? null : String((msg.payload && msg.payload.message) || msg.payload || 'no answer'),
   devices: { online: states.filter((s) => s === 'online').length, offline: states.filter((s) => s === 'offline').length, offlineIds: Object.keys(devices).filter((k) => devices[k] === 'offline').sort().slice(0, 20) },
   failovers: log,
+  utcOffset: tzm[0],
+  offsetMs: offsetMs,
   updatedAt: Date.now(),
 };
 return msg;`;

@@ -84,6 +84,12 @@ describe('dashboard: the System page alarms', function () {
     view = run(SYSTEM_VIEW, { topic: 'healthz', payload: { message: 'down' } })!.payload;
     expect((view.alarms as unknown[]).length).to.equal(2);
   });
+
+  it('gives the page the site\'s local time (--utc-offset), as the Charging page\'s: +07:00 unset', function () {
+    const view = (env: Record<string, string>) => functionNode(SYSTEM_VIEW, env)({ topic: 'healthz', payload: { message: 'down' } })!.payload as Record<string, unknown>;
+    expect(view({})).to.deep.include({ utcOffset: '+07:00', offsetMs: 7 * 3600_000 });
+    expect(view({ PARKING_FLOWS_UTC_OFFSET: '+08:00' })).to.deep.include({ utcOffset: '+08:00', offsetMs: 8 * 3600_000 });
+  });
 });
 
 describe('dashboard: forecasts on the Availability page', function () {
