@@ -133,7 +133,8 @@ describe('alarms: the webhook', () => {
     try {
       hook.send(change);
       hook.send({ event: 'cleared', lot: 'mall-1', alarm: 'lot-full', payload: null });
-      await until(() => bodies.length === 2, { what: () => JSON.stringify(hook.stats()) });
+      // The receiver has a body before the hook has its answer: wait for both.
+      await until(() => bodies.length === 2 && hook.stats().sent === 2, { what: () => JSON.stringify(hook.stats()) });
       expect(bodies).to.deep.equal([
         { type: 'application/json', body: { event: 'raised', lot: 'mall-1', alarm: 'lot-full', kind: 'lot-full', severity: 'warning', since: '2026-12-06T10:00:00.000Z', text: 'full', acknowledged: false } },
         { type: 'application/json', body: { event: 'cleared', lot: 'mall-1', alarm: 'lot-full' } },
