@@ -6,6 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { startBroker } from '../../broker/index.ts';
 import { buildDevice } from './build.ts';
 import { NODE_FLAGS } from './flags.ts';
+import { parseRss } from '../../bench/procstat.ts';
 
 
 /** The RSS of node with the same flags running nothing: the floor under any build. */
@@ -14,7 +15,7 @@ function idleNodeRssKb(): Promise<number> {
     const child = spawn(process.execPath, [...NODE_FLAGS, '-e', 'setTimeout(() => {}, 60_000)'], { stdio: 'ignore' });
     child.on('error', reject);
     setTimeout(() => {
-      resolve(Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'))?.[1]));
+      resolve(parseRss(readFileSync(`/proc/${child.pid}/status`, 'utf8')) / 1024);
       child.kill();
     }, 2000);
   });
@@ -53,7 +54,7 @@ try {
   const rssAt = async (ms: number) => {
     await new Promise((resolve) => setTimeout(resolve, ms));
     const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
-    return { rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]), hwmKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) };
+    return { rssKb: parseRss(status) / 1024, hwmKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]) };
   };
   const { rssKb } = await rssAt(5000);
   const later = await rssAt(55_000);

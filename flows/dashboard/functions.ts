@@ -22,10 +22,17 @@ msg.topic = [
 ];
 return msg;`;
 
-/** The site's local time (--utc-offset, `PARKING_FLOWS_UTC_OFFSET`), as the report nodes': `tz`, `tzm` (its parts) and `offsetMs`. */
-const SITE_OFFSET = String.raw`const tz = String(env.get('PARKING_FLOWS_UTC_OFFSET') || '+07:00');
+/**
+ * The site's local time (--utc-offset, `PARKING_FLOWS_UTC_OFFSET`), as the report nodes': `tz`,
+ * `tzm` (its parts) and `offsetMs`; and `offsetOf(text)`, the ms of any `+HH:MM` (null if not one).
+ */
+const SITE_OFFSET = String.raw`const offsetOf = (text) => {
+  const m = /^([+-])(\d{2}):(\d{2})$/.exec(String(text || ''));
+  return m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : null;
+};
+const tz = String(env.get('PARKING_FLOWS_UTC_OFFSET') || '+07:00');
 const tzm = /^([+-])(\d{2}):(\d{2})$/.exec(tz) || ['+07:00', '+', '07', '00'];
-const offsetMs = (tzm[1] === '-' ? -1 : 1) * (Number(tzm[2]) * 60 + Number(tzm[3])) * 60000;`;
+const offsetMs = offsetOf(tzm[0]);`;
 
 /**
  * Availability: keeps every slot's newest state and each lot's summary in flow context and
@@ -138,8 +145,8 @@ try { lotInfo = JSON.parse(env.get('PARKING_FLOWS_LOTS') || '{}') || {}; } catch
 const lots = {};
 for (const lot of Object.keys(lotInfo)) {
   const info = lotInfo[lot] || {};
-  const m = /^([+-])(\d{2}):(\d{2})$/.exec(String(info.utcOffset || ''));
-  lots[lot] = { name: typeof info.name === 'string' ? info.name : null, utcOffset: m ? m[0] : null, offsetMs: m ? (m[1] === '-' ? -1 : 1) * (Number(m[2]) * 60 + Number(m[3])) * 60000 : null };
+  const own = offsetOf(info.utcOffset);
+  lots[lot] = { name: typeof info.name === 'string' ? info.name : null, utcOffset: own === null ? null : info.utcOffset, offsetMs: own };
 }
 if (msg.topic === 'open') flow.set('open', msg.payload);
 else if (msg.topic === 'sessions') flow.set('sessions', { day: msg.day, rows: msg.payload });
