@@ -50,6 +50,8 @@ export interface Connection {
   bridgeWait?: ReturnType<typeof setTimeout>;
   /** ack liveness: made after a failover, so the settling deadline applies (liveness.ts). */
   patient: boolean;
+  /** No CONNACK in time, no TCP connection in time, or "server unavailable": busy or cut off, not refused (policy.ts). */
+  busy?: boolean;
   guard?: ReturnType<typeof setTimeout>;
   /** heartbeat liveness. */
   watchdog?: Watchdog;
@@ -68,6 +70,8 @@ export interface ConnectionEvents {
 
 /** CONNACK codes that say the account is wrong: bad user name or password, not authorised (MQTT 3.1.1: 4, 5; MQTT 5: 134, 135). */
 const REFUSED_CODES = new Set([4, 5, 134, 135]);
+/** CONNACK codes that say the broker cannot take the client now: server unavailable (3), MQTT 5 server unavailable or busy (136, 137). */
+const BUSY_CODES = new Set([3, 136, 137]);
 
 interface SocketLike {
   connecting?: boolean;
@@ -82,7 +86,7 @@ const quiet = (): void => {};
  * TCP connection is up (a dead or cut-off host), then `connackTimeoutMs` for the CONNACK (a
  * live broker may be busy accepting a whole fleet: dropping it then only adds to its load).
  */
-export function openConnection(id: number, index: number, purpose: Connection['purpose'], config: LinkConfig, options: LinkOptions, on: ConnectionEvents): Connection {
+export function openConnection(id: number, index: number, purpose: Connection['purpose'], config: LinkConfig, options: LinkOptions, on: ConnectionEvents, connackMs = config.connackTimeoutMs): Connection {
   const url = config.servers[index];
   const asSpare = purpose === 'spare';
   const will = asSpare ? undefined : options.will;
@@ -96,7 +100,8 @@ export function openConnection(id: number, index: number, purpose: Connection['p
     clientId: asSpare ? config.spareClientId : config.clientId,
     clean: asSpare ? true : (options.clean ?? true),
     keepalive: config.keepaliveSec,
-    connectTimeout: config.connackTimeoutMs + 100,
+    // A backstop only: MQTT.js counts from the client's creation, our guard below from the TCP connect.
+    connectTimeout: config.connectTimeoutMs + connackMs + 1000,
     reconnectPeriod: 0,
     resubscribe: false,
     protocolVersion: options.mqtt?.protocolVersion ?? 4,
@@ -130,10 +135,20 @@ export function openConnection(id: number, index: number, purpose: Connection['p
   socket?.setNoDelay?.(true);
   const expire = (ms: number, what: string) => {
     clearTimeout(conn.guard);
-    conn.guard = setTimeout(() => on.lost(conn, 'error', `no ${what} within ${ms} ms`), ms);
+    const guard = setTimeout(() => {
+      // Timers run before the I/O a busy process has waiting: the connect or the CONNACK may be in
+      // already. The verdict waits for it (setImmediate runs after the loop's I/O).
+      setImmediate(() => {
+        if (conn.guard !== guard || conn.up || conn.closed) return;
+        // No CONNACK, or no TCP connection (a full accept queue drops the SYN): busy or cut off, not refused.
+        conn.busy = true;
+        on.lost(conn, 'error', `no ${what} within ${ms} ms`);
+      });
+    }, ms);
+    conn.guard = guard;
   };
   expire(config.connectTimeoutMs, socket?.connecting ? 'connection' : 'CONNACK');
-  if (socket?.connecting && socket.once) socket.once('connect', () => !conn.up && !conn.closed && expire(config.connackTimeoutMs, 'CONNACK'));
+  if (socket?.connecting && socket.once) socket.once('connect', () => !conn.up && !conn.closed && expire(connackMs, 'CONNACK'));
   client.on('connect', () => {
     clearTimeout(conn.guard);
     on.connect(conn);
@@ -144,7 +159,9 @@ export function openConnection(id: number, index: number, purpose: Connection['p
   });
   client.on('message', (topic, payload, packet) => on.message(conn, topic, payload, packet));
   client.on('error', (error) => {
-    if (REFUSED_CODES.has((error as { code?: unknown }).code as number)) on.refused(conn, error.message);
+    const code = (error as { code?: unknown }).code as number;
+    if (REFUSED_CODES.has(code)) on.refused(conn, error.message);
+    if (BUSY_CODES.has(code)) conn.busy = true;
     on.lost(conn, 'error', error.message);
   });
   client.on('close', () => on.lost(conn, 'closed', 'connection closed'));

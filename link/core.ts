@@ -117,7 +117,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         this.log.warn?.({ url: redactUrls(c.url), reason: detail }, 'not authorised by this broker');
         this.emit('refused', c.url, detail);
       },
-    });
+    }, purpose === 'main' ? this.rotation.connackMs(this.config.connackTimeoutMs) : this.config.connackTimeoutMs);
     this.log.debug?.({ url: redactUrls(conn.url), purpose, connection: conn.id }, 'connecting');
     if (purpose === 'main') {
       if (this.death) this.sender.replay(this.death.at);
@@ -316,7 +316,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.pending = undefined;
       this.lastError = detail;
       this.log.debug?.({ url: redactUrls(conn.url), reason: detail }, 'connection attempt failed');
-      this.schedule(this.rotation.attemptFailed(conn.index));
+      this.schedule(this.rotation.attemptFailed(conn.index, conn.busy));
       return;
     }
     if (conn === this.failback) {

@@ -1,5 +1,6 @@
 // The failover link against in-process Aedes brokers and the testbed link proxy.
 import { expect } from 'chai';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { connect, type MqttClient } from 'mqtt';
 import { FailoverLink, LinkClosedError, type LinkOptions } from '../../link/index.ts';
 import { freePort } from '../../testbed/services/index.ts';
@@ -287,5 +288,42 @@ describe('link: failover between brokers', function () {
     const [url] = await next<[string]>(l, 'connected', { timeoutMs: 3000 });
     expect(url).to.equal(standby.url);
     expect(Date.now() - started).to.be.within(250, 1500);
+  });
+});
+
+describe('link: brokers too busy to answer', function () {
+  this.timeout(10_000);
+  const servers: Server[] = [];
+  const sockets: Socket[] = [];
+  afterEach(async () => {
+    for (const s of sockets.splice(0)) s.destroy();
+    await Promise.all(servers.splice(0).map((s) => new Promise((resolve) => s.close(resolve))));
+  });
+
+  /** A server that takes connections and never answers (a broker working through a fleet's connects); calls `accepted` at each. */
+  async function silentBroker(accepted: () => void): Promise<string> {
+    const server = createServer((socket) => {
+      sockets.push(socket);
+      accepted();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return `mqtt://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  it('waits the busy backoff, not the short one, after a round of connections without a CONNACK', async () => {
+    const accepts: number[] = [];
+    const onAccept = () => accepts.push(Date.now());
+    const urls = [await silentBroker(onAccept), await silentBroker(onAccept)];
+    const l = new FailoverLink({ servers: urls, liveness: 'ack', connectTimeoutMs: 200, connackTimeoutMs: 200, probeIntervalMs: 0, spare: false, backoff: { initialMs: 50, maxMs: 200, busyInitialMs: 1500 }, random: () => 1 });
+    try {
+      l.start();
+      await until(() => accepts.length >= 3, { timeoutMs: 5000 });
+      // The primary, then the standby at once, then a wait of the whole busy window (1.5 s, drawn at its top).
+      expect(accepts[1] - accepts[0]).to.be.within(150, 700);
+      expect(accepts[2] - accepts[1]).to.be.at.least(1500 + 150);
+    } finally {
+      await l.close();
+    }
   });
 });

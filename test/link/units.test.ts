@@ -59,6 +59,39 @@ describe('link: pure parts', () => {
       expect(low.attemptFailed(0).delayMs).to.equal(500);
       expect(high.attemptFailed(0).delayMs).to.equal(1500);
     });
+
+    it('waits far longer, over a doubling window with full jitter, after a round in which a broker was busy', () => {
+      let draw = 1;
+      const rotation = new ServerRotation(2, { initialMs: 100, maxMs: 5000, jitter: 0, busyInitialMs: 1000, busyMaxMs: 8000 }, () => draw);
+      rotation.connected(0);
+      expect(rotation.linkDied(0)).to.deep.equal({ index: 1, delayMs: 0 });
+      // The standby took the connection and sent no CONNACK: the round was busy.
+      expect(rotation.attemptFailed(1, true)).to.deep.equal({ index: 0, delayMs: 1000 });
+      // The primary busy, the standby refusing: busy still.
+      expect(rotation.attemptFailed(0, true)).to.deep.equal({ index: 1, delayMs: 0 });
+      expect(rotation.attemptFailed(1, false).delayMs).to.equal(2000);
+      rotation.attemptFailed(0, true);
+      expect(rotation.attemptFailed(1)).to.deep.equal({ index: 0, delayMs: 4000 });
+      for (let i = 0; i < 6; i++) rotation.attemptFailed(i % 2, true);
+      expect(rotation.attemptFailed(0, true)).to.deep.equal({ index: 1, delayMs: 0 });
+      expect(rotation.attemptFailed(1, true).delayMs).to.equal(8000);
+      // The next attempts wait longer for their CONNACK: 5 s doubled per busy round in a row, up to 30 s.
+      expect(rotation.connackMs(5000)).to.equal(30_000);
+      // Full jitter: anywhere from at once to the whole window.
+      draw = 0.25;
+      rotation.attemptFailed(0, true);
+      expect(rotation.attemptFailed(1, true).delayMs).to.equal(2000);
+      // A round of refusals (dead brokers) keeps the short backoff; a connection resets the busy window.
+      rotation.attemptFailed(0);
+      expect(rotation.attemptFailed(1).delayMs).to.equal(100);
+      rotation.connected(1);
+      expect(rotation.connackMs(5000)).to.equal(5000);
+      expect(rotation.linkDied(1)).to.deep.equal({ index: 0, delayMs: 0 });
+      draw = 1;
+      expect(rotation.attemptFailed(0, true)).to.deep.equal({ index: 0, delayMs: 1000 });
+      expect(rotation.connackMs(5000)).to.equal(10_000);
+      expect(rotation.connackMs(60_000)).to.equal(60_000);
+    });
   });
 
   describe('Outbox', () => {
