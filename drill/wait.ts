@@ -12,8 +12,8 @@ export class AbortedError extends Error {
 
 export interface WaitOptions {
   timeoutMs: number;
-  /** For the error message. */
-  what: string;
+  /** For the error message (a function: said as things stand at the deadline). */
+  what: string | (() => string);
   /** Re-check on each of these events. */
   on?: ReadonlyArray<readonly [EventEmitter<any>, string]>;
   /** Subscribe-style sources (returning their unsubscribe), e.g. `ledger.onChange`. */
@@ -52,7 +52,7 @@ export function waitFor<T>(check: () => T | undefined | null | false, options: W
       pending ??= setTimeout(checkNow, options.throttleMs);
     };
     const onAbort = () => finish(() => reject(new AbortedError('the drill was interrupted')));
-    const timer = setTimeout(() => finish(() => reject(new DeadlineError(`not within ${options.timeoutMs} ms: ${options.what}`))), options.timeoutMs);
+    const timer = setTimeout(() => finish(() => reject(new DeadlineError(`not within ${options.timeoutMs} ms: ${typeof options.what === 'function' ? options.what() : options.what}`))), options.timeoutMs);
     const poll = options.pollMs ? setInterval(recheck, options.pollMs) : undefined;
     for (const [emitter, event] of options.on ?? []) emitter.on(event, recheck);
     for (const source of options.subscribe ?? []) unsubscribers.push(source(recheck));

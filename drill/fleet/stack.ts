@@ -129,7 +129,9 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
           env: { ...(o.auth ? { [FLEET_SECRET_ENV]: secret } : {}), PARKING_LOG_LEVEL: process.env.FLEET_LOG_LEVEL ?? 'error' },
           stdin: true,
           ready: /^\{"ready":\d+\}$/m,
-          readyTimeoutMs: 60_000 + (1000 * o.devices) / o.connectRate,
+          // The ramp, then 10 ms a device: on 2 cores shared with the brokers, 10,000 devices and their
+          // spares asking at once wait out busy brokers' backoffs (link/policy.ts) before all are in.
+          readyTimeoutMs: 60_000 + (1000 * o.devices) / o.connectRate + 10 * o.devices,
           logFile: join(o.logDir, `fleet-${w + 1}.log`),
           tailChars: 200_000,
           ...(process.env.FLEET_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEET_PROFILE_DIR}/fleet`] } : {}),

@@ -89,13 +89,14 @@ export class FleetWorker {
       this.members.push(this.member(fleetDevice(this.o.first + i)));
       if (gap >= 1 || i % Math.round(1 / gap) === 0) await new Promise((resolve) => setTimeout(resolve, Math.max(1, gap)));
     }
+    // Stats from the start: a fleet slow to come up shows how far it got.
+    this.statsTimer = setInterval(() => this.o.write(JSON.stringify({ stats: this.stats() })), this.o.statsMs ?? 500);
     await new Promise<void>((resolve) => {
       const check = () => (this.members.every((m) => m.link.connected) ? resolve() : setTimeout(check, 100));
       check();
     });
     for (const m of this.members) this.schedule(m, Math.random() * this.o.periodMs);
     this.o.write(JSON.stringify({ ready: this.members.length }));
-    this.statsTimer = setInterval(() => this.o.write(JSON.stringify({ stats: this.stats() })), this.o.statsMs ?? 500);
   }
 
   private member(spec: FleetDevice): Member {
