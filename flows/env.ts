@@ -50,9 +50,14 @@ export const FLOWS_ENV_NAMES = [
 
 export type FlowsEnv = Record<(typeof FLOWS_ENV_NAMES)[number], string> & { PARKING_FLOWS_HEALTH_URL?: string };
 
+/** This host's name as a client id may carry it: characters other than letters, digits, `_` and `-` made `-`, at most `max`. */
+export function hostTag(max: number): string {
+  return hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, max);
+}
+
 /** A default MQTT client id: one per host and HTTP port. */
 export function defaultClientId(httpPort: number): string {
-  return `parking-flows-${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 40)}-${httpPort}`;
+  return `parking-flows-${hostTag(40)}-${httpPort}`;
 }
 
 /** `url` with `user:password@` when it names no user (mqtt.js reads them from the URL). */

@@ -1,4 +1,3 @@
-import { hostname } from 'node:os';
 import type { Command } from 'commander';
 import type { Logger } from 'pino';
 import type { RunningFlows } from '../../flows/index.ts';
@@ -131,17 +130,18 @@ type FlowsKeys = 'mqttUrls' | 'topicRoot' | 'mongodbDb' | 'wsUrls' | 'failoverMs
  * reach them, the brokers' health by probe (they run elsewhere), no ingest of ours to report on.
  */
 async function startServices(s: FlowsSettings, mongodbUri: string, flows: RunningFlows, logger: Logger, onShutdown: (cleanup: () => Promise<unknown>) => void) {
-  const [{ connectMongo, closeMongo }, { connectLink }, { Topics }, { healthCollector, metricsCollector }, { startSiteServices, defaultWsUrls }] = await Promise.all([
+  const [{ connectMongo, closeMongo }, { connectLink }, { Topics }, { healthCollector, metricsCollector }, { startSiteServices, defaultWsUrls }, { hostTag }] = await Promise.all([
     import('../../mongo/index.ts'),
     import('../../link/index.ts'),
     import('../../contract/index.ts'),
     import('../../web/index.ts'),
     import('../../platform/services.ts'),
+    import('../../flows/env.ts'),
   ]);
   const client = await connectMongo(mongodbUri);
   onShutdown(() => closeMongo(client));
   const link = (name: string) => {
-    const l = connectLink({ servers: s.mqttUrls, clientId: `${name}-${hostname().replace(/[^A-Za-z0-9_-]/g, '-').slice(0, 20)}-${process.pid}`, failoverMs: s.failoverMs, logger: logger.child({ part: name }) });
+    const l = connectLink({ servers: s.mqttUrls, clientId: `${name}-${hostTag(20)}-${process.pid}`, failoverMs: s.failoverMs, logger: logger.child({ part: name }) });
     onShutdown(() => l.close());
     return l;
   };
