@@ -5,6 +5,7 @@
 import { createRequire } from 'node:module';
 import { boundStack, memoryEmitter } from './emitter.ts';
 import { indexedMemoryPersistence } from './retained/indexed.ts';
+import { guardWillSweep } from './wills.ts';
 
 const require = createRequire(import.meta.url);
 
@@ -25,7 +26,7 @@ interface RedisEmitterFactory {
 
 /** Message routing and storage for Aedes. `concurrency` as Aedes' option. */
 export function createBackend(redisUrl: string | undefined, options: { concurrency: number; onError?: (error: Error) => void }): Backend {
-  if (!redisUrl) return { kind: 'memory', persistence: indexedMemoryPersistence(), mq: memoryEmitter(options.concurrency) };
+  if (!redisUrl) return { kind: 'memory', persistence: guardWillSweep(indexedMemoryPersistence()), mq: memoryEmitter(options.concurrency) };
   const persistenceRedis = require('aedes-persistence-redis') as RedisPersistenceFactory;
   const { Redis } = require('ioredis') as typeof import('ioredis');
   const mqemitterRedis = require('mqemitter-redis') as RedisEmitterFactory;
@@ -38,7 +39,7 @@ export function createBackend(redisUrl: string | undefined, options: { concurren
     conn.on('error', (error: Error) => options.onError?.(error));
     return conn;
   };
-  const persistence = persistenceRedis({ conn: connection() });
+  const persistence = guardWillSweep(persistenceRedis({ conn: connection() }));
   // Aedes' default emitter matches `a/+` on `a/` too [MQTT-4.7.1-3]; keep that.
   const mq = boundStack(mqemitterRedis({ pubConn: connection(), subConn: connection(), concurrency: options.concurrency, matchEmptyLevels: true }));
   mq.state.on('error', (error: Error) => options.onError?.(error));
