@@ -9,7 +9,7 @@ import { FailbackPlanner } from './failback.ts';
 import { AckWatch, ackDeadline } from './liveness.ts';
 import { resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
 import { BRIDGE_STATE_GRACE_MS, awaitBridgeState } from './bridge.ts';
-import { moveRecord, type Death } from './moves.ts';
+import { moveRecord, replayFrom, type Death } from './moves.ts';
 import { Outbox, type QoS } from './outbox.ts';
 import { ServerRotation, roleOf, type NextAttempt } from './policy.ts';
 import { paced } from './pacer.ts';
@@ -120,7 +120,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     }, purpose === 'main' ? this.rotation.connackMs(this.config.connackTimeoutMs) : this.config.connackTimeoutMs);
     this.log.debug?.({ url: redactUrls(conn.url), purpose, connection: conn.id }, 'connecting');
     if (purpose === 'main') {
-      if (this.death) this.sender.replay(this.death.at);
+      if (this.death) this.sender.replay(replayFrom(this.death));
       this.sender.sendEarly(conn);
     }
     return conn;
@@ -366,7 +366,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     this.spare = undefined;
     if (spare?.up && !spare.closed) {
       // What was in flight goes out on the spare: no new connection, no authentication, no subscribing.
-      this.sender.replay(death.at);
+      this.sender.replay(replayFrom(death));
       spare.purpose = 'main';
       this.adopt(spare, undefined);
       return;

@@ -12,6 +12,16 @@ export interface Death {
 }
 
 /**
+ * What to send again after `death` counts back from the last packet heard from the lost broker,
+ * not from when the loss was noticed: a process holding many links may notice each loss a second
+ * or more after the broker died (it handles them one by one), and what the broker acknowledged
+ * just before it died must still go out again.
+ */
+export function replayFrom(death: Death): number {
+  return Math.min(death.at, death.lastHeard);
+}
+
+/**
  * The move `conn` completes, ready at `now`: a planned move (handover), a return to the primary
  * (failback), or a failover after `death`; undefined for none (a first connection, a refresh of
  * the same broker, a reconnection to the broker that was lost).

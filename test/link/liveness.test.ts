@@ -233,6 +233,22 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     expect(l.stats().replayed).to.equal(1);
   });
 
+  it('after a crash it noticed late (its process busy with other links), still sends what the lost broker acknowledged just before it died', async () => {
+    const l = link();
+    await l.waitConnected();
+    await l.publish('test/late', '1', { retain: true });
+    toPrimary.reset();
+    // The loss is read 1.5 s after the last acknowledgement, past the 1 s replay window.
+    const busyUntil = Date.now() + 1500;
+    while (Date.now() < busyUntil) {
+      // the link's process is busy
+    }
+    const accepted = () => standby.accepted.filter((m) => m.topic === 'test/late').map((m) => m.payload.toString());
+    await until(() => accepted().length === 1, { what: () => 'the standby accepted the state acknowledged before the crash' });
+    expect(accepted()).to.deep.equal(['1']);
+    expect(l.stats().replayed).to.equal(1);
+  });
+
   /** What the standby says of its bridge (retained `$SYS/sb/bridge`), as a standby broker does. */
   const sayBridge = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
 
