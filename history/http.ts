@@ -17,8 +17,8 @@ export interface OccupancyApiOptions {
   collections: () => HistoryCollections | undefined;
   /** The site's local time, a UTC offset (`+07:00`): local days (`from=2026-12-07`, `step=1d`). */
   utcOffset: string;
-  /** Lots with a local time of their own: the question about one lot (`lot=`) is in its local days. */
-  lots?: Readonly<Record<string, { utcOffset?: string }>>;
+  /** Lots with a local time of their own (the question about one lot, `lot=`, is in its local days) or a display name. */
+  lots?: Readonly<Record<string, { name?: string; utcOffset?: string }>>;
   logger?: { warn(obj: object, msg: string): void };
   now?: () => number;
 }
@@ -57,7 +57,7 @@ export function occupancyRouter(o: OccupancyApiOptions): Router {
       }
       if (query.format === 'csv') return send(res, 200, 'text/csv; charset=utf-8', toCsv(OCCUPANCY_COLUMNS, rows));
       const head = { lot: query.lot ?? null, level: query.level ?? null, by: query.byLevel ? 'level' : 'lot', from: new Date(query.from).toISOString(), to: new Date(query.to).toISOString(), stepMinutes: query.stepMs / 60_000, utcOffset, count: rows.length };
-      return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ query: head, rows }));
+      return send(res, 200, 'application/json; charset=utf-8', JSON.stringify({ query: head, names: namesOf(lots, o.lots), rows }));
     })().catch((err: Error) => {
       o.logger?.warn({ err: err.message }, 'occupancy: a question failed');
       send(res, 503, 'application/json; charset=utf-8', JSON.stringify({ error: `the occupancy history is not available now: ${err.message}` }));
@@ -88,3 +88,13 @@ export function occupancyRouter(o: OccupancyApiOptions): Router {
 const LOOK_BACK_MS = 86_400_000;
 /** A month of a large lot's changes takes a while to stream. */
 const SLOT_STATS_TIMEOUT_MS = 30_000;
+
+/** The display names the lot configuration gives `lots` (a lot without one is left out). */
+function namesOf(lots: readonly string[], info: OccupancyApiOptions['lots']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const lot of lots) {
+    const name = info?.[lot]?.name;
+    if (name) out[lot] = name;
+  }
+  return out;
+}

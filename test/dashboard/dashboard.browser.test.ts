@@ -304,7 +304,7 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
     // The 22 days at once: nothing else shares MongoDB here (the platform's historian catches up a quarter of the time).
     historian = startHistorian({ db, logger, intervalMs: 3_600_000, catchUpShare: 1 });
     await historian.tick();
-    flows.app.use('/api/occupancy', occupancyRouter({ collections: () => historian!.collections(), utcOffset: '+07:00' }));
+    flows.app.use('/api/occupancy', occupancyRouter({ collections: () => historian!.collections(), utcOffset: '+07:00', lots: { 'hist-1': { name: 'History Hall' } } }));
     for (const width of [1280, 390]) {
       await page.setViewportSize({ width, height: width === 390 ? 844 : 900 });
       await page.goto(`${flows.urls.dashboard}/history`);
@@ -315,10 +315,10 @@ describe('dashboard: the shipped Dashboard 2.0 pages in Chromium', function () {
         usual: document.querySelector('[data-series="usual"]').getAttribute('points').split(' ').filter(Boolean).length,
         cells: document.querySelectorAll('.pk-heat-cell').length,
         painted: [...document.querySelectorAll('.pk-heat-cell')].filter((c) => c.style.background && !c.style.background.includes('236, 239, 241')).length,
-        lots: [...document.querySelectorAll('[data-history-lot] option')].map((o) => o.value),
+        lots: [...document.querySelectorAll('[data-history-lot] option')].map((o) => [o.value, o.textContent.trim()]),
         overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
-      }))()`)) as { today: number; usual: number; cells: number; painted: number; lots: string[]; overflow: number };
-      expect(drawn.lots).to.deep.equal(['hist-1']);
+      }))()`)) as { today: number; usual: number; cells: number; painted: number; lots: string[][]; overflow: number };
+      expect(drawn.lots, 'the lot by its name').to.deep.equal([['hist-1', 'History Hall']]);
       expect(drawn.today, 'today so far, in quarter hours').to.be.above(0);
       expect(drawn.usual, 'the usual weekday: the whole day').to.be.above(80);
       expect(drawn.cells, '7 days x 24 hours').to.equal(168);

@@ -38,7 +38,7 @@ describe('history: the rollup in MongoDB and /api/occupancy', function () {
     await db.collection('slotEvents').insertMany([event('1', T - 30 * MIN, 'free'), event('2', T - 30 * MIN, 'free'), event('1', T + 1 * MIN, 'occupied'), event('1', T + 11 * MIN, 'free')]);
     await db.collection('slots').insertMany([slot('1', 'free', T + 11 * MIN), slot('2', 'free', T - 30 * MIN)] as never[]);
     const app = express();
-    app.use('/api/occupancy', occupancyRouter({ collections: () => historian?.collections(), utcOffset: '+07:00', now: () => clock }));
+    app.use('/api/occupancy', occupancyRouter({ collections: () => historian?.collections(), utcOffset: '+07:00', lots: { 'mall-h': { name: 'Mall H, east deck' } }, now: () => clock }));
     server = await new Promise((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
@@ -110,8 +110,9 @@ describe('history: the rollup in MongoDB and /api/occupancy', function () {
     const res = await fetch(`${base}?lot=mall-h&level=L1&from=${from}&to=${to}&step=10m`);
     expect(res.status).to.equal(200);
     expect(res.headers.get('cache-control')).to.equal('public, max-age=60');
-    const body = (await res.json()) as { query: Record<string, unknown>; rows: Array<Record<string, unknown>> };
+    const body = (await res.json()) as { query: Record<string, unknown>; names: Record<string, string>; rows: Array<Record<string, unknown>> };
     expect(body.query).to.deep.equal({ lot: 'mall-h', level: 'L1', by: 'level', from, to, stepMinutes: 10, utcOffset: '+07:00', count: 2 });
+    expect(body.names).to.deep.equal({ 'mall-h': 'Mall H, east deck' });
     expect(body.rows.map((r) => [r.from, r.occupiedMean, r.arrivals, r.departures, r.meanStayMinutes, r.coverage])).to.deep.equal([
       ['2026-12-07T02:00:00.000Z', 0.9, 1, 0, null, 1],
       ['2026-12-07T02:10:00.000Z', 0.6, 0, 1, 10, 1],
