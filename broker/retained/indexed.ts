@@ -5,6 +5,13 @@
 // matches, seconds of CPU at a few thousand devices, while the standby must
 // answer them fast. Here a subscription walks only the trie branches its
 // filter can match. Everything else is the stock persistence.
+//
+// A subscription matching many retained messages (the bridge's, ingest's, a
+// signage display's `parking/#`: every slot and device status at a site) gets
+// them at most PER_TURN at a time, yielding to the event loop in between.
+// Aedes' delivery of a retained stream runs on promises and stream callbacks,
+// which never let the event loop turn: 20,000 retained messages to one
+// subscriber stopped a broker for 2.5 s, and the devices it served left it.
 import { createRequire } from 'node:module';
 
 const require = createRequire(import.meta.url);
@@ -16,9 +23,21 @@ interface RetainedPacket {
 
 type AsyncPersistenceClass = new (options?: Record<string, unknown>) => {
   storeRetained(packet: RetainedPacket): Promise<void>;
-  createRetainedStream(pattern: string): Iterable<RetainedPacket>;
-  createRetainedStreamCombi(patterns: readonly string[]): Iterable<RetainedPacket>;
+  createRetainedStream(pattern: string): Iterable<RetainedPacket> | AsyncIterable<RetainedPacket>;
+  createRetainedStreamCombi(patterns: readonly string[]): Iterable<RetainedPacket> | AsyncIterable<RetainedPacket>;
 };
+
+/** Retained messages sent to one subscription in one turn of the event loop at most. */
+export const PER_TURN = 256;
+
+/** `items`, yielding to the event loop after every `perTurn`. */
+export async function* paced<T>(items: Iterable<T>, perTurn = PER_TURN): AsyncGenerator<T> {
+  let n = 0;
+  for (const item of items) {
+    yield item;
+    if (++n % perTurn === 0) await new Promise((resolve) => setImmediate(resolve));
+  }
+}
 
 const MemoryPersistence = require('aedes-persistence/asyncPersistence.js') as AsyncPersistenceClass;
 const { CallBackPersistence } = require('aedes-persistence/callBackPersistence.js') as {
@@ -109,13 +128,13 @@ class IndexedMemoryPersistence extends MemoryPersistence {
     this.#index.store({ ...pkt });
   }
 
-  override createRetainedStream(pattern: string): Iterable<RetainedPacket> {
-    return this.#index.match(pattern);
+  override createRetainedStream(pattern: string): AsyncIterable<RetainedPacket> {
+    return paced(this.#index.match(pattern));
   }
 
-  override createRetainedStreamCombi(patterns: readonly string[]): Iterable<RetainedPacket> {
+  override createRetainedStreamCombi(patterns: readonly string[]): AsyncIterable<RetainedPacket> {
     const index = this.#index;
-    return (function* () {
+    return paced((function* () {
       const seen = new Set<string>();
       for (const pattern of patterns) {
         for (const packet of index.match(pattern)) {
@@ -124,7 +143,7 @@ class IndexedMemoryPersistence extends MemoryPersistence {
           yield packet;
         }
       }
-    })();
+    })());
   }
 }
 
