@@ -1,13 +1,7 @@
 // The broker's event-loop watch: a stop long enough for devices to leave is logged, a short one is not.
 import { expect } from 'chai';
 import { watchStalls } from '../../broker/stalls.ts';
-
-function block(ms: number): void {
-  const until = Date.now() + ms;
-  while (Date.now() < until) {
-    // the event loop is stopped, as a broker's is while it works through a burst
-  }
-}
+import { blockEventLoop } from '../helpers/block.ts';
 
 describe('broker: event-loop stalls', function () {
   this.timeout(10_000);
@@ -17,10 +11,10 @@ describe('broker: event-loop stalls', function () {
     const logger = { warn: (obj: object) => void warnings.push(obj as { delayMs: number }) };
     const stop = watchStalls(logger as never, 250);
     try {
-      block(60);
+      blockEventLoop(60);
       await new Promise((resolve) => setTimeout(resolve, 1100)); // one check (once a second): no event marks it
       expect(warnings, 'a 60 ms stop').to.deep.equal([]);
-      block(400);
+      blockEventLoop(400);
       const deadline = Date.now() + 3000;
       while (warnings.length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(warnings).to.have.length(1);

@@ -7,6 +7,7 @@ import { RecentAcks } from '../../link/replay.ts';
 import { startLinkProxy, type LinkProxy } from '../../testbed/linkproxy/index.ts';
 import { startTestBroker, type TestBroker } from './brokers.ts';
 import { PassThrough } from 'node:stream';
+import { blockEventLoop } from '../helpers/block.ts';
 import { next, until } from './wait.ts';
 
 const LIMITS = { failoverMs: 300, settleMs: 10_000, settleAckMs: 3000, maxAckWaitMs: 10_000 };
@@ -239,10 +240,7 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     await l.publish('test/late', '1', { retain: true });
     toPrimary.reset();
     // The loss is read 1.5 s after the last acknowledgement, past the 1 s replay window.
-    const busyUntil = Date.now() + 1500;
-    while (Date.now() < busyUntil) {
-      // the link's process is busy
-    }
+    blockEventLoop(1500);
     const accepted = () => standby.accepted.filter((m) => m.topic === 'test/late').map((m) => m.payload.toString());
     await until(() => accepted().length === 1, { what: () => 'the standby accepted the state acknowledged before the crash' });
     expect(accepted()).to.deep.equal(['1']);

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
 import { Outbox, OutboxFullError, ServerRotation, Watchdog, clientIdFor, filterProblem, publishTopicProblem, topicMatches } from '../../link/index.ts';
+import { blockEventLoop } from '../helpers/block.ts';
 import { until } from './wait.ts';
 
 describe('link: pure parts', () => {
@@ -135,8 +136,7 @@ describe('link: pure parts', () => {
       const dog = new Watchdog(50, () => heard, () => (dead = true));
       dog.start();
       // Block the loop past the timeout; a packet "arrives" in the I/O phase right after.
-      const end = Date.now() + 120;
-      while (Date.now() < end);
+      blockEventLoop(120);
       setImmediate(() => (heard = Date.now()));
       await new Promise((resolve) => setTimeout(resolve, 0));
       await new Promise((resolve) => setImmediate(resolve));
@@ -150,8 +150,7 @@ describe('link: pure parts', () => {
       const dog = new Watchdog(60, () => heard, () => (deadAt = Date.now()));
       dog.start();
       // The loop blocks past the timeout; the broker (as if in this process) sends its heartbeat 20 ms after.
-      const end = Date.now() + 150;
-      while (Date.now() < end);
+      blockEventLoop(150);
       const stallEnd = Date.now();
       setTimeout(() => (heard = Date.now()), 20);
       await until(() => Date.now() - stallEnd > 70, { timeoutMs: 1000 });
@@ -167,8 +166,7 @@ describe('link: pure parts', () => {
       const deaths: number[] = [];
       const dog = new Watchdog(60, () => heard, (silent) => deaths.push(silent));
       dog.start();
-      const end = Date.now() + 150;
-      while (Date.now() < end);
+      blockEventLoop(150);
       const stallEnd = Date.now();
       await until(() => deaths.length > 0, { timeoutMs: 1000 });
       // Not at the stall's end, but one timeout after it.
