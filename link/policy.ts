@@ -26,7 +26,7 @@ export interface BackoffOptions {
   factor?: number;
   /** Share of the wait drawn at random, 0-1 (default 0.2): spreads a fleet reconnecting at once. */
   jitter?: number;
-  /** First wait after a round in which a broker was busy (connected, no CONNACK in time), ms (default 1000). */
+  /** First wait after a round in which a broker was silent (no CONNACK or no TCP connection in time, or "server unavailable"), ms (default 1000). */
   busyInitialMs?: number;
   /** Longest wait after a busy round, ms (default 30000). */
   busyMaxMs?: number;
