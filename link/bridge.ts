@@ -15,19 +15,21 @@ export const BRIDGE_STATE_GRACE_MS = 1000;
 /** After the SUBACK for the bridge state: `settled` once the state arrived, or `graceMs` passed without it. */
 export function awaitBridgeState(conn: Connection, graceMs: number, settled: () => void): void {
   if (conn.closed) return;
-  const settle = () => {
-    conn.bridgeWait = undefined;
-    conn.bridgeUnasked = false;
-    settled();
-  };
-  if (conn.bridgeState !== undefined || graceMs <= 0) return settle();
-  conn.bridgeWait = setTimeout(settle, graceMs);
+  if (conn.bridgeState !== undefined || graceMs <= 0) return settle(conn, settled);
+  conn.bridgeSettled = settled;
+  conn.bridgeWait = setTimeout(() => settle(conn, settled), graceMs);
 }
 
-/** The standby said what its bridge is doing: the link knows, and a wait for it ends. */
+/** The standby said what its bridge is doing: the link knows, and a wait for it ends (its `settled` runs). */
 export function bridgeStateHeard(conn: Connection, state: string): void {
-  clearTimeout(conn.bridgeWait);
-  conn.bridgeWait = undefined;
-  conn.bridgeUnasked = false;
+  const settled = conn.bridgeSettled;
   conn.bridgeState = state;
+  settle(conn, settled);
+}
+
+function settle(conn: Connection, settled: (() => void) | undefined): void {
+  clearTimeout(conn.bridgeWait);
+  conn.bridgeWait = conn.bridgeSettled = undefined;
+  conn.bridgeUnasked = false;
+  settled?.();
 }

@@ -46,8 +46,12 @@ export interface Connection {
   bridgeState?: string;
   /** On a standby, the bridge state is not known yet (not subscribed, or its retained message not in: see bridge.ts); no return to the primary until it is. */
   bridgeUnasked?: boolean;
+  /** A spare moved onto: the bridge state is asked for only when a return is due (core.ts returnToPrimary). */
+  bridgeLazy?: boolean;
   /** The wait for the bridge state after its SUBACK (bridge.ts). */
   bridgeWait?: ReturnType<typeof setTimeout>;
+  /** What runs when that wait ends (bridge.ts). */
+  bridgeSettled?: () => void;
   /** ack liveness: made after a failover, so the settling deadline applies (liveness.ts). */
   patient: boolean;
   /** No CONNACK in time, no TCP connection in time, or "server unavailable": busy or cut off, not refused (policy.ts). */

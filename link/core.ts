@@ -69,8 +69,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         return result.healthy;
       },
       // Not while the standby says its bridge to the primary is down (see LinkOptions.bridgeFilter).
-      canMove: () => !this.closing && this.current?.ready === true && this.current.index !== 0 && !this.failback && !this.current.bridgeUnasked && this.current.bridgeState !== 'down',
-      move: () => (this.failback = this.open(0, 'failback')),
+      canMove: () => this.mayReturn(),
+      move: () => this.returnToPrimary(),
     }, this.random);
     this.sparePlan = new SparePlanner(this.config, {
       wantsSpare: () => this.config.spare && !this.closing && !this.spare && this.current?.ready === true && this.current.index === 0,
@@ -248,23 +248,12 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     };
     if (conn.subscribedAt === this.subscriptionsVersion && this.config.liveness === 'ack') {
       // A spare, subscribed while in reserve: ready at once, the publishes out first. The bridge state
-      // (needed only before a return to the primary) is asked for 1-3 probe intervals later, so the
-      // standby's first second after the fault goes to the fleet's publishes; until its answer the
-      // link does not go back (canMove).
+      // (needed only before a return to the primary) is asked for when the return is due
+      // (returnToPrimary), so a fleet's questions come spread over its failback window, never in
+      // the standby's first seconds after the fault, when it takes in the fleet's publishes.
       this.sender.adopt(conn, previous);
       queueMicrotask(() => subscribed());
-      const bridge = this.config.bridgeFilter;
-      if (bridge) {
-        conn.bridgeUnasked = true;
-        const ask = () =>
-          conn.client.subscribe({ [bridge]: { qos: 0 } }, (error) => {
-            if (conn.closed) return;
-            // Refused, as on any connection: the link goes on without the bridge state (see `subscribed`).
-            if (error) this.log.warn?.({ url: redactUrls(conn.url), err: error.message }, 'subscribing failed');
-            awaitBridgeState(conn, Math.max(BRIDGE_STATE_GRACE_MS, this.config.probeIntervalMs), () => conn === this.current && conn.ready && this.failbackPlan.schedule());
-          });
-        conn.guard = setTimeout(ask, Math.round(this.config.probeIntervalMs * (1 + 2 * this.random())));
-      }
+      conn.bridgeUnasked = conn.bridgeLazy = !!this.config.bridgeFilter;
     } else {
       Object.assign(subs, this.filters());
       conn.bridgeUnasked = conn.index !== 0 && !!this.config.bridgeFilter;
@@ -276,6 +265,34 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.sender.adopt(conn, previous);
     }
     if (previous) this.retire(previous);
+  }
+
+  /** ack: on a standby, ready, no move under way, not closing, and the standby's bridge not known to be down (failback.ts). */
+  protected mayReturn(): boolean {
+    const conn = this.current;
+    if (this.closing || conn?.ready !== true || conn.index === 0 || this.failback) return false;
+    // Unknown is fine while not asked yet (returnToPrimary asks first), not while the answer is on its way.
+    return !(conn.bridgeUnasked && !conn.bridgeLazy) && conn.bridgeState !== 'down';
+  }
+
+  /** The return is due: asks the standby for its bridge state first if not known, then opens the connection back. */
+  protected returnToPrimary(): void {
+    const conn = this.current!;
+    const bridge = this.config.bridgeFilter;
+    if (!conn.bridgeUnasked || !bridge) {
+      this.failback = this.open(0, 'failback');
+      return;
+    }
+    conn.bridgeLazy = false;
+    conn.client.subscribe({ [bridge]: { qos: 0 } }, (error) => {
+      if (conn.closed) return;
+      // Refused, as on any connection: the link goes on without the bridge state.
+      if (error) this.log.warn?.({ url: redactUrls(conn.url), err: error.message }, 'subscribing failed');
+      awaitBridgeState(conn, Math.max(BRIDGE_STATE_GRACE_MS, this.config.probeIntervalMs), () => {
+        // Down: the standby says `synced` when it is back (notices.ts), and the return is planned then.
+        if (conn === this.current && this.mayReturn()) this.failback = this.open(0, 'failback');
+      });
+    });
   }
 
   protected ready(conn: Connection, previous: Connection | undefined): void {

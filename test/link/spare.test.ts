@@ -78,7 +78,7 @@ describe('link: the spare connection (ack liveness)', function () {
     expect(l.stats().ackDeadlineMs, 'a standby taking in a whole fleet gets settleAckMs').to.equal(3000);
   });
 
-  it('moved onto the spare, asks for the bridge state a probe interval or more later, and returns to the primary only after that', async () => {
+  it('moved onto the spare, asks for the bridge state only when its return is due (after the probe interval and its share of the window), then returns', async () => {
     const bridgeFilter = '$SYS/+/bridge';
     const asked: number[] = [];
     let subscribes = 0;
@@ -87,7 +87,8 @@ describe('link: the spare connection (ack liveness)', function () {
       subscribes += 1;
       if (subs.some((sub) => sub.topic === bridgeFilter)) asked.push(Date.now());
     });
-    const l = start({ bridgeFilter, probeIntervalMs: 300 });
+    // The return is due 300 ms (the probe interval) + 0.5 × 1,000 ms (its place in the failback window) after the move.
+    const l = start({ bridgeFilter, probeIntervalMs: 300, failbackWindowMs: 1000, random: () => 0.5 });
     await until(() => l.stats().spare === 'up' && subscribes > 0, { what: () => 'the spare up and subscribed' });
     expect(asked, 'not asked by a spare in reserve').to.deep.equal([]);
     let movedAt = 0;
@@ -99,8 +100,43 @@ describe('link: the spare connection (ack liveness)', function () {
     const backAt = Date.now();
     expect([to, reason]).to.deep.equal([primary.url, 'failback']);
     expect(asked, 'asked once').to.have.length(1);
-    expect(asked[0] - movedAt, 'asked 1-3 probe intervals after the move, not with it').to.be.within(250, 1500);
+    expect(asked[0] - movedAt, 'asked when the return was due, not with the move').to.be.within(780, 1500);
     expect(backAt, 'back only after the answer').to.be.at.least(asked[0]);
+  });
+
+  it('moved onto the spare, returns as soon as the standby answers synced, and not while it answers down', async () => {
+    const bridgeFilter = '$SYS/+/bridge';
+    const say = (state: string) =>
+      new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
+    let asked = 0;
+    standby.broker.on('subscribe', (subs, client) => {
+      if (client?.id === spareClientId('d1') && subs.some((sub) => sub.topic === bridgeFilter)) asked = Date.now();
+    });
+    await say('synced');
+    const l = start({ bridgeFilter, probeIntervalMs: 300, failbackWindowMs: 1000, random: () => 0.5 });
+    await until(() => l.stats().spare === 'up');
+    await primary.kill();
+    await until(() => l.role === 'standby', { what: () => `role ${l.role}` });
+    await primary.restart();
+    await next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    // The retained answer follows the SUBACK: it must move the link at once, not plan the return again (300 + 500 ms).
+    expect(Date.now() - asked, 'back within moments of the answer').to.be.below(600);
+
+    // Now the same with the standby's bridge down: asked when due, and the link stays until it says synced.
+    await say('down');
+    asked = 0;
+    await until(() => l.stats().spare === 'up');
+    await primary.kill();
+    await until(() => l.role === 'standby', { what: () => `role ${l.role}` });
+    await primary.restart();
+    await until(() => asked > 0, { what: () => 'the bridge state asked for' });
+    const askedAt = asked;
+    await until(() => Date.now() - askedAt > 1500, { what: () => 'a fixed time: a second plan and the grace past (an absence has no event)' });
+    expect(l.role, 'no return while the standby says down').to.equal('standby');
+    const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    await say('synced');
+    await back;
+    expect(l.role).to.equal('primary');
   });
 
   it('losing the spare while the primary serves says nothing of the device, and a new spare is opened', async () => {
