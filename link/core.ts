@@ -146,7 +146,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.sparePlan.spareUp();
       const version = this.subscriptionsVersion;
       // Not the bridge state: that changes exactly when the primary dies, and would reach every spare then.
-      conn.client.subscribe(this.filters(false), (error) => {
+      conn.client.subscribe(this.filters(), (error) => {
         if (!error) conn.subscribedAt = version;
       });
       return;
@@ -194,11 +194,10 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     return ackDeadline(this.config, conn.rtt, conn.adoptedAt, conn.patient, Date.now());
   }
 
-  /** What every connection subscribes to: the stop notices, the bridge state, the caller's filters. */
-  protected filters(bridge = true): Record<string, { qos: QoS }> {
+  /** What every connection subscribes to: the stop notices and the caller's filters (the bridge state is asked for later: returnToPrimary). */
+  protected filters(): Record<string, { qos: QoS }> {
     const subs: Record<string, { qos: QoS }> = {};
     if (this.config.leavingFilter) subs[this.config.leavingFilter] = { qos: 0 };
-    if (bridge && this.config.bridgeFilter) subs[this.config.bridgeFilter] = { qos: 0 };
     for (const [filter, qos] of this.subscriptions) subs[filter] = { qos };
     return subs;
   }
@@ -253,13 +252,12 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       // the standby's first seconds after the fault, when it takes in the fleet's publishes.
       this.sender.adopt(conn, previous);
       queueMicrotask(() => subscribed());
-      conn.bridgeUnasked = conn.bridgeLazy = !!this.config.bridgeFilter;
+      conn.bridgeUnasked = conn.bridgeLazy = conn.index !== 0 && !!this.config.bridgeFilter;
     } else {
+      // Not the bridge state: on a standby it is asked for when a return is due (returnToPrimary).
       Object.assign(subs, this.filters());
-      conn.bridgeUnasked = conn.index !== 0 && !!this.config.bridgeFilter;
-      const settled = () => conn === this.current && conn.ready && this.failbackPlan.schedule();
-      if (conn.bridgeUnasked) conn.client.subscribe(subs, (error) => (subscribed(error), awaitBridgeState(conn, Math.max(BRIDGE_STATE_GRACE_MS, this.config.probeIntervalMs), settled)));
-      else if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
+      conn.bridgeUnasked = conn.bridgeLazy = conn.index !== 0 && !!this.config.bridgeFilter;
+      if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
       else queueMicrotask(() => subscribed());
       // What is in flight on a previous connection that still serves stays there (see Sender.hold).
       this.sender.adopt(conn, previous);
