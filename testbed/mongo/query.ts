@@ -79,7 +79,8 @@ export function select(coll: Collection | undefined, filter: Document | undefine
     return doc && query.test(doc) ? [doc] : [];
   }
   const out: Document[] = [];
-  for (const doc of coll.docs.values()) {
+  // A Date range on an indexed path reads only the documents in range (ranges.ts), in the same order.
+  for (const doc of coll.rangeCandidates(filter) ?? coll.docs.values()) {
     if (query.test(doc)) {
       out.push(doc);
       if (limit && out.length >= limit) break;

@@ -6,6 +6,7 @@ import { EJSON, ObjectId, Timestamp, UUID, type Document } from 'bson';
 import { Query } from './mingo.ts';
 import { Codes, DuplicateKeyError, ServerError } from './errors.ts';
 import { getPath } from './paths.ts';
+import { DateRangeIndex, dateBounds } from './ranges.ts';
 
 export interface IndexSpec {
   v: 2;
@@ -87,6 +88,11 @@ export class Collection {
   readonly docs = new Map<string, Document>();
   readonly indexes: IndexSpec[] = [];
   private unique: UniqueIndex[] = [];
+  /** Each stored document's place in natural order (the order of `docs`). */
+  private readonly seq = new Map<string, number>();
+  private nextSeq = 0;
+  /** Date-range indexes by path, built at the first query that can use one (ranges.ts). */
+  private readonly ranges = new Map<string, DateRangeIndex>();
   readonly uuid = new UUID();
 
   constructor(
@@ -116,6 +122,51 @@ export class Collection {
       this.unique.push(index);
     }
     this.indexes.push(spec);
+  }
+
+  /**
+   * The documents that may match `filter`, in natural order, when it bounds a Date at a path
+   * of one of the collection's indexes: a superset of the matches (ranges.ts); undefined
+   * when no index narrows it (scan them all).
+   */
+  rangeCandidates(filter: Document | undefined): Document[] | undefined {
+    for (const spec of this.indexes) {
+      if (spec.name === '_id_' || spec.partialFilterExpression) continue;
+      for (const path of Object.keys(spec.key)) {
+        const bounds = dateBounds(filter, path);
+        if (!bounds) continue;
+        const ids = this.rangeIndex(path).candidates(bounds[0], bounds[1], (id) => this.seq.get(id) ?? 0);
+        ids.sort((a, b) => a[0] - b[0]);
+        const out: Document[] = [];
+        for (const [, id] of ids) {
+          const doc = this.docs.get(id);
+          if (doc) out.push(doc);
+        }
+        return out;
+      }
+    }
+    return undefined;
+  }
+
+  private rangeIndex(path: string): DateRangeIndex {
+    let index = this.ranges.get(path);
+    if (!index) {
+      index = new DateRangeIndex(path);
+      for (const [id, doc] of this.docs) index.add(id, this.seq.get(id) ?? 0, doc);
+      this.ranges.set(path, index);
+    }
+    return index;
+  }
+
+  /** Keeps `seq` and the date-range indexes in step with `docs`. */
+  private stored(id: string, before: Document | undefined, after: Document | undefined): void {
+    if (before === undefined && after !== undefined) this.seq.set(id, this.nextSeq++);
+    const seq = this.seq.get(id) ?? 0;
+    for (const index of this.ranges.values()) {
+      if (before !== undefined) index.remove(id);
+      if (after !== undefined) index.add(id, seq, after);
+    }
+    if (after === undefined) this.seq.delete(id);
   }
 
   dropIndex(name: string): void {
@@ -166,6 +217,7 @@ export class Collection {
     if (this.options.timeseries && this.docs.has(id)) doc = { ...doc, _id: new ObjectId() };
     for (const [index, key] of keys) if (key !== undefined) index.entries.set(key, idKey(doc._id));
     this.docs.set(idKey(doc._id), doc);
+    this.stored(idKey(doc._id), undefined, doc);
     this.store.record(this.db, this.name, {
       operationType: 'insert',
       fullDocument: doc,
@@ -183,12 +235,15 @@ export class Collection {
     this.unindex(id, before);
     for (const [index, key] of keys) if (key !== undefined) index.entries.set(key, id);
     this.docs.set(id, after);
+    this.stored(id, before, after);
     this.store.record(this.db, this.name, { ...change, documentKey: { _id: after._id } }, after);
   }
 
   remove(doc: Document): void {
     const id = idKey(doc._id);
+    const stored = this.docs.get(id);
     if (!this.docs.delete(id)) return;
+    this.stored(id, stored, undefined);
     this.unindex(id, doc);
     this.store.record(this.db, this.name, { operationType: 'delete', documentKey: { _id: doc._id } });
   }
