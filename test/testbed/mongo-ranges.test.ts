@@ -20,8 +20,9 @@ describe('mongo stand-in: date-range index', function () {
     const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
     const date = () => new Date(T0 + Math.floor(random() * 200) * MINUTE);
     /** What `at` holds: mostly Dates, and everything the index must leave to the scan. */
-    const atValue = (): unknown => pick<() => unknown>([date, date, date, date, date, () => undefined, () => null, () => 5, () => 'x', () => [date(), date()], () => ({ d: date() })])();
-    const slotValue = (): unknown => pick<() => unknown>([() => ({ lot: pick(['A', 'B']) }), () => [{ lot: 'A', at: date() }, { lot: 'B' }], () => ({ lot: 'A', at: date() })])();
+    const others: Array<() => unknown> = [() => undefined, () => null, () => 5, () => 'x', () => [date(), date()], () => ({ d: date() })];
+    const atValue = (): unknown => (random() < 0.75 ? date() : pick(others)());
+    const slotValue = (): unknown => pick<() => unknown>([() => ({ lot: pick(['A', 'B']) }), () => [{ lot: 'A', at: date() }, { lot: 'B' }], () => ({ lot: 'A', at: date() }), () => ({ lot: 'B', at: date() }), () => ({ lot: 'B', at: date() })])();
     const store = new Store();
     const indexed = store.ensureCollection('t', 'indexed');
     indexed.addIndex({ v: 2, key: { 'slot.lot': 1, at: 1 }, name: 'slot.lot_1_at_1' });
@@ -70,6 +71,9 @@ describe('mongo stand-in: date-range index', function () {
       const want = select(plain, filter, limit).map((d) => d._id);
       expect(got, JSON.stringify(filter)).to.deep.equal(want);
     }
+    expect(indexed.rangeCandidates({ at: { $gte: new Date(T0) } }), 'the index on at in use').to.not.equal(undefined);
+    expect(indexed.rangeCandidates({ 'slot.at': { $gte: new Date(T0) } }), 'the index on slot.at in use').to.not.equal(undefined);
+    expect(plain.rangeCandidates({ at: { $gte: new Date(T0) } }), 'no index: a scan').to.equal(undefined);
     expect(ops.replaces, 'replacements exercised').to.be.greaterThan(100);
     expect(ops.removes, 'removals exercised').to.be.greaterThan(100);
   });
@@ -85,6 +89,7 @@ describe('mongo stand-in: date-range index', function () {
     expect(coll.rangeCandidates(filter)?.map((d) => d._id), 'six in [60, 65] and the one it cannot place, in natural order').to.deep.equal([65, 64, 63, 62, 61, 60, 'no-date']);
     expect(select(coll, filter).map((d) => d._id)).to.deep.equal([64, 63, 62, 61, 60]);
     expect(coll.rangeCandidates({ lot: 'A' }), 'no Date bound: a scan').to.equal(undefined);
+    expect(coll.rangeCandidates({ lot: { $gte: new Date(T0) } }), 'lot holds no Dates: its index gave up, a scan').to.equal(undefined);
   });
 
   it('takes only Date bounds from a filter, at its top level', () => {

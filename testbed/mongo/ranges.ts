@@ -9,7 +9,9 @@
 // whose value at the path is not one plain Date (missing, null, another type,
 // an array, a path through an array) is always a candidate; every candidate is
 // then tested with the full filter; and the result is in natural order, as a
-// scan returns it. So a query answers exactly as without the index. Pure.
+// scan returns it. So a query answers exactly as without the index. An index
+// of a path that mostly holds no Dates (a lot name) gives up and keeps
+// nothing: queries on it scan, as before. Pure.
 import type { Document } from 'bson';
 import { getPath } from './paths.ts';
 
@@ -28,51 +30,60 @@ function dateAt(doc: Document, path: string): number | undefined {
   return Number.isNaN(t) ? undefined : t;
 }
 
-const before = (a: Entry, t: number, seq: number) => a.t < t || (a.t === t && a.seq < seq);
-
-/** How far from the end an insert out of order is placed at once; further back, the entries are sorted again at the next query. */
-const NEAR_END = 64;
+/** Entries are kept in buckets of this width (ms), unsorted within: a query reads the buckets its range touches. */
+const BUCKET_MS = 3_600_000;
+/** Documents an index sees before it may give up on a path that mostly holds no Dates. */
+const GIVE_UP_AFTER = 64;
 
 export class DateRangeIndex {
-  private entries: Entry[] = [];
-  private sorted = true;
+  private buckets = new Map<number, Entry[]>();
+  private live = 0;
   private dead = 0;
   private readonly current = new Map<string, Entry>();
   /** Documents whose value at the path is not one plain Date: always candidates. */
   private readonly unsure = new Set<string>();
+  /** The path mostly holds no Dates (a lot name, a slot number): the index keeps nothing and serves no query. */
+  disabled = false;
 
   constructor(readonly path: string) {}
 
+  /** An index of `docs` (id, natural-order number, document). */
+  static of(path: string, docs: Iterable<[string, number, Document]>): DateRangeIndex {
+    const index = new DateRangeIndex(path);
+    for (const [id, seq, doc] of docs) {
+      if (index.disabled) break;
+      index.add(id, seq, doc);
+    }
+    return index;
+  }
+
   add(id: string, seq: number, doc: Document): void {
+    if (this.disabled) return;
     const t = dateAt(doc, this.path);
     if (t === undefined) {
       this.unsure.add(id);
+      if (this.unsure.size > GIVE_UP_AFTER && this.unsure.size > this.live) this.giveUp();
       return;
     }
     const entry: Entry = { t, seq, id, live: true };
     this.current.set(id, entry);
-    const n = this.entries.length;
-    if (!this.sorted || n === 0 || !before(entry, this.entries[n - 1].t, this.entries[n - 1].seq)) {
-      this.entries.push(entry);
-      return;
-    }
-    let at = n - 1;
-    while (at > 0 && n - at < NEAR_END && before(entry, this.entries[at - 1].t, this.entries[at - 1].seq)) at -= 1;
-    if (at > 0 && before(entry, this.entries[at - 1].t, this.entries[at - 1].seq)) {
-      this.entries.push(entry);
-      this.sorted = false;
-    } else {
-      this.entries.splice(at, 0, entry);
-    }
+    const key = Math.floor(t / BUCKET_MS);
+    const bucket = this.buckets.get(key);
+    if (bucket) bucket.push(entry);
+    else this.buckets.set(key, [entry]);
+    this.live += 1;
   }
 
   remove(id: string): void {
+    if (this.disabled) return;
     this.unsure.delete(id);
     const entry = this.current.get(id);
     if (!entry) return;
     this.current.delete(id);
     entry.live = false;
+    this.live -= 1;
     this.dead += 1;
+    if (this.dead > 1024 && this.dead > this.live) this.compact();
   }
 
   /**
@@ -80,32 +91,35 @@ export class DateRangeIndex {
    * [lo, hi] at the path: those that do, and every one the index is unsure of.
    */
   candidates(lo: number, hi: number, seqOf: (id: string) => number): Array<[number, string]> {
-    this.tidy();
     const out: Array<[number, string]> = [];
-    let a = 0;
-    let b = this.entries.length;
-    while (a < b) {
-      const mid = (a + b) >>> 1;
-      if (this.entries[mid].t < lo) a = mid + 1;
-      else b = mid;
-    }
-    for (let i = a; i < this.entries.length && this.entries[i].t <= hi; i++) {
-      const e = this.entries[i];
-      if (e.live) out.push([e.seq, e.id]);
+    const take = (bucket: Entry[] | undefined) => {
+      if (bucket) for (const e of bucket) if (e.live && e.t >= lo && e.t <= hi) out.push([e.seq, e.id]);
+    };
+    const first = Math.floor(lo / BUCKET_MS);
+    const last = Math.floor(hi / BUCKET_MS);
+    if (Number.isFinite(first) && Number.isFinite(last) && last - first < this.buckets.size) {
+      for (let key = first; key <= last; key++) take(this.buckets.get(key));
+    } else {
+      for (const [key, bucket] of this.buckets) if (key >= first && key <= last) take(bucket);
     }
     for (const id of this.unsure) out.push([seqOf(id), id]);
     return out;
   }
 
-  private tidy(): void {
-    if (this.dead > 1024 && this.dead * 2 > this.entries.length) {
-      this.entries = this.entries.filter((e) => e.live);
-      this.dead = 0;
+  private compact(): void {
+    for (const [key, bucket] of this.buckets) {
+      const kept = bucket.filter((e) => e.live);
+      if (kept.length) this.buckets.set(key, kept);
+      else this.buckets.delete(key);
     }
-    if (!this.sorted) {
-      this.entries.sort((x, y) => x.t - y.t || x.seq - y.seq);
-      this.sorted = true;
-    }
+    this.dead = 0;
+  }
+
+  private giveUp(): void {
+    this.disabled = true;
+    this.buckets = new Map();
+    this.current.clear();
+    this.unsure.clear();
   }
 }
 

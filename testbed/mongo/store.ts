@@ -122,6 +122,7 @@ export class Collection {
       this.unique.push(index);
     }
     this.indexes.push(spec);
+    this.rangeIndexes(spec);
   }
 
   /**
@@ -130,32 +131,29 @@ export class Collection {
    * when no index narrows it (scan them all).
    */
   rangeCandidates(filter: Document | undefined): Document[] | undefined {
-    for (const spec of this.indexes) {
-      if (spec.name === '_id_' || spec.partialFilterExpression) continue;
-      for (const path of Object.keys(spec.key)) {
-        const bounds = dateBounds(filter, path);
-        if (!bounds) continue;
-        const ids = this.rangeIndex(path).candidates(bounds[0], bounds[1], (id) => this.seq.get(id) ?? 0);
-        ids.sort((a, b) => a[0] - b[0]);
-        const out: Document[] = [];
-        for (const [, id] of ids) {
-          const doc = this.docs.get(id);
-          if (doc) out.push(doc);
-        }
-        return out;
+    for (const [path, index] of this.ranges) {
+      if (index.disabled) continue;
+      const bounds = dateBounds(filter, path);
+      if (!bounds) continue;
+      const ids = index.candidates(bounds[0], bounds[1], (id) => this.seq.get(id) ?? 0);
+      ids.sort((a, b) => a[0] - b[0]);
+      const out: Document[] = [];
+      for (const [, id] of ids) {
+        const doc = this.docs.get(id);
+        if (doc) out.push(doc);
       }
+      return out;
     }
     return undefined;
   }
 
-  private rangeIndex(path: string): DateRangeIndex {
-    let index = this.ranges.get(path);
-    if (!index) {
-      index = new DateRangeIndex(path);
-      for (const [id, doc] of this.docs) index.add(id, this.seq.get(id) ?? 0, doc);
-      this.ranges.set(path, index);
+  /** The date-range indexes of the paths of `spec` (the collection's documents so far in them). */
+  private rangeIndexes(spec: IndexSpec): void {
+    if (spec.name === '_id_' || spec.partialFilterExpression) return;
+    for (const path of Object.keys(spec.key)) {
+      if (this.ranges.has(path)) continue;
+      this.ranges.set(path, DateRangeIndex.of(path, [...this.docs].map(([id, doc]): [string, number, Document] => [id, this.seq.get(id) ?? 0, doc])));
     }
-    return index;
   }
 
   /** Keeps `seq` and the date-range indexes in step with `docs`. */
@@ -173,6 +171,7 @@ export class Collection {
     const at = this.indexes.findIndex((i) => i.name === name);
     if (at < 0) throw new ServerError(Codes.IndexNotFound, `index not found with name [${name}]`);
     this.indexes.splice(at, 1);
+    for (const path of this.ranges.keys()) if (!this.indexes.some((i) => path in i.key)) this.ranges.delete(path);
     this.unique = this.unique.filter((u) => u.spec.name !== name);
   }
 
