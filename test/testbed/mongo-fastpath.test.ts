@@ -17,7 +17,11 @@ const OID = new ObjectId('6540a1b2c3d4e5f601234567');
 const VALUES: unknown[] = [undefined, null, 0, 1, 2, 2.5, -1, 'a', 'b', 'free', '', true, false, D1, D2, [1, 2], ['a'], [], { x: 1 }, OID, Long.fromNumber(2)];
 /** Operands a filter compares with. */
 const OPERANDS: unknown[] = [null, 0, 1, 2, 2.5, 'a', 'b', true, D1, D2];
-const FIELDS = ['ts', 'seq', 'status'];
+const FIELDS = ['ts', 'seq', 'status', 'slot.lot'];
+/** What `slot` holds: embedded documents the fast path walks through, and what it leaves to mingo. */
+const SLOTS: Array<() => unknown> = [() => undefined, () => ({ lot: pick(VALUES) }), () => ({ lot: pick(VALUES), level: 'B1' }), () => ({}), () => pick(VALUES), () => [{ lot: 'a' }]];
+let pickRandom: () => number = Math.random;
+const pick = <T>(xs: readonly T[]): T => xs[Math.floor(pickRandom() * xs.length)];
 
 function randomFilter(random: () => number, depth = 0): Document {
   const pick = <T>(xs: readonly T[]) => xs[Math.floor(random() * xs.length)];
@@ -48,9 +52,13 @@ describe('mongo stand-in: fast paths agree with the general path', function () {
       for (let d = 0; d < 30; d += 1) {
         const doc: Document = { _id: d };
         for (const field of FIELDS) {
+          if (field.includes('.')) continue;
           const v = VALUES[Math.floor(random() * VALUES.length)];
           if (v !== undefined) doc[field] = v;
         }
+        pickRandom = random;
+        const slot = pick(SLOTS)();
+        if (slot !== undefined) doc.slot = slot;
         const expected = general.test(doc);
         const verdict = fast ? fast(doc) : UNSURE;
         if (verdict !== UNSURE) {
@@ -72,7 +80,11 @@ describe('mongo stand-in: fast paths agree with the general path', function () {
     expect(test({ _id: 'l/B1/s1', ts: 100, seq: 5 })).to.equal(false);
     expect(test({ _id: 'l/B1/s1', ts: 101, seq: 1 })).to.equal(false);
     expect(test({ _id: 'other', ts: 1 })).to.equal(false);
-    expect(simpleFilter({ 'slot.lot': 'a' }), 'dotted paths go to mingo').to.equal(undefined);
+    const dotted = simpleFilter({ 'slot.lot': 'a' })!;
+    expect(dotted({ slot: { lot: 'a' } }), 'a dotted path through embedded documents').to.equal(true);
+    expect(dotted({ slot: { lot: 'b' } })).to.equal(false);
+    expect(dotted({}), 'missing').to.equal(false);
+    expect(dotted({ slot: [{ lot: 'a' }] }), 'through an array: mingo decides').to.equal(UNSURE);
     expect(simpleFilter({ tags: { $in: ['a'] } }), 'other operators go to mingo').to.equal(undefined);
   });
 

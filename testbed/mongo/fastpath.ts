@@ -47,11 +47,24 @@ function order(v: unknown, x: Scalar): number | undefined {
   return undefined;
 }
 
+/** The value at a dotted path through embedded documents only (missing past a missing one); UNSURE through anything else (an array, null, a scalar). */
+function walk(doc: Document, parts: readonly string[]): unknown {
+  let v: unknown = doc;
+  for (const part of parts) {
+    if (v === undefined) return undefined;
+    if (!isPlainObject(v)) return UNSURE;
+    v = v[part];
+  }
+  return v;
+}
+
 function fieldTest(field: string, spec: unknown): Test | undefined {
-  if (field.includes('.') || field.startsWith('$')) return undefined;
+  if (field.startsWith('$')) return undefined;
+  const parts = field.includes('.') ? field.split('.') : undefined;
+  if (parts?.some((part) => part === '' || part.startsWith('$'))) return undefined;
   const guard = (test: (v: unknown) => boolean): Test => (doc) => {
-    const v = doc[field];
-    if (!judgeable(v)) return UNSURE;
+    const v = parts ? walk(doc, parts) : doc[field];
+    if (v === UNSURE || !judgeable(v)) return UNSURE;
     if (typeof v === 'string' && !plainString(v)) return UNSURE;
     return test(v);
   };
