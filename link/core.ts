@@ -228,6 +228,11 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       // So is a fleet moving onto its spares (crash or stop notice): a spare's CONNACK, long ago, says nothing of the load now.
       // A refresh of such a connection goes on settling where it left off.
       const settling = conn.purpose === 'refresh' && previous?.patient === true;
+      // A refresh is the same broker: the round trips it showed still count (liveness.ts rttMemoryMs).
+      if (conn.purpose === 'refresh' && previous) {
+        previous.rtt.sample(conn.upAt - conn.startedAt, conn.upAt);
+        conn.rtt = previous.rtt;
+      }
       conn.patient = settling || conn.asSpare || (this.death !== undefined && this.death.url !== conn.url);
       if (settling) conn.adoptedAt = previous.adoptedAt;
       conn.acks = new AckWatch(

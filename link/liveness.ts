@@ -16,15 +16,28 @@
 // failback window and the spare delay after it, a silence is asked about
 // (a PINGREQ) before the primary is dropped, at the usual deadline, so a
 // primary cut off right after a return is noticed within two deadlines.
+// Nor is the deadline ever shorter than the longest round trip of the last
+// `rttMemoryMs` (60 s): the smoothed estimate forgets a storm within a few
+// publishes, and a broker that just took seconds to acknowledge (it took in
+// or gave back a fleet) may stop for as long again. At 10,000 devices, links
+// whose estimate was back at 300 ms dropped a standby that stopped for 1.5 s
+// 45 s after a crash. A partition in that minute is noticed that much later.
 import { Watchdog } from './watchdog.ts';
 
-/** A smoothed round-trip time and its variation (RFC 6298 §2). Pure. */
+/**
+ * A smoothed round-trip time and its variation (RFC 6298 §2), and the longest round trip of a
+ * recent window. Pure.
+ */
 export class RoundTrip {
   private srtt: number | undefined;
   private rttvar = 0;
+  /** [when, ms] of samples that are the longest since: times rising, round trips falling (a sliding-window maximum). */
+  private readonly peaks: Array<[number, number]> = [];
 
-  sample(ms: number): void {
+  sample(ms: number, at = Date.now()): void {
     const r = Math.max(0, ms);
+    while (this.peaks.length && this.peaks[this.peaks.length - 1][1] <= r) this.peaks.pop();
+    this.peaks.push([at, r]);
     if (this.srtt === undefined) {
       this.srtt = r;
       this.rttvar = r / 2;
@@ -38,6 +51,12 @@ export class RoundTrip {
   get timeoutMs(): number {
     return this.srtt === undefined ? 0 : this.srtt + Math.max(10, 4 * this.rttvar);
   }
+
+  /** The longest round trip sampled within `windowMs` before `now`; 0 without one. */
+  peakMs(now: number, windowMs: number): number {
+    while (this.peaks.length && now - this.peaks[0][0] > windowMs) this.peaks.shift();
+    return this.peaks.length ? this.peaks[0][1] : 0;
+  }
 }
 
 export interface AckDeadline {
@@ -45,12 +64,15 @@ export interface AckDeadline {
   settleMs: number;
   settleAckMs: number;
   maxAckWaitMs: number;
+  /** A round trip this recent still counts: the deadline is never shorter (0 or absent: none). */
+  rttMemoryMs?: number;
 }
 
 /** The deadline of a publish in flight on a connection the link began to use at `since` (after a failover: `patient`). Pure. */
 export function ackDeadline(limits: AckDeadline, rtt: RoundTrip, since: number, patient: boolean, now: number): number {
   const settling = patient && now - since < limits.settleMs ? limits.settleAckMs : 0;
-  return Math.min(limits.maxAckWaitMs, Math.max(limits.failoverMs, rtt.timeoutMs, settling));
+  const recent = limits.rttMemoryMs ? rtt.peakMs(now, limits.rttMemoryMs) : 0;
+  return Math.min(limits.maxAckWaitMs, Math.max(limits.failoverMs, rtt.timeoutMs, settling, recent));
 }
 
 /**

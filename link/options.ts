@@ -66,6 +66,11 @@ export interface LinkOptions {
   /** ack only: the longest deadline of a publish in flight, whatever the round-trip times, ms (default 10000). */
   maxAckWaitMs?: number;
   /**
+   * ack only: the deadline of a publish in flight is at least the longest round trip of this
+   * recent window, ms (default 60000; 0 = only the smoothed estimate).
+   */
+  rttMemoryMs?: number;
+  /**
    * heartbeat: while on a standby, probe the primary this often, ms; 0 = stay on the standby
    * (default 1000). ack: 0 = stay on the standby; otherwise failbackWindowMs applies.
    */
@@ -221,6 +226,7 @@ export interface LinkConfig {
   settleMs: number;
   settleAckMs: number;
   maxAckWaitMs: number;
+  rttMemoryMs: number;
   probeIntervalMs: number;
   probeHealthy: number;
   probeTimeoutMs: number;
@@ -278,6 +284,7 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
     settleMs: options.settleMs ?? 30_000,
     settleAckMs: options.settleAckMs ?? 10_000,
     maxAckWaitMs: Math.max(failoverMs, options.maxAckWaitMs ?? 10_000),
+    rttMemoryMs: Math.max(0, options.rttMemoryMs ?? 60_000),
     probeIntervalMs: options.probeIntervalMs ?? 1000,
     probeHealthy: Math.max(1, options.probeHealthy ?? 2),
     probeTimeoutMs: options.probeTimeoutMs ?? Math.max(500, 2 * failoverMs),

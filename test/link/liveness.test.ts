@@ -36,6 +36,22 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     expect(ackDeadline(LIMITS, hung, 0, false, 100), 'capped').to.equal(10_000);
   });
 
+  it('remembers the longest round trip of a recent window, and the deadline is never shorter than it', () => {
+    const rtt = new RoundTrip();
+    rtt.sample(1500, 0);
+    for (let i = 1; i <= 50; i++) rtt.sample(2, i * 100);
+    expect(rtt.timeoutMs, 'the smoothed estimate forgot the storm').to.be.below(60);
+    expect(rtt.peakMs(30_000, 60_000)).to.equal(1500);
+    expect(rtt.peakMs(61_000, 60_000), 'past the window: the longest since').to.equal(2);
+    const storm = new RoundTrip();
+    storm.sample(1500, 0);
+    for (let i = 1; i <= 50; i++) storm.sample(2, i * 100);
+    const limits = { ...LIMITS, rttMemoryMs: 60_000 };
+    expect(ackDeadline(limits, storm, 0, false, 30_000), 'a broker that took 1.5 s a minute ago may again').to.equal(1500);
+    expect(ackDeadline(LIMITS, storm, 0, false, 30_000), 'without the memory').to.equal(300);
+    expect(ackDeadline(limits, storm, 0, false, 70_000), 'the minute over').to.equal(300);
+  });
+
   it('replays only what was acknowledged within the window before the loss', () => {
     const recent = new RecentAcks(1000);
     const entry = (id: number) => ({ id, topic: 't', payload: Buffer.from(String(id)), qos: 1 as const, retain: false, queuedAt: 0, sentOn: undefined, sends: 1 });
@@ -217,6 +233,25 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     expect(Date.now() - started).to.be.above(1000);
     expect(l.stats().failovers).to.equal(1);
     expect(l.connected).to.equal(true);
+  });
+
+  it('does not drop a broker that stops for less than its slowest acknowledgement of the last minute, once settled and its estimate back to normal', async () => {
+    const l = link({ settleMs: 1500, settleAckMs: 3000 });
+    await l.waitConnected();
+    const moved = next(l, 'failover', { timeoutMs: 3000 });
+    toPrimary.reset(); // a crash: the link moves to the standby, which settles for 1.5 s
+    await moved;
+    // One acknowledgement takes about 1.2 s (the standby taking in a fleet), then many come at once.
+    toStandby.setProfile({ latencyMs: 600, jitterMs: 0 });
+    await l.publish('test/slow', '0');
+    toStandby.setProfile({ latencyMs: 0, jitterMs: 0 });
+    for (let i = 1; i <= 20; i++) await l.publish('test/slow', String(i));
+    await until(() => (l.stats().ackDeadlineMs ?? 0) < 3000, { what: () => `settled (deadline ${l.stats().ackDeadlineMs} ms)` });
+    expect(l.stats().ackDeadlineMs, 'the slowest acknowledgement of the last minute, not the estimate (300 ms)').to.be.at.least(1000);
+    // Now a stop of about 800 ms: past the estimate, within the slowest of the last minute.
+    toStandby.setProfile({ latencyMs: 400, jitterMs: 0 });
+    expect(await l.publishAcked('test/slow', 'after')).to.equal(toStandby.url('mqtt'));
+    expect(l.stats().failovers).to.equal(1);
   });
 
   it('after a crash, sends what the lost broker acknowledged last ahead of what it never acknowledged (a slot state the lost broker did not pass on is not refused as stale)', async () => {
