@@ -235,6 +235,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       }
       conn.patient = settling || conn.asSpare || (this.death !== undefined && this.death.url !== conn.url);
       if (settling) conn.adoptedAt = previous.adoptedAt;
+      // What this broker's acknowledgements show while it settles is remembered past it (liveness.ts).
+      if (conn.patient) conn.rtt.rememberUntil = conn.adoptedAt + this.config.settleMs;
       conn.acks = new AckWatch(
         () => this.deadlineOf(conn),
         () => conn.lastHeard,

@@ -16,12 +16,15 @@
 // failback window and the spare delay after it, a silence is asked about
 // (a PINGREQ) before the primary is dropped, at the usual deadline, so a
 // primary cut off right after a return is noticed within two deadlines.
-// Nor is the deadline ever shorter than the longest round trip of the last
-// `rttMemoryMs` (60 s): the smoothed estimate forgets a storm within a few
-// publishes, and a broker that just took seconds to acknowledge (it took in
-// or gave back a fleet) may stop for as long again. At 10,000 devices, links
-// whose estimate was back at 300 ms dropped a standby that stopped for 1.5 s
-// 45 s after a crash. A partition in that minute is noticed that much later.
+// Nor is the deadline, for `rttMemoryMs` (60 s), shorter than the longest
+// acknowledgement the broker gave while it settled after a failover: the
+// smoothed estimate forgets that storm within a few publishes, and a broker
+// that just took seconds to take in a fleet may stop for as long again. At
+// 10,000 devices, links whose estimate was back at 300 ms dropped a standby
+// that stopped for 1.5 s 45 s after a crash. Only the settling counts: a
+// memory of every round trip kept one slow outlier of a steady minute (a
+// relaying proxy's) as the deadline, and a partition at 2,000 devices took
+// 3.3 s to notice instead of 1.1 s.
 import { Watchdog } from './watchdog.ts';
 
 /**
@@ -33,11 +36,15 @@ export class RoundTrip {
   private rttvar = 0;
   /** [when, ms] of samples that are the longest since: times rising, round trips falling (a sliding-window maximum). */
   private readonly peaks: Array<[number, number]> = [];
+  /** Samples up to this time (epoch ms) are remembered by `peakMs`: those of a broker settling after a failover. */
+  rememberUntil = -Infinity;
 
   sample(ms: number, at = Date.now()): void {
     const r = Math.max(0, ms);
-    while (this.peaks.length && this.peaks[this.peaks.length - 1][1] <= r) this.peaks.pop();
-    this.peaks.push([at, r]);
+    if (at <= this.rememberUntil) {
+      while (this.peaks.length && this.peaks[this.peaks.length - 1][1] <= r) this.peaks.pop();
+      this.peaks.push([at, r]);
+    }
     if (this.srtt === undefined) {
       this.srtt = r;
       this.rttvar = r / 2;
@@ -52,7 +59,7 @@ export class RoundTrip {
     return this.srtt === undefined ? 0 : this.srtt + Math.max(10, 4 * this.rttvar);
   }
 
-  /** The longest round trip sampled within `windowMs` before `now`; 0 without one. */
+  /** The longest remembered round trip sampled within `windowMs` before `now`; 0 without one. */
   peakMs(now: number, windowMs: number): number {
     while (this.peaks.length && now - this.peaks[0][0] > windowMs) this.peaks.shift();
     return this.peaks.length ? this.peaks[0][1] : 0;

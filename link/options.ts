@@ -66,8 +66,9 @@ export interface LinkOptions {
   /** ack only: the longest deadline of a publish in flight, whatever the round-trip times, ms (default 10000). */
   maxAckWaitMs?: number;
   /**
-   * ack only: the deadline of a publish in flight is at least the longest round trip of this
-   * recent window, ms (default 60000; 0 = only the smoothed estimate).
+   * ack only: for this long, the deadline of a publish in flight is at least the longest
+   * acknowledgement the broker gave while it settled after a failover (settleMs), ms
+   * (default 60000; 0 = only the smoothed estimate).
    */
   rttMemoryMs?: number;
   /**

@@ -36,14 +36,19 @@ describe('link: liveness by acknowledgement (pure parts)', () => {
     expect(ackDeadline(LIMITS, hung, 0, false, 100), 'capped').to.equal(10_000);
   });
 
-  it('remembers the longest round trip of a recent window, and the deadline is never shorter than it', () => {
+  it('remembers the longest round trip taken while settling, for a window, and the deadline is never shorter than it', () => {
     const rtt = new RoundTrip();
+    rtt.rememberUntil = 5000;
     rtt.sample(1500, 0);
     for (let i = 1; i <= 50; i++) rtt.sample(2, i * 100);
     expect(rtt.timeoutMs, 'the smoothed estimate forgot the storm').to.be.below(60);
     expect(rtt.peakMs(30_000, 60_000)).to.equal(1500);
-    expect(rtt.peakMs(61_000, 60_000), 'past the window: the longest since').to.equal(2);
+    expect(rtt.peakMs(61_000, 60_000), 'past the window: the longest since, of those taken while settling').to.equal(2);
+    const steady = new RoundTrip();
+    steady.sample(1500, 0);
+    expect(steady.peakMs(30_000, 60_000), 'an outlier outside a settling is not remembered').to.equal(0);
     const storm = new RoundTrip();
+    storm.rememberUntil = 0;
     storm.sample(1500, 0);
     for (let i = 1; i <= 50; i++) storm.sample(2, i * 100);
     const limits = { ...LIMITS, rttMemoryMs: 60_000 };
