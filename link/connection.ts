@@ -46,7 +46,7 @@ export interface Connection {
   bridgeState?: string;
   /** On a standby, the bridge state is not known yet (not subscribed, or its retained message not in: see bridge.ts); no return to the primary until it is. */
   bridgeUnasked?: boolean;
-  /** A spare moved onto: the bridge state is asked for only when a return is due (core.ts returnToPrimary). */
+  /** On a standby, the bridge state is not asked for yet: that waits until a return is due (core.ts returnToPrimary). */
   bridgeLazy?: boolean;
   /** The wait for the bridge state after its SUBACK (bridge.ts). */
   bridgeWait?: ReturnType<typeof setTimeout>;

@@ -248,6 +248,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       for (const entry of conn.early.values()) conn.acks.sent(entry.id, conn.startedAt);
     }
     if (previous && this.config.liveness === 'ack' && conn.purpose === 'failback') conn.client.unsubscribe(this.config.heartbeatFilter);
+    // On a standby the bridge state is unknown and not asked for yet (returnToPrimary asks).
+    conn.bridgeUnasked = conn.bridgeLazy = conn.index !== 0 && !!this.config.bridgeFilter;
     const subscribed = (error?: Error | null) => {
       if (error && !conn.closed) this.log.warn?.({ url: redactUrls(conn.url), err: error.message }, 'subscribing failed');
       if (conn === this.current && !conn.closed) this.ready(conn, previous);
@@ -259,11 +261,9 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       // the standby's first seconds after the fault, when it takes in the fleet's publishes.
       this.sender.adopt(conn, previous);
       queueMicrotask(() => subscribed());
-      conn.bridgeUnasked = conn.bridgeLazy = conn.index !== 0 && !!this.config.bridgeFilter;
     } else {
       // Not the bridge state: on a standby it is asked for when a return is due (returnToPrimary).
       Object.assign(subs, this.filters());
-      conn.bridgeUnasked = conn.bridgeLazy = conn.index !== 0 && !!this.config.bridgeFilter;
       if (Object.keys(subs).length) conn.client.subscribe(subs, subscribed);
       else queueMicrotask(() => subscribed());
       // What is in flight on a previous connection that still serves stays there (see Sender.hold).

@@ -91,7 +91,7 @@ export class Collection {
   /** Each stored document's place in natural order (the order of `docs`). */
   private readonly seq = new Map<string, number>();
   private nextSeq = 0;
-  /** Date-range indexes by path, built at the first query that can use one (ranges.ts). */
+  /** Date-range indexes by path, one for each path of the collection's indexes, kept from the index's creation on (ranges.ts). */
   private readonly ranges = new Map<string, DateRangeIndex>();
   readonly uuid = new UUID();
 
