@@ -25,6 +25,18 @@ export function fleetProcesses(devices: number): number[] {
 }
 const RESYNCED = /bridge: resynchronised with the primary/;
 
+/**
+ * Node flags that CPU-profile a part of the drill into FLEET_PROFILE_DIR. FLEET_PROFILE_PARTS
+ * (`brokers`, `fleet`, or both comma-separated; both by default) narrows it: profiling the
+ * fleet processes slows them enough that 10,000 links no longer start within the deadline.
+ */
+export function profileFlags(part: 'brokers' | 'fleet', env: NodeJS.ProcessEnv = process.env): { nodeFlags?: string[] } {
+  const dir = env.FLEET_PROFILE_DIR;
+  const parts = (env.FLEET_PROFILE_PARTS ?? 'brokers,fleet').split(',').map((p) => p.trim());
+  if (!dir || !parts.includes(part)) return {};
+  return { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${part === 'fleet' ? join(dir, 'fleet') : dir}`] };
+}
+
 export interface FleetStackOptions {
   devices: number;
   auth: boolean;
@@ -99,7 +111,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
     const openFiles = o.devices * 2 + 2000;
     status('starting the brokers');
     const broker = (role: string, port: number, ws: number, extra: string[]) =>
-      startPart({ name: `broker-${role}`, args: ['broker', '--role', role, '--port', String(port), '--ws-port', String(ws), '--bind', '127.0.0.1', ...authArgs, ...extra], ready: /^broker \w+ listening /m, logFile: join(o.logDir, `broker-${role}.log`), openFiles, ...(process.env.FLEET_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEET_PROFILE_DIR}`] } : {}) });
+      startPart({ name: `broker-${role}`, args: ['broker', '--role', role, '--port', String(port), '--ws-port', String(ws), '--bind', '127.0.0.1', ...authArgs, ...extra], ready: /^broker \w+ listening /m, logFile: join(o.logDir, `broker-${role}.log`), openFiles, ...profileFlags('brokers') });
     const primary = await broker('primary', pPort, pWs, []);
     parts.push(primary);
     const standby = await broker('standby', sPort, sWs, ['--primary', bridgeUrl]);
@@ -134,7 +146,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
           readyTimeoutMs: 60_000 + (1000 * o.devices) / o.connectRate + 10 * o.devices,
           logFile: join(o.logDir, `fleet-${w + 1}.log`),
           tailChars: 200_000,
-          ...(process.env.FLEET_PROFILE_DIR ? { nodeFlags: ['--cpu-prof', `--cpu-prof-dir=${process.env.FLEET_PROFILE_DIR}/fleet`] } : {}),
+          ...profileFlags('fleet'),
           // Two sockets a device with spares, and the failback connections besides.
           openFiles: 3 * n + 1000,
           onLine: (line) => {

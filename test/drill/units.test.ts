@@ -19,6 +19,7 @@ import {
   relativeChange,
   summarize,
 } from '../../drill/index.ts';
+import { fleetProcesses, profileFlags } from '../../drill/fleet/index.ts';
 
 describe('drill: statistics', () => {
   it('min, median, nearest-rank p95, max and mean, leaving out runs without a value', () => {
@@ -262,5 +263,22 @@ describe('drill: failover as the devices see it', () => {
     expect(result.perDevice).to.have.keys(['a']);
     expect(result.perDevice.a.readyMs).to.equal(30);
     expect(result.failoverMs).to.equal(32);
+  });
+});
+
+describe('drill: the fleet drill parts', () => {
+  it('spreads the links over at most 4 processes of about 1,000', () => {
+    expect(fleetProcesses(300)).to.deep.equal([300]);
+    expect(fleetProcesses(2000)).to.deep.equal([1000, 1000]);
+    expect(fleetProcesses(10_001).reduce((a, b) => a + b, 0)).to.equal(10_001);
+    expect(fleetProcesses(10_000)).to.have.length(4);
+  });
+
+  it('profiles the parts FLEET_PROFILE_PARTS names, none without FLEET_PROFILE_DIR', () => {
+    expect(profileFlags('brokers', {})).to.deep.equal({});
+    expect(profileFlags('brokers', { FLEET_PROFILE_DIR: '/p' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p']);
+    expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p/fleet']);
+    expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' })).to.deep.equal({});
+    expect(profileFlags('brokers', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' }).nodeFlags).to.have.length(2);
   });
 });
