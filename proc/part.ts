@@ -2,6 +2,7 @@
 // the API and its rules in ./index.ts.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, type WriteStream } from 'node:fs';
+import { setPriority } from 'node:os';
 import { redactUrls } from '../log/index.ts';
 import { BIN, ROOT, cleanEnv, track, withOpenFiles } from './env.ts';
 
@@ -33,6 +34,8 @@ export interface PartOptions {
   openFiles?: number;
   /** Flags for node before the script, e.g. `--cpu-prof`. */
   nodeFlags?: readonly string[];
+  /** CPU priority of the child (nice, -20 to 19; default: ours), set as it is spawned. */
+  niceness?: number;
   /** Characters of output kept in memory (default 1,000,000; the oldest dropped). */
   tailChars?: number;
   /** Called with every output line from the first start on (stdout and stderr), before `ready` is awaited. */
@@ -178,6 +181,7 @@ class ChildPart implements Part {
     const child = spawn(file, argv, { cwd: ROOT, env, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.child = child;
     track(child);
+    if (o.niceness !== undefined && child.pid !== undefined) setPriority(child.pid, o.niceness);
     this.current = undefined;
     this.told = false;
     const from = this.mark();

@@ -5,7 +5,7 @@
 // own; this only sizes the run and files its result as the bench's section.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fleetTargets, PROXY_MAX_DEVICES, renderFleetReport, runFleetDrill, summarizeFleet, type FleetDrillResult } from '../../drill/fleet/index.ts';
+import { FLEET_NICE, fleetTargets, PROXY_MAX_DEVICES, renderFleetReport, runFleetDrill, summarizeFleet, type FleetDrillResult } from '../../drill/fleet/index.ts';
 import type { BenchOptions } from '../options.ts';
 import type { FailoverSection } from '../report.ts';
 import type { Progress } from './pipeline.ts';
@@ -38,6 +38,7 @@ export async function runFailover(options: BenchOptions, progress: Progress): Pr
     failbackWindowMs: options.failoverFailbackWindowMs,
     connectRate: CONNECT_RATE,
     spare: true,
+    fleetNice: FLEET_NICE,
     outDir,
     onStatus: (text) => progress(`failover: ${text.trim()}`),
   });

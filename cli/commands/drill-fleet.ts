@@ -16,6 +16,7 @@ export interface FleetDrillFlags {
   failbackWindowMs?: number;
   quick?: boolean;
   spare?: boolean;
+  fleetNice?: number;
 }
 
 export async function runFleetDrillCommand(ctx: CliContext, flags: FleetDrillFlags, signals: { onShutdown(fn: () => Promise<void> | void): void }): Promise<number> {
@@ -39,6 +40,7 @@ export async function runFleetDrillCommand(ctx: CliContext, flags: FleetDrillFla
     failbackWindowMs: flags.failbackWindowMs ?? 10_000,
     connectRate: 1000,
     spare: flags.spare !== false,
+    fleetNice: flags.fleetNice ?? fleet.FLEET_NICE,
     outDir: flags.out,
     onStatus: (text) => ctx.stderr.write(`[${Math.round((Date.now() - started) / 1000)} s] ${text}\n`),
   });

@@ -79,6 +79,7 @@ export function registerDrill(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--idle-ms <ms>', 'with --fleet: the window without publishes that shows what liveness costs the brokers (default 30000; 5000 with --quick)', parsers.integer(1000, 3_600_000)))
     .addOption(validatedOption('--period-ms <ms>', 'with --fleet: each device publishes this often', parsers.integer(100, 3_600_000)))
     .addOption(validatedOption('--failback-window-ms <ms>', 'with --fleet: the devices return to the primary spread over this window', parsers.integer(0, 3_600_000)))
+    .addOption(validatedOption('--fleet-nice <n>', 'with --fleet: CPU priority of the fleet processes (nice; default 10, so the brokers come first as on a site, where each device has its own CPU; 0: the same as the brokers)', parsers.integer(0, 19)))
     .addOption(validatedOption('--parts-log-level <level>', 'log level of the platform\'s parts in DIR/logs (debug shows every refused publish)', parsers.oneOf(LOG_LEVELS)).default('info'));
   const settings = useSettings(cmd, ['mongodbUri', 'failoverMs', 'logLevel', 'logFormat']);
   examples(cmd, ['parking drill --runs 3', 'parking drill --fleet 2000 --auth --runs 3', 'parking drill --quick --out reports/drill-ci', 'parking drill --scenarios broker-crash,broker-partition --links wireless --runs 10', 'parking drill --redis --failures-per-year 12,4']);

@@ -31,6 +31,8 @@ export interface FleetDrillOptions {
   connectRate: number;
   /** The devices keep a spare connection to the standby (LinkOptions.spare). */
   spare: boolean;
+  /** CPU priority (nice) of the fleet processes: above 0 the brokers come first (FLEET_NICE). */
+  fleetNice: number;
   outDir: string;
   onStatus?: (text: string) => void;
 }
@@ -71,6 +73,8 @@ export interface FleetDrillResult {
   auth: boolean;
   /** The devices kept a spare connection to the standby. */
   spare: boolean;
+  /** CPU priority (nice) of the fleet processes (absent in results from before it was set). */
+  fleetNice?: number;
   startedAt: string;
   periodMs: number;
   failbackWindowMs: number;
@@ -100,7 +104,7 @@ export async function runFleetDrill(o: FleetDrillOptions): Promise<FleetDrillRes
   const others = o.scenarios.filter((s) => s !== 'broker-partition');
   const start = (proxy: boolean, dir = logDir) => {
     mkdirSync(dir, { recursive: true });
-    return startFleetStack({ devices: o.devices, auth: o.auth, proxy, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, connectRate: o.connectRate, spare: o.spare, logDir: dir, onStatus: status });
+    return startFleetStack({ devices: o.devices, auth: o.auth, proxy, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, connectRate: o.connectRate, spare: o.spare, niceness: o.fleetNice, logDir: dir, onStatus: status });
   };
   const startedAt = new Date().toISOString();
   const runs: FleetRun[] = [];
@@ -138,7 +142,7 @@ export async function runFleetDrill(o: FleetDrillOptions): Promise<FleetDrillRes
     }
   }
   runs.sort((a, b) => a.run - b.run || o.scenarios.indexOf(a.scenario) - o.scenarios.indexOf(b.scenario));
-  return { devices: o.devices, auth: o.auth, spare: o.spare, startedAt, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, steady, idle, runs, ...totals };
+  return { devices: o.devices, auth: o.auth, spare: o.spare, fleetNice: o.fleetNice, startedAt, periodMs: o.periodMs, failbackWindowMs: o.failbackWindowMs, steady, idle, runs, ...totals };
 }
 
 /** `o.runs` rounds of `scenarios` on `stack`, then what it published, lost and duplicated (added to `totals`). */

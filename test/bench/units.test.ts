@@ -10,7 +10,7 @@ import { cpuPercent, othersOf, parseMachineTicks, parseOpenFilesLimit, parseRss,
 import { SlotFleet, scatterStep, shapeFor } from '../../bench/slots.ts';
 import { seqOf } from '../../bench/scenarios/peers.ts';
 import { failoverSection } from '../../bench/scenarios/failover.ts';
-import { fleetTargets, type FleetDrillResult, type FleetRun } from '../../drill/fleet/index.ts';
+import { fleetTargets, renderFleetReport, type FleetDrillResult, type FleetRun } from '../../drill/fleet/index.ts';
 import { escapeXml, scaleY, ticks } from '../../bench/svg.ts';
 import { columns, ms } from '../../bench/table.ts';
 import { publishPacket } from '../../bench/wire.ts';
@@ -273,6 +273,11 @@ describe('bench: judgements', () => {
     expect(cold['failover: crash: every device account accepted by the standby (which never saw them)'].value, 'without spares: the cold accept').to.equal('1450 ms');
     expect(byName['failover: partition (no FIN): publish acknowledged, p99']).to.include({ value: '1720 ms', met: false });
     expect(targets.filter((t) => t.name.startsWith('failover: '))).to.have.length(fleetTargets(fleetDrill()).length);
+  });
+
+  it('the fleet report says at what CPU priority the fleet ran', () => {
+    expect(renderFleetReport({ ...fleetDrill(), fleetNice: 10 })).to.include('the fleet processes at nice 10 (the brokers first)');
+    expect(renderFleetReport({ ...fleetDrill(), fleetNice: 0 })).to.not.include('nice');
   });
 });
 

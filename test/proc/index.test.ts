@@ -1,5 +1,6 @@
 // proc/: the one helper that spawns `parking` (or a script) as a child and waits for it.
 import { readFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { ProcessError, killAllParts, runParking, startPart, withOpenFiles, type Part, type PartOptions, type UnexpectedExit } from '../../proc/index.ts';
@@ -35,6 +36,13 @@ describe('proc: child processes', function () {
     expect(await answer).to.equal('env: PARKING_LEAKED=- EXTRA=given PARKING_LOG_FORMAT=json PARKING_LOG_LEVEL=info');
     await part.waitForOutput(/a line on stderr/);
     expect(part.output()).to.match(/^--- \S+ .*child\.ts \(pid \d+\)$/m);
+  });
+
+  it('runs the child at the CPU priority asked for, ours without', async () => {
+    const niced = await start({ niceness: 7 });
+    expect(getPriority(niced.pid)).to.equal(7);
+    const plain = await start();
+    expect(getPriority(plain.pid)).to.equal(getPriority());
   });
 
   it('masks the passwords of URLs in its arguments in the output and messages', async () => {
