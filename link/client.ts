@@ -205,6 +205,8 @@ export class FailoverLink extends LinkNotices {
       connects: this.counters.connects,
       failovers: this.counters.failovers,
       failbacks: this.counters.failbacks,
+      failedReturns: this.counters.failedReturns,
+      lastReturnError: this.lastReturnError,
       lastFailover: this.lastFailover,
       queued: this.outbox.size,
       oldestQueuedMs: this.outbox.oldestAgeMs(now),

@@ -47,7 +47,9 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   protected lastError: string | undefined;
   protected started = false;
   protected closing = false;
-  protected readonly counters = { connects: 0, failovers: 0, failbacks: 0, published: 0, acked: 0, droppedQos0: 0, received: 0, heartbeats: 0 };
+  protected readonly counters = { connects: 0, failovers: 0, failbacks: 0, failedReturns: 0, published: 0, acked: 0, droppedQos0: 0, received: 0, heartbeats: 0 };
+  /** Why the latest move back to the primary failed. */
+  protected lastReturnError: string | undefined;
   protected lastFailover: FailoverRecord | undefined;
   protected lastHeartbeatAt: number | undefined;
   protected connectedSince: number | undefined;
@@ -348,6 +350,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         this.log.warn?.({ url: redactUrls(conn.url), reason: detail }, 'the broker is stopping, but the next one is not reachable');
         return;
       }
+      this.counters.failedReturns += 1;
+      this.lastReturnError = detail;
       this.log.debug?.({ url: redactUrls(conn.url), reason: detail, backoff: this.failbackPlan.backoff }, 'could not move back to the primary');
       this.failbackPlan.moveFailed();
       return;

@@ -183,6 +183,9 @@ export interface LinkStats {
   connects: number;
   failovers: number;
   failbacks: number;
+  /** Moves back to the primary that failed (no CONNACK or heartbeat in time, refused, lost) and why the latest did. */
+  failedReturns: number;
+  lastReturnError: string | undefined;
   lastFailover: FailoverRecord | undefined;
   /** Publishes waiting for an acknowledgement (queued or in flight). */
   queued: number;

@@ -176,7 +176,7 @@ function onPrimary(stack: FleetStack, devices: number, timeoutMs: number, spares
   return waitFor(() => {
     const now = stack.stats();
     return now.primary === devices && (!spares || now.spares >= devices - Math.floor(devices / 1000));
-  }, { timeoutMs, what: () => `all ${devices} devices on the primary${spares ? ' with a spare connection' : ''} (${JSON.stringify(stack.stats())})`, pollMs: 100 });
+  }, { timeoutMs, what: () => `all ${devices} devices on the primary${spares ? ' with a spare connection' : ''} (${JSON.stringify(stack.stats())}; not back, by why their last return failed: ${JSON.stringify(stack.notBack())})`, pollMs: 100 });
 }
 
 async function faultRun(stack: FleetStack, o: FleetDrillOptions, scenario: FleetScenario, run: number): Promise<FleetRun> {

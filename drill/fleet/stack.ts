@@ -65,6 +65,8 @@ export interface FleetStackOptions {
 export interface Worker {
   part: Part;
   stats: FleetStats | undefined;
+  /** Its latest count of the links not on the primary by why their last return failed (FleetWorker.notBack). */
+  notBack?: Record<string, number>;
   /** The next report line's resolver. */
   nextReport?: (report: FleetReport) => void;
 }
@@ -81,6 +83,8 @@ export interface FleetStack {
   onLost?: (samples: string[]) => void;
   /** Sum of the workers' latest stats. */
   stats(): FleetStats;
+  /** The links not on the primary, by why their last return failed (summed over the workers). */
+  notBack(): Record<string, number>;
   /** Sends `cmd` to every worker. */
   tell(cmd: Record<string, unknown>): void;
   /** Every worker's report (after it flushed, at most `timeoutMs`). */
@@ -165,8 +169,9 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
           openFiles: 3 * n + 1000,
           onLine: (line) => {
             if (!line.startsWith('{')) return;
-            const msg = JSON.parse(line) as { stats?: FleetStats; report?: FleetReport };
+            const msg = JSON.parse(line) as { stats?: FleetStats; notBack?: Record<string, number>; report?: FleetReport };
             if (msg.stats) worker.stats = msg.stats;
+            if (msg.notBack) worker.notBack = msg.notBack;
             if (msg.report) worker.nextReport?.(msg.report);
           },
         }).then((part) => {
@@ -191,6 +196,11 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
       observers,
       onLost: (samples) => status(`lost: ${samples.join('; ')}`),
       stats: sum,
+      notBack: () => {
+        const out: Record<string, number> = {};
+        for (const w of workers) for (const [reason, n] of Object.entries(w.notBack ?? {})) out[reason] = (out[reason] ?? 0) + n;
+        return out;
+      },
       tell: (cmd) => workers.forEach((w) => w.part.writeLine(JSON.stringify(cmd))),
       reports: (timeoutMs) =>
         Promise.all(

@@ -50,6 +50,8 @@ export interface FleetStats {
   spares: number;
   failovers: number;
   failbacks: number;
+  /** Moves back to the primary that failed (LinkStats.failedReturns). */
+  failedReturns: number;
   queued: number;
   published: number;
   acked: number;
@@ -57,7 +59,7 @@ export interface FleetStats {
 
 /** Every count at zero: what a fleet's stats are summed into. */
 export function emptyFleetStats(devices = 0): FleetStats {
-  return { devices, primary: 0, standby: 0, down: 0, spares: 0, failovers: 0, failbacks: 0, queued: 0, published: 0, acked: 0 };
+  return { devices, primary: 0, standby: 0, down: 0, spares: 0, failovers: 0, failbacks: 0, failedReturns: 0, queued: 0, published: 0, acked: 0 };
 }
 
 export interface FleetReport {
@@ -90,7 +92,7 @@ export class FleetWorker {
       if (gap >= 1 || i % Math.round(1 / gap) === 0) await new Promise((resolve) => setTimeout(resolve, Math.max(1, gap)));
     }
     // Stats from the start: a fleet slow to come up shows how far it got.
-    this.statsTimer = setInterval(() => this.o.write(JSON.stringify({ stats: this.stats() })), this.o.statsMs ?? 500);
+    this.statsTimer = setInterval(() => this.o.write(JSON.stringify({ stats: this.stats(), notBack: this.notBack() })), this.o.statsMs ?? 500);
     await new Promise<void>((resolve) => {
       const check = () => (this.members.every((m) => m.link.connected) ? resolve() : setTimeout(check, 100));
       check();
@@ -165,9 +167,22 @@ export class FleetWorker {
       if (s.spare === 'up') out.spares += 1;
       out.failovers += s.failovers;
       out.failbacks += s.failbacks;
+      out.failedReturns += s.failedReturns;
       out.queued += s.queued;
       out.published += s.published;
       out.acked += s.acked;
+    }
+    return out;
+  }
+
+  /** Of the links not on the primary, how many last failed to move back for each reason (numbers left out), or never tried. */
+  notBack(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const { link } of this.members) {
+      const s = link.stats();
+      if (link.connected && s.role === 'primary') continue;
+      const reason = s.lastReturnError?.replace(/\d+/g, 'N') ?? 'no failed return';
+      out[reason] = (out[reason] ?? 0) + 1;
     }
     return out;
   }

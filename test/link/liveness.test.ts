@@ -370,6 +370,20 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     expect(l.stats().failovers).to.equal(2);
   });
 
+  it('counts the moves back to the primary that failed, and says why the last one did', async () => {
+    const l = link({ probeIntervalMs: 50, failbackWindowMs: 0, random: () => 0.5 });
+    await l.waitConnected();
+    toPrimary.partition();
+    await l.publish('test/back', '1');
+    expect(l.role).to.equal('standby');
+    // The standby never says what its bridge does (a plain broker): the link asks, waits out BRIDGE_STATE_GRACE_MS, then tries.
+    await until(() => l.stats().failedReturns >= 1, { timeoutMs: 15_000, what: () => JSON.stringify(l.stats()) });
+    expect(l.stats().lastReturnError).to.match(/^no CONNACK within \d+ ms$/);
+    toPrimary.heal();
+    await next(l, 'failover', { timeoutMs: 10_000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    expect(l.role).to.equal('primary');
+  });
+
   it('returns to the primary once it is back, after a random wait within the failback window', async () => {
     const l = link({ probeIntervalMs: 50, failbackWindowMs: 600, random: () => 0.5 });
     await l.waitConnected();
