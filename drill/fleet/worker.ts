@@ -92,7 +92,7 @@ export class FleetWorker {
       if (gap >= 1 || i % Math.round(1 / gap) === 0) await new Promise((resolve) => setTimeout(resolve, Math.max(1, gap)));
     }
     // Stats from the start: a fleet slow to come up shows how far it got.
-    this.statsTimer = setInterval(() => this.o.write(JSON.stringify({ stats: this.stats(), notBack: this.notBack() })), this.o.statsMs ?? 500);
+    this.statsTimer = setInterval(() => this.o.write(JSON.stringify(this.tally())), this.o.statsMs ?? 500);
     await new Promise<void>((resolve) => {
       const check = () => (this.members.every((m) => m.link.connected) ? resolve() : setTimeout(check, 100));
       check();
@@ -158,12 +158,25 @@ export class FleetWorker {
   }
 
   stats(): FleetStats {
+    return this.tally().stats;
+  }
+
+  /**
+   * One pass over the links: the stats, and of the links not on the primary how many last failed
+   * to move back for each reason (numbers left out), or never tried.
+   */
+  private tally(): { stats: FleetStats; notBack: Record<string, number> } {
     const out = emptyFleetStats(this.members.length);
+    const notBack: Record<string, number> = {};
     for (const { link } of this.members) {
       const s = link.stats();
       if (!link.connected) out.down += 1;
       else if (s.role === 'primary') out.primary += 1;
       else out.standby += 1;
+      if (!link.connected || s.role !== 'primary') {
+        const reason = s.lastReturnError?.replace(/\d+/g, 'N') ?? 'no failed return';
+        notBack[reason] = (notBack[reason] ?? 0) + 1;
+      }
       if (s.spare === 'up') out.spares += 1;
       out.failovers += s.failovers;
       out.failbacks += s.failbacks;
@@ -172,19 +185,7 @@ export class FleetWorker {
       out.published += s.published;
       out.acked += s.acked;
     }
-    return out;
-  }
-
-  /** Of the links not on the primary, how many last failed to move back for each reason (numbers left out), or never tried. */
-  notBack(): Record<string, number> {
-    const out: Record<string, number> = {};
-    for (const { link } of this.members) {
-      const s = link.stats();
-      if (link.connected && s.role === 'primary') continue;
-      const reason = s.lastReturnError?.replace(/\d+/g, 'N') ?? 'no failed return';
-      out[reason] = (out[reason] ?? 0) + 1;
-    }
-    return out;
+    return { stats: out, notBack };
   }
 
   /** Waits (up to `timeoutMs`) for every publish to be acknowledged, then reports. */

@@ -290,19 +290,25 @@ describe('link: liveness by acknowledgement (brokers)', function () {
   /** What the standby says of its bridge (retained `$SYS/sb/bridge`), as a standby broker does. */
   const sayBridge = (state: string) => new Promise<void>((resolve) => standby.broker.publish({ cmd: 'publish', topic: '$SYS/sb/bridge', payload: Buffer.from(state), qos: 0, retain: true, dup: false } as never, () => resolve()));
 
-  /** Cut from the primary: on the standby after a publish; then the cut healed. */
-  const cutOffAndHealed = async (l: FailoverLink, topic: string) => {
+  /** Cut from the primary: on the standby after a publish (the cut stays). */
+  const cutOff = async (l: FailoverLink, topic: string) => {
     await l.waitConnected();
     toPrimary.partition();
     await l.publish(topic, '1');
     expect(l.role).to.equal('standby');
+  };
+  /** Cut from the primary: on the standby after a publish; then the cut healed. */
+  const cutOffAndHealed = async (l: FailoverLink, topic: string) => {
+    await cutOff(l, topic);
     toPrimary.heal();
   };
+  /** The link's next move back to the primary. */
+  const failback = (l: FailoverLink, timeoutMs: number) => next(l, 'failover', { timeoutMs, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
   /** Still on the standby (its bridge said down), and back on the primary once the standby says synced. */
   const backOnceSynced = async (l: FailoverLink) => {
     expect(l.role).to.equal('standby');
     expect(l.stats().failbacks).to.equal(0);
-    const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    const back = failback(l, 5000);
     await sayBridge('synced');
     await back;
     expect(l.role).to.equal('primary');
@@ -340,11 +346,8 @@ describe('link: liveness by acknowledgement (brokers)', function () {
 
   /** On the standby after a cut, then back on the primary; resolves once the link returned. */
   const backOnPrimary = async (l: FailoverLink): Promise<void> => {
-    await l.waitConnected();
-    toPrimary.partition();
-    await l.publish('test/return', '1');
-    expect(l.role).to.equal('standby');
-    const back = next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    await cutOff(l, 'test/return');
+    const back = failback(l, 5000);
     toPrimary.heal();
     await back;
   };
@@ -372,27 +375,20 @@ describe('link: liveness by acknowledgement (brokers)', function () {
 
   it('counts the moves back to the primary that failed, and says why the last one did', async () => {
     const l = link({ probeIntervalMs: 50, failbackWindowMs: 0, random: () => 0.5 });
-    await l.waitConnected();
-    toPrimary.partition();
-    await l.publish('test/back', '1');
-    expect(l.role).to.equal('standby');
+    await cutOff(l, 'test/back');
     // The standby never says what its bridge does (a plain broker): the link asks, waits out BRIDGE_STATE_GRACE_MS, then tries.
     await until(() => l.stats().failedReturns >= 1, { timeoutMs: 15_000, what: () => JSON.stringify(l.stats()) });
     expect(l.stats().lastReturnError).to.match(/^no CONNACK within \d+ ms$/);
     toPrimary.heal();
-    await next(l, 'failover', { timeoutMs: 10_000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    await failback(l, 10_000);
     expect(l.role).to.equal('primary');
   });
 
   it('returns to the primary once it is back, after a random wait within the failback window', async () => {
     const l = link({ probeIntervalMs: 50, failbackWindowMs: 600, random: () => 0.5 });
-    await l.waitConnected();
-    toPrimary.partition();
-    await l.publish('test/back', '1');
-    expect(l.role).to.equal('standby');
-    toPrimary.heal();
+    await cutOffAndHealed(l, 'test/back');
     const healed = Date.now();
-    await next(l, 'failover', { timeoutMs: 5000, filter: (_f: string, _t: string, reason: string) => reason === 'failback' });
+    await failback(l, 5000);
     expect(Date.now() - healed).to.be.within(250, 3000);
     expect(l.role).to.equal('primary');
     await l.publish('test/back', '2');
