@@ -43,6 +43,8 @@ export interface BenchOptions {
   failoverSteadyMs: number;
   /** Its window without publishes (what liveness alone costs the brokers), ms. */
   failoverIdleMs: number;
+  /** From the pause until the idle window opens (default: the devices' keep-alives running). */
+  failoverIdleWarmupMs?: number;
   /** The devices return to the primary spread over this window, ms. */
   failoverFailbackWindowMs: number;
 }
@@ -86,6 +88,7 @@ export const QUICK: Omit<BenchOptions, 'out'> = {
   failoverScenarios: ['broker-crash'],
   failoverSteadyMs: 5000,
   failoverIdleMs: 2000,
+  failoverIdleWarmupMs: 1000,
   failoverFailbackWindowMs: 2000,
 };
 

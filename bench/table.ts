@@ -146,7 +146,7 @@ function failover(report: BenchReport): string[] {
   const windowHeader = ['window', 'primary CPU%', 'primary RSS MiB', 'standby CPU%', 'standby RSS MiB', 'fleet CPU%'];
   const windowRows = [
     [`steady traffic, ${seconds(d.steady.ms)}`, opt(d.steady.primary.cpuPct), opt(d.steady.primary.rssMiB), opt(d.steady.standby.cpuPct), opt(d.steady.standby.rssMiB), opt(d.steady.fleet.cpuPct)],
-    [`idle (liveness only), ${seconds(d.idle.ms)}`, opt(d.idle.primary.cpuPct), opt(d.idle.primary.rssMiB), opt(d.idle.standby.cpuPct), opt(d.idle.standby.rssMiB), '-'],
+    [`idle (liveness only), ${seconds(d.idle.ms)}${d.idle.warmupMs === undefined ? '' : ` from ${seconds(d.idle.warmupMs)} after the last publishes`}`, opt(d.idle.primary.cpuPct), opt(d.idle.primary.rssMiB), opt(d.idle.standby.cpuPct), opt(d.idle.standby.rssMiB), '-'],
   ];
   const faultHeader = ['fault', 'runs', 'ack p50', 'p99', 'max', 'unacked', 'all on standby', 'all back', 'extra failovers', 'storm: standby CPU%', 'standby RSS MiB', 'fleet CPU%', 'failback: primary CPU%', 'lost', 'duplicated'];
   const faultRows = scenarios.map((x) => [

@@ -20,5 +20,5 @@ export { probeBroker, HEARTBEAT_FILTER, type ProbeOptions, type ProbeResult } fr
 export { Watchdog } from './watchdog.ts';
 export { topicMatches, publishTopicProblem, filterProblem } from './topic.ts';
 export { clientIdFor, MAX_CLIENT_ID } from './clientid.ts';
-export { spareClientId, isSpareClientId } from './options.ts';
+export { spareClientId, isSpareClientId, DEVICE_KEEPALIVE_SEC, SERVICE_KEEPALIVE_SEC } from './options.ts';
 export { linkOptionsFrom, type LinkSettings } from './settings.ts';

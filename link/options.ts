@@ -126,7 +126,7 @@ export interface LinkOptions {
    * fleet, and dropping it then only adds to its load. ms (default: ack 5000, heartbeat connectTimeoutMs).
    */
   connackTimeoutMs?: number;
-  /** MQTT keep-alive sent to the broker, seconds (default: heartbeat 10, ack 30). */
+  /** MQTT keep-alive sent to the broker, seconds (default: heartbeat 10, ack 60: MQTT.js's own; an idle device costs a broker one PINGREQ a minute, docs/devices.md). */
   keepaliveSec?: number;
   /** Wait between rounds in which every server failed. */
   backoff?: BackoffOptions;
@@ -270,6 +270,11 @@ const REPLAY_MS = 1000;
 /** `$SYS/+/leaving` from `$SYS/+/heartbeat`; '' for a heartbeat filter of another shape. */
 const sibling = (heartbeatFilter: string, name: string): string => (heartbeatFilter.endsWith('/heartbeat') ? `${heartbeatFilter.slice(0, -'heartbeat'.length)}${name}` : '');
 
+/** The MQTT keep-alive of links with ack liveness (devices): MQTT.js's own. An idle device costs its broker one PINGREQ a minute (docs/devices.md). */
+export const DEVICE_KEEPALIVE_SEC = 60;
+/** The MQTT keep-alive of links with heartbeat liveness (services): they hear heartbeats anyway. */
+export const SERVICE_KEEPALIVE_SEC = 10;
+
 export function resolveOptions(options: LinkOptions): LinkConfig {
   if (options.servers.length === 0) throw new Error('a link needs at least one server URL');
   const liveness = options.liveness ?? 'heartbeat';
@@ -297,7 +302,7 @@ export function resolveOptions(options: LinkOptions): LinkConfig {
     reconnectJitterMs: Math.max(0, options.reconnectJitterMs ?? 0),
     connectTimeoutMs: options.connectTimeoutMs ?? 2000,
     connackTimeoutMs: Math.max(options.connectTimeoutMs ?? 2000, options.connackTimeoutMs ?? (ack ? 5000 : 0)),
-    keepaliveSec: options.keepaliveSec ?? (ack ? 30 : 10),
+    keepaliveSec: options.keepaliveSec ?? (ack ? DEVICE_KEEPALIVE_SEC : SERVICE_KEEPALIVE_SEC),
     heartbeatFilter,
     leavingFilter: options.leavingFilter ?? sibling(heartbeatFilter, 'leaving'),
     bridgeFilter: options.bridgeFilter ?? sibling(heartbeatFilter, 'bridge'),

@@ -34,6 +34,7 @@ export async function runFailover(options: BenchOptions, progress: Progress): Pr
     scenarios,
     steadyMs: options.failoverSteadyMs,
     idleMs: options.failoverIdleMs,
+    ...(options.failoverIdleWarmupMs !== undefined ? { idleWarmupMs: options.failoverIdleWarmupMs } : {}),
     periodMs: PERIOD_MS,
     failbackWindowMs: options.failoverFailbackWindowMs,
     connectRate: CONNECT_RATE,

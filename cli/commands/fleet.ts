@@ -12,6 +12,7 @@ interface FleetFlags {
   connectRate: number;
   liveness: 'ack' | 'heartbeat';
   spare: boolean;
+  keepalive?: number;
 }
 
 export function registerFleet(program: Command, ctx: CliContext): void {
@@ -25,6 +26,7 @@ export function registerFleet(program: Command, ctx: CliContext): void {
     .addOption(validatedOption('--period-ms <ms>', 'each device publishes its slot this often', parsers.integer(100, 3_600_000)).default(10_000))
     .addOption(validatedOption('--connect-rate <n>', 'devices connected per second at start', parsers.integer(1, 100_000)).default(1000))
     .addOption(validatedOption('--liveness <kind>', 'how the links notice a dead broker: ack (what devices use) or heartbeat (what services use; for comparison)', parsers.oneOf(['ack', 'heartbeat'] as const)).default('ack'))
+    .addOption(validatedOption('--keepalive <s>', 'MQTT keep-alive of each connection, seconds (default: the link\'s, 60 for devices)', parsers.integer(5, 65_535)))
     .option('--no-spare', 'no spare connection to the standby: each link fails over with a new connection (for comparison)');
   const settings = useSettings(cmd, ['mqttUrls', 'failoverMs', 'primaryProbeMs', 'failbackWindowMs', 'logLevel', 'logFormat']);
   examples(cmd, ['PARKING_FLEET_TOKEN_SECRET=… parking fleet --devices 2000 --servers mqtt://127.0.0.1:1883,mqtt://127.0.0.1:1884']);
@@ -44,7 +46,7 @@ export function registerFleet(program: Command, ctx: CliContext): void {
       periodMs: flags.periodMs,
       connectRate: flags.connectRate,
       tokenSecret: ctx.env[FLEET_SECRET_ENV] || undefined,
-      link: { logger, liveness: flags.liveness, spare: flags.spare, failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
+      link: { logger, liveness: flags.liveness, spare: flags.spare, ...(flags.keepalive !== undefined ? { keepaliveSec: flags.keepalive } : {}), failoverMs: s.failoverMs, probeIntervalMs: s.primaryProbeMs, ...(s.failbackWindowMs !== undefined ? { failbackWindowMs: s.failbackWindowMs } : {}) },
       write: (line) => ctx.stdout.write(`${line}\n`),
     });
     await worker.start();

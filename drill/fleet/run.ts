@@ -7,6 +7,7 @@
 // spent, and what was lost or duplicated.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { DEVICE_KEEPALIVE_SEC } from '../../link/index.ts';
 import { percentile } from '../stats.ts';
 import { waitFor } from '../wait.ts';
 import { fleetDevice, FLEET_LOT } from './devices.ts';
@@ -26,6 +27,8 @@ export interface FleetDrillOptions {
   scenarios: readonly FleetScenario[];
   steadyMs: number;
   idleMs: number;
+  /** From the pause until the idle window opens (default idleWarmupMs(): the devices' keep-alives running). */
+  idleWarmupMs?: number;
   periodMs: number;
   failbackWindowMs: number;
   connectRate: number;
@@ -79,7 +82,8 @@ export interface FleetDrillResult {
   periodMs: number;
   failbackWindowMs: number;
   steady: { ms: number; spuriousFailovers: number; primary: Usage; standby: Usage; fleet: Usage };
-  idle: { ms: number; primary: Usage; standby: Usage };
+  /** `warmupMs`: from the pause until the window opened (absent in results from before it was a keep-alive). */
+  idle: { ms: number; warmupMs?: number; primary: Usage; standby: Usage };
   runs: FleetRun[];
   /** Slot states published and acknowledged over the whole drill. */
   published: number;
@@ -120,13 +124,16 @@ export async function runFleetDrill(o: FleetDrillOptions): Promise<FleetDrillRes
     await sleep(o.steadyMs);
     const [steadyPrimary, steadyStandby, steadyFleet] = steadyUse.map((u) => u.end());
     steady = { ms: o.steadyMs, spuriousFailovers: first.stats().failovers - before, primary: steadyPrimary, standby: steadyStandby, fleet: steadyFleet };
-    status(`idle (no publishes) for ${Math.round(o.idleMs / 1000)} s`);
+    // An idle device sends its first PINGREQ a keep-alive after its last publish: the window opens
+    // when every device is past that, so it holds what liveness costs for good, not a lull before it.
+    const warmMs = o.idleWarmupMs ?? idleWarmupMs();
+    status(`idle (no publishes): ${Math.round(warmMs / 1000)} s until the keep-alives run, then ${Math.round(o.idleMs / 1000)} s measured`);
     first.tell({ cmd: 'pause' });
-    await sleep(1000);
+    await sleep(warmMs);
     const idleUse = [usageWindow(() => first.primary.pid), usageWindow(() => first.standby.pid)];
     await sleep(o.idleMs);
     const [idlePrimary, idleStandby] = idleUse.map((u) => u.end());
-    idle = { ms: o.idleMs, primary: idlePrimary, standby: idleStandby };
+    idle = { ms: o.idleMs, warmupMs: warmMs, primary: idlePrimary, standby: idleStandby };
     first.tell({ cmd: 'resume' });
     await faultRuns(first, others.length ? others : partitions, o, runs, totals);
   } finally {
@@ -161,6 +168,11 @@ async function faultRuns(stack: FleetStack, scenarios: readonly FleetScenario[],
 
 function fleetUsage(stack: FleetStack): { end(): Usage } {
   return usageOfAll(stack.workers.map((w) => () => w.part.pid));
+}
+
+/** From the pause until every device sends keep-alives: the devices' keep-alive and 2 s. */
+export function idleWarmupMs(): number {
+  return DEVICE_KEEPALIVE_SEC * 1000 + 2000;
 }
 
 /** How long the fleet may take to be all on the primary with its spares: the failback window, then a minute and 10 ms a device (busy brokers' backoffs, link/policy.ts). */

@@ -10,7 +10,8 @@ import { cpuPercent, othersOf, parseMachineTicks, parseOpenFilesLimit, parseRss,
 import { SlotFleet, scatterStep, shapeFor } from '../../bench/slots.ts';
 import { seqOf } from '../../bench/scenarios/peers.ts';
 import { failoverSection } from '../../bench/scenarios/failover.ts';
-import { fleetTargets, renderFleetReport, type FleetDrillResult, type FleetRun } from '../../drill/fleet/index.ts';
+import { fleetTargets, idleWarmupMs, renderFleetReport, type FleetDrillResult, type FleetRun } from '../../drill/fleet/index.ts';
+import { DEVICE_KEEPALIVE_SEC } from '../../link/index.ts';
 import { escapeXml, scaleY, ticks } from '../../bench/svg.ts';
 import { columns, ms } from '../../bench/table.ts';
 import { publishPacket } from '../../bench/wire.ts';
@@ -278,6 +279,13 @@ describe('bench: judgements', () => {
   it('the fleet report says at what CPU priority the fleet ran', () => {
     expect(renderFleetReport({ ...fleetDrill(), fleetNice: 10 })).to.include('the fleet processes at nice 10 (the brokers first)');
     expect(renderFleetReport({ ...fleetDrill(), fleetNice: 0 })).to.not.include('nice');
+  });
+
+  it('the idle window says how long after the last publishes it opened (the keep-alives running by then)', () => {
+    const drill = fleetDrill();
+    expect(renderFleetReport({ ...drill, idle: { ...drill.idle, warmupMs: 62_000 } })).to.include('| idle, liveness only (15 s, from 62 s after the last publishes) |');
+    expect(renderFleetReport(drill), 'a result from before the warm-up was recorded').to.include('| idle, liveness only (15 s) |');
+    expect(idleWarmupMs(), 'a keep-alive and 2 s').to.equal(DEVICE_KEEPALIVE_SEC * 1000 + 2000);
   });
 });
 

@@ -208,7 +208,7 @@ describe('link: liveness by acknowledgement (brokers)', function () {
     await l.waitConnected();
     await new Promise((resolve) => setTimeout(resolve, 400)); // four broker heartbeats would arrive meanwhile
     expect(l.stats()).to.include({ liveness: 'ack', heartbeats: 0, received: 0 });
-    expect(l.keepaliveSec).to.equal(30);
+    expect(l.keepaliveSec).to.equal(60);
   });
 
   it('notices a silent partition at the deadline of the publish in flight and loses nothing', async () => {
