@@ -318,7 +318,8 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
       this.log.info?.({ ...record, from: redactUrls(record.from), to: redactUrls(record.to) }, record.reason === 'failback' ? 'back on the primary' : record.reason === 'planned' ? 'moved: the broker is stopping' : 'failed over');
       this.emit('failover', record.from, record.to, record.reason, record.ms);
     }
-    if (conn.index !== 0) this.failbackPlan.schedule();
+    // Just failed over: the primary is asked about (the bridge state, returnToPrimary) a failback window later, after the storm.
+    if (conn.index !== 0) this.failbackPlan.schedule(record && record.reason !== 'failback' ? this.config.failbackWindowMs : 0);
     else this.sparePlan.planSpare();
     if (conn.asSpare) this.sparePlan.planRefresh();
   }

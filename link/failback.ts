@@ -1,7 +1,10 @@
 // When a link on a standby goes back to the primary.
 //
 // Every `probeIntervalMs` (±20 %, so a fleet that failed over together does
-// not act in lockstep) the link checks the primary:
+// not act in lockstep) the link checks the primary; after a failover the
+// first check waits a failback window more (core.ts `ready`): the standby's
+// first seconds go to the fleet's pending publishes, not to its questions
+// about the primary (docs/devices.md, "Returning to the primary"):
 // - heartbeat liveness: a separate short probe connection must get a
 //   heartbeat, `probeHealthy` times in a row;
 // - ack liveness: no separate probe (a probe is a connection, and a fleet of
@@ -55,10 +58,10 @@ export class FailbackPlanner {
     return 2 ** this.failures;
   }
 
-  /** The link is ready on a standby: plan the return, unless one is planned. */
-  schedule(): void {
+  /** The link is ready on a standby: plan the return, unless one is planned; the first check no sooner than `notBeforeMs`. */
+  schedule(notBeforeMs = 0): void {
     if (this.plan.probeIntervalMs <= 0 || this.timer || this.busy) return;
-    this.later(this.plan.probeIntervalMs * this.backoff * (0.8 + 0.4 * this.random()), () => void this.check());
+    this.later(notBeforeMs + this.plan.probeIntervalMs * this.backoff * (0.8 + 0.4 * this.random()), () => void this.check());
   }
 
   /** The move back failed (the primary refused, or did not show its heartbeat in time): plan again, waiting longer. */

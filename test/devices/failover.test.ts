@@ -10,7 +10,8 @@ import { startBrokerProcess, type BrokerProcess } from '../helpers/brokers.ts';
 import { next, until } from '../link/wait.ts';
 import { observe, retained, type Observer } from './mqtt.ts';
 
-const LINK: Partial<LinkOptions> = { failoverMs: 300, probeIntervalMs: 200, probeHealthy: 2, connectTimeoutMs: 1000, backoff: { initialMs: 50, maxMs: 200 } };
+// A short failback window: these tests are about the moves, not how a fleet's return is spread.
+const LINK: Partial<LinkOptions> = { failoverMs: 300, probeIntervalMs: 200, probeHealthy: 2, connectTimeoutMs: 1000, backoff: { initialMs: 50, maxMs: 200 }, failbackWindowMs: 2000 };
 
 /** Slot states seen on `topic` by any observer, by seq. */
 function seenSeqs(observers: Observer[], topic: string): Set<number> {

@@ -353,7 +353,8 @@ describe('link: liveness by acknowledgement (brokers)', function () {
   };
 
   it('just back on the primary (the rest of the fleet may still be arriving), asks a slow primary before dropping it', async () => {
-    const l = link({ probeIntervalMs: 50, failbackWindowMs: 5000, random: () => 0.01 });
+    // Returning lasts the failback window and the spare delay: a short window (the return comes soon), a long delay.
+    const l = link({ probeIntervalMs: 50, failbackWindowMs: 200, spareDelayMs: 5000, random: () => 0.01 });
     await backOnPrimary(l);
     // PUBACKs now take about 400 ms, past the 300 ms deadline: the PINGREQ at the deadline finds the primary alive.
     toPrimary.setProfile({ latencyMs: 200, jitterMs: 0 });
