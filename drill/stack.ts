@@ -9,6 +9,7 @@ import { freePort, startRedis, type ServiceHandle } from '../testbed/services/in
 import { startLinkProxy, type LinkProxy } from '../testbed/linkproxy/index.ts';
 import { startPart, type Part, type UnexpectedExit } from '../proc/index.ts';
 import type { LinkName } from './scenarios.ts';
+import { DRILL_FAILBACK_WINDOW_MS } from './traffic.ts';
 
 export interface StackOptions {
   /** A real replica set; without it the stand-in runs. */
@@ -164,7 +165,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     const levels = 2;
     const fleet = await startPart({
       name: 'fleet',
-      args: ['simulate', ...linkArgs, '--lots', '1', '--levels', String(levels), '--slots', String(Math.max(1, Math.round(o.fleet.slots / levels))), '--gates', '2', '--rate', String(o.fleet.arrivalsPerMinute), '--stay', '30', '--seed', '1'],
+      // Its links return within the drill devices' window (drill/traffic.ts): the runs follow each other.
+      args: ['simulate', ...linkArgs, '--failback-window-ms', String(DRILL_FAILBACK_WINDOW_MS), '--lots', '1', '--levels', String(levels), '--slots', String(Math.max(1, Math.round(o.fleet.slots / levels))), '--gates', '2', '--rate', String(o.fleet.arrivalsPerMinute), '--stay', '30', '--seed', '1'],
       env: level,
       ready: /^simulating /m,
       logFile: log('fleet'),
