@@ -7,6 +7,7 @@
 // CPU over it and the broker's RSS.
 //
 //   node --import tsx bench/liveness-idle.ts [N=2000] [ack,heartbeat] [keepalive s, default the link's]
+import { idleWarmupMs } from '../drill/fleet/index.ts';
 import { cpuSeconds, rssMiB } from '../drill/fleet/usage.ts';
 import { DEVICE_KEEPALIVE_SEC, SERVICE_KEEPALIVE_SEC } from '../link/index.ts';
 import { startPart } from '../proc/index.ts';
@@ -31,7 +32,7 @@ for (const liveness of kinds) {
     env: { PARKING_LOG_LEVEL: 'error' },
   });
   fleet.writeLine('{"cmd":"pause"}');
-  await sleep(keepaliveSec * 1000 + 2000);
+  await sleep(idleWarmupMs(keepaliveSec));
   const [b0, f0, t0] = [cpuSeconds(broker.pid) ?? 0, cpuSeconds(fleet.pid) ?? 0, Date.now()];
   await sleep(2 * keepaliveSec * 1000);
   const seconds = (Date.now() - t0) / 1000;

@@ -170,9 +170,9 @@ function fleetUsage(stack: FleetStack): { end(): Usage } {
   return usageOfAll(stack.workers.map((w) => () => w.part.pid));
 }
 
-/** From the pause until every device sends keep-alives: the devices' keep-alive and 2 s. */
-export function idleWarmupMs(): number {
-  return DEVICE_KEEPALIVE_SEC * 1000 + 2000;
+/** From the last publishes until every link sends keep-alives: a keep-alive (the devices' by default) and 2 s. */
+export function idleWarmupMs(keepaliveSec = DEVICE_KEEPALIVE_SEC): number {
+  return keepaliveSec * 1000 + 2000;
 }
 
 /** How long the fleet may take to be all on the primary with its spares: the failback window, then a minute and 10 ms a device (busy brokers' backoffs, link/policy.ts). */
