@@ -6,12 +6,12 @@
 // (outbox.ts, sent by sender.ts) so that nothing is lost across a switch
 // (duplicates are possible, loss is not).
 import { LinkNotices } from './notices.ts';
-import type { LinkOptions, LinkStats, PublishOptions } from './options.ts';
+import type { LinkOptions, LinkStats, LinkTotals, PublishOptions } from './options.ts';
 import type { OutboxEntry, QoS } from './outbox.ts';
 import { roleOf, type Role } from './policy.ts';
 import { filterProblem, publishTopicProblem } from './topic.ts';
 
-export type { LinkLogger, LinkWill, LinkOptions, SwitchReason, PublishOptions, FailoverRecord, LinkStats, LinkEvents, Liveness } from './options.ts';
+export type { LinkLogger, LinkWill, LinkOptions, SwitchReason, PublishOptions, FailoverRecord, LinkStats, LinkTotals, LinkEvents, Liveness } from './options.ts';
 
 export class LinkClosedError extends Error {
   override readonly name = 'LinkClosedError';
@@ -59,6 +59,15 @@ export class FailoverLink extends LinkNotices {
 
   get role(): Role | undefined {
     return this.current ? roleOf(this.current.index) : undefined;
+  }
+
+  /**
+   * What a process holding many links sums often (the fleet drill, twice a second over
+   * thousands): the running totals themselves, read-only, and the few states beside them,
+   * without building the whole of `stats()`.
+   */
+  get totals(): LinkTotals {
+    return { counts: this.counters, queued: this.outbox.size, spareUp: this.spare?.up === true, lastReturnError: this.lastReturnError };
   }
 
   /**

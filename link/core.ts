@@ -7,7 +7,7 @@ import type { IPublishPacket, Packet } from 'mqtt';
 import { destroyConnection, endConnection, openConnection, pingBroker, type Connection } from './connection.ts';
 import { FailbackPlanner } from './failback.ts';
 import { AckWatch, ackDeadline } from './liveness.ts';
-import { resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
+import { linkLog, resolveOptions, type FailoverRecord, type LinkConfig, type LinkEvents, type LinkLogger, type LinkOptions, type SwitchReason } from './options.ts';
 import { BRIDGE_STATE_GRACE_MS, awaitBridgeState } from './bridge.ts';
 import { moveRecord, replayFrom, type Death } from './moves.ts';
 import { Outbox, type QoS } from './outbox.ts';
@@ -62,7 +62,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
     this.random = options.random ?? Math.random;
     this.rotation = new ServerRotation(this.servers.length, options.backoff, this.random);
     this.outbox = new Outbox(options.maxQueue);
-    this.log = options.logger ?? {};
+    this.log = linkLog(options.logger);
     this.sender = new Sender(this.outbox, this.config.replayMs, () => this.current, (entry, url) => this.settled(entry.id, url));
     this.failbackPlan = new FailbackPlanner(this.config, {
       probe: async () => {

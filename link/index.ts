@@ -7,6 +7,7 @@ export {
   type LinkWill,
   type LinkLogger,
   type LinkStats,
+  type LinkTotals,
   type LinkEvents,
   type PublishOptions,
   type SwitchReason,

@@ -2,19 +2,16 @@
 // Slot states are ordered by ts, then seq (the contract's isNewer); the same
 // payload again is a repeat (a resynchronisation, a bridge echo) and is not
 // stored or delivered a second time. Pure.
-import { decodeSlotState, isNewer, type SlotState, type Topics } from '../../contract/index.ts';
+import { PayloadError, isNewer, type SlotState, type Topics } from '../../contract/index.ts';
+import { slotStateOf } from '../slotstate.ts';
 
 export type RetainedDecision = 'store' | 'stale' | 'duplicate';
 
 /** A slot state with the time the sensor gave, or undefined when it gave none or the payload is not one. */
-function sensorState(payload: Buffer): SlotState | undefined {
-  try {
-    // NaN stands in for a missing ts, so a state without one is recognised.
-    const state = decodeSlotState(payload, Number.NaN);
-    return Number.isNaN(state.ts) ? undefined : state;
-  } catch {
-    return undefined;
-  }
+function sensorState(payload: Buffer): Readonly<SlotState> | undefined {
+  // A ts of NaN: the payload gave none.
+  const state = slotStateOf(payload);
+  return state instanceof PayloadError || Number.isNaN(state.ts) ? undefined : state;
 }
 
 /**

@@ -169,21 +169,23 @@ export class FleetWorker {
     const out = emptyFleetStats(this.members.length);
     const notBack: Record<string, number> = {};
     for (const { link } of this.members) {
-      const s = link.stats();
-      if (!link.connected) out.down += 1;
-      else if (s.role === 'primary') out.primary += 1;
+      // Not link.stats(): twice a second over thousands of links, building it all cost the storm 7 % of this process.
+      const { counts, queued, spareUp, lastReturnError } = link.totals;
+      const role = link.connected ? link.role : undefined;
+      if (!role) out.down += 1;
+      else if (role === 'primary') out.primary += 1;
       else out.standby += 1;
-      if (!link.connected || s.role !== 'primary') {
-        const reason = s.lastReturnError?.replace(/\d+/g, 'N') ?? 'no failed return';
+      if (role !== 'primary') {
+        const reason = lastReturnError?.replace(/\d+/g, 'N') ?? 'no failed return';
         notBack[reason] = (notBack[reason] ?? 0) + 1;
       }
-      if (s.spare === 'up') out.spares += 1;
-      out.failovers += s.failovers;
-      out.failbacks += s.failbacks;
-      out.failedReturns += s.failedReturns;
-      out.queued += s.queued;
-      out.published += s.published;
-      out.acked += s.acked;
+      if (spareUp) out.spares += 1;
+      out.failovers += counts.failovers;
+      out.failbacks += counts.failbacks;
+      out.failedReturns += counts.failedReturns;
+      out.queued += queued;
+      out.published += counts.published;
+      out.acked += counts.acked;
     }
     return { stats: out, notBack };
   }

@@ -250,4 +250,33 @@ describe('broker rules (pure)', () => {
       expect(parseHash('scrypt$1000$8$1$AAAAAAAAAAA=$AAAAAAAAAAAAAAAAAAAAAA==')).to.equal('scrypt N must be a power of two');
     });
   });
+
+  describe('a slot payload decoded once', () => {
+    it('is decoded at its first use and the same state serves the check and the retained order', async () => {
+      const { slotStateOf } = await import('../../broker/slotstate.ts');
+      const { PayloadError } = await import('../../contract/index.ts');
+      const topics = new Topics('parking');
+      const older = Buffer.from('{"status":"free","ts":1000,"seq":1}');
+      const newer = Buffer.from('{"status":"occupied","ts":2000,"seq":2}');
+      const first = slotStateOf(newer);
+      expect(first).to.deep.equal({ status: 'occupied', ts: 2000, seq: 2 });
+      expect(slotStateOf(newer), 'the same Buffer: the same state, not decoded again').to.equal(first);
+      const copy = slotStateOf(Buffer.from(newer));
+      expect(copy, 'another Buffer: decoded on its own').to.not.equal(first);
+      expect(copy).to.deep.equal(first);
+      expect(checkPayload(topics, 'parking/m/slot/B1/1', newer, 5000)).to.deep.equal({ ok: true });
+      expect(decideRetained(topics, 'parking/m/slot/B1/1', newer, older)).to.equal('store');
+      expect(decideRetained(topics, 'parking/m/slot/B1/1', older, newer)).to.equal('stale');
+      // No ts: valid, but not ordered (the last one wins).
+      const short = Buffer.from('occupied');
+      expect(Number.isNaN((slotStateOf(short) as { ts: number }).ts)).to.equal(true);
+      expect(checkPayload(topics, 'parking/m/slot/B1/1', short, 5000)).to.deep.equal({ ok: true });
+      expect(decideRetained(topics, 'parking/m/slot/B1/1', short, newer)).to.equal('store');
+      // A bad payload: the error is kept too, and the check names it each time.
+      const bad = Buffer.from('{"status":"parked"}');
+      expect(slotStateOf(bad)).to.be.instanceOf(PayloadError);
+      expect(slotStateOf(bad)).to.equal(slotStateOf(bad));
+      for (let i = 0; i < 2; i++) expect(checkPayload(topics, 'parking/m/slot/B1/1', bad, 5000)).to.deep.include({ ok: false, cause: 'bad-status' });
+    });
+  });
 });

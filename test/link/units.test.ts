@@ -260,3 +260,39 @@ describe('link: pacing the moves of many links in one process', () => {
     expect(ran.slice(20)).to.deep.equal([...Array(20).keys()].map((i) => `cleanup ${i}`));
   });
 });
+
+describe('link: its logger', () => {
+  it('keeps only the methods of the levels a pino logger writes, so a disabled level costs no fields', async () => {
+    const { linkLog } = await import('../../link/options.ts');
+    const { createLogger } = await import('../../log/index.ts');
+    const lines: string[] = [];
+    const logger = createLogger('link-test', 'warn', { format: 'json', destination: { write: (line: string) => void lines.push(line) } });
+    const log = linkLog(logger);
+    expect(log.debug).to.equal(undefined);
+    expect(log.info).to.equal(undefined);
+    log.warn!({ url: 'mqtt://b' }, 'link lost');
+    expect(lines).to.have.length(1);
+    expect(JSON.parse(lines[0])).to.include({ level: 'warn', msg: 'link lost', url: 'mqtt://b' });
+    const debugging = linkLog(createLogger('link-test', 'debug', { format: 'json', destination: { write: (line: string) => void lines.push(line) } }));
+    debugging.debug!({}, 'connecting');
+    expect(JSON.parse(lines[1])).to.include({ level: 'debug', msg: 'connecting' });
+    // A logger of another kind is used as it is.
+    const plain = { info: () => undefined };
+    expect(linkLog(plain)).to.equal(plain);
+    expect(linkLog(undefined)).to.deep.equal({});
+  });
+
+  it('sums cheaply: totals holds the running counts and the queue, as stats() does', async () => {
+    const { FailoverLink } = await import('../../link/index.ts');
+    const link = new FailoverLink({ servers: ['mqtt://127.0.0.1:1'], clientId: 'totals-test' });
+    void link.publish('parking/t/slot/L1/1', 'x', { qos: 1 }).catch(() => undefined);
+    const { counts, queued, spareUp, lastReturnError } = link.totals;
+    const stats = link.stats();
+    expect(queued).to.equal(1).and.equal(stats.queued);
+    expect(counts.published).to.equal(stats.published);
+    expect({ failovers: counts.failovers, failbacks: counts.failbacks, failedReturns: counts.failedReturns, acked: counts.acked }).to.deep.equal({ failovers: stats.failovers, failbacks: stats.failbacks, failedReturns: stats.failedReturns, acked: stats.acked });
+    expect(spareUp).to.equal(false);
+    expect(lastReturnError).to.equal(undefined);
+    await link.close({ drainMs: 0 });
+  });
+});
