@@ -39,8 +39,10 @@ export interface Connection {
   draining: boolean;
   closed: boolean;
   heartbeats: number;
-  /** Publishes written before the CONNACK, by message id (see early.ts). */
-  early: Map<number, OutboxEntry>;
+  /** QoS 1 publishes written directly (before the CONNACK, and after it), by message id (see direct.ts). */
+  direct: Map<number, OutboxEntry>;
+  /** A clean end waiting for the last of `direct` to be answered (endConnection; MQTT.js waits only for its own). */
+  directSettled?: () => void;
   rtt: RoundTrip;
   /** What the broker says of its bridge to the primary (a standby's `$SYS/<id>/bridge`), if anything. */
   bridgeState?: string;
@@ -130,7 +132,7 @@ export function openConnection(id: number, index: number, purpose: Connection['p
     draining: false,
     closed: false,
     heartbeats: 0,
-    early: new Map(),
+    direct: new Map(),
     rtt: new RoundTrip(),
     patient: false,
   };
@@ -196,7 +198,7 @@ export function destroyConnection(conn: Connection, later = false): void {
   clearTimeout(conn.bridgeWait);
   conn.watchdog?.stop();
   conn.acks?.stop();
-  conn.early.clear();
+  conn.direct.clear();
   conn.client.removeAllListeners('message');
   conn.client.on('error', noop);
   if (later) afterMoves(() => conn.client.end(true));
@@ -217,6 +219,9 @@ export function endConnection(conn: Connection, timeoutMs: number, drop: () => v
       resolve();
     };
     const timer = setTimeout(done, timeoutMs);
-    conn.client.end(false, {}, done);
+    const end = () => conn.client.end(false, {}, done);
+    // MQTT.js waits for the publishes it made; those written directly are waited for here.
+    if (conn.direct.size === 0) end();
+    else conn.directSettled = end;
   });
 }

@@ -129,7 +129,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
   }
 
   protected onPacket(conn: Connection, packet: Packet): void {
-    if (packet.cmd === 'puback' && packet.messageId !== undefined && conn.early.size) this.sender.earlyAcked(conn, packet.messageId, packet.reasonCode);
+    if (packet.cmd === 'puback' && packet.messageId !== undefined && conn.direct.size) this.sender.directAcked(conn, packet.messageId, packet.reasonCode);
   }
 
   protected onConnect(conn: Connection): void {
@@ -247,7 +247,7 @@ export abstract class LinkCore extends EventEmitter<LinkEvents> {
         { ask: () => (this.settling(conn) || this.returning(conn)) && pingBroker(conn), maxWaitMs: this.config.maxAckWaitMs },
       );
       // Publishes written before the CONNACK are in flight too.
-      for (const entry of conn.early.values()) conn.acks.sent(entry.id, conn.startedAt);
+      for (const entry of conn.direct.values()) conn.acks.sent(entry.id, conn.startedAt);
     }
     if (previous && this.config.liveness === 'ack' && conn.purpose === 'failback') conn.client.unsubscribe(this.config.heartbeatFilter);
     // On a standby the bridge state is unknown and not asked for yet (returnToPrimary asks).

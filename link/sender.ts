@@ -3,7 +3,7 @@
 // (outbox.ts) holds the entries; the link (client.ts) says which connection
 // serves.
 import type { Connection } from './connection.ts';
-import { EARLY_MAX, writeEarly } from './early.ts';
+import { EARLY_MAX, writeDirect } from './direct.ts';
 import type { Outbox, OutboxEntry } from './outbox.ts';
 import { RecentAcks } from './replay.ts';
 
@@ -91,6 +91,12 @@ export class Sender {
     if (entry.sends > 0) this.counts.resent += 1;
     this.outbox.markSent(entry, conn.id);
     conn.acks?.sent(entry.id, Date.now());
+    // QoS 1: written directly, acknowledged through `direct` (direct.ts), unless the stream is gone.
+    const messageId = writeDirect(conn.client, entry);
+    if (messageId !== undefined) {
+      conn.direct.set(messageId, entry);
+      return;
+    }
     conn.client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (error) => {
       if (!error) {
         this.acked(entry, conn);
@@ -104,26 +110,37 @@ export class Sender {
   /** The oldest unsent QoS 1 publishes, right behind the CONNECT: after a failover the first PUBACK comes one round trip sooner. */
   sendEarly(conn: Connection): void {
     for (const entry of this.outbox.all()) {
-      if (conn.early.size >= EARLY_MAX) break;
+      if (conn.direct.size >= EARLY_MAX) break;
       if (entry.sentOn !== undefined) continue;
       if (entry.qos !== 1) break; // keep the order: a QoS 2 publish waits for the CONNACK, and so does what follows it
-      const messageId = writeEarly(conn.client, entry);
+      const messageId = writeDirect(conn.client, entry);
       if (messageId === undefined) break;
       if (entry.sends > 0) this.counts.resent += 1;
       this.outbox.markSent(entry, conn.id);
-      conn.early.set(messageId, entry);
+      conn.direct.set(messageId, entry);
     }
   }
 
-  /** A PUBACK MQTT.js has no record of: one of the early publishes. */
-  earlyAcked(conn: Connection, messageId: number, reasonCode: number | undefined): void {
-    const entry = conn.early.get(messageId);
+  /**
+   * A PUBACK for a publish written directly (direct.ts). As for one MQTT.js made: acknowledged
+   * whichever connection carries it now (the answer still clears this connection's in-flight
+   * record), and an MQTT 5 refusal sends it again on the next connection.
+   */
+  directAcked(conn: Connection, messageId: number, reasonCode: number | undefined): void {
+    const entry = conn.direct.get(messageId);
     if (!entry || conn.closed) return;
-    conn.early.delete(messageId);
-    if (entry.sentOn !== conn.id) return;
-    // An MQTT 5 refusal: sent again on the next connection, as for a publish MQTT.js made.
-    if (reasonCode !== undefined && reasonCode >= 0x80) entry.sentOn = undefined;
-    else this.acked(entry, conn);
+    conn.direct.delete(messageId);
+    if (conn.direct.size === 0 && conn.directSettled) {
+      const end = conn.directSettled;
+      conn.directSettled = undefined;
+      // After this answer is handled: the end sends the DISCONNECT.
+      queueMicrotask(end);
+    }
+    if (reasonCode !== undefined && reasonCode >= 0x80) {
+      if (entry.sentOn === conn.id) entry.sentOn = undefined;
+      return;
+    }
+    this.acked(entry, conn);
   }
 
   private acked(entry: OutboxEntry, conn: Connection): void {
