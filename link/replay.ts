@@ -20,9 +20,10 @@ export class RecentAcks {
 
   add(entry: OutboxEntry, at: number): void {
     this.entries.push({ entry, at });
-    const keep = (t: number) => t >= at - this.windowMs || (this.keepFrom !== undefined && t >= this.keepFrom);
+    // No closure here: this runs for every acknowledgement, thousands at once in a process holding many links.
+    const from = this.keepFrom === undefined ? at - this.windowMs : Math.min(at - this.windowMs, this.keepFrom);
     let drop = 0;
-    while (drop < this.entries.length && (!keep(this.entries[drop].at) || this.entries.length - drop > MAX_KEPT)) drop += 1;
+    while (drop < this.entries.length && (this.entries[drop].at < from || this.entries.length - drop > MAX_KEPT)) drop += 1;
     if (drop) this.entries.splice(0, drop);
   }
 
