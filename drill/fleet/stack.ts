@@ -35,13 +35,6 @@ const RESYNCED = /bridge: resynchronised with the primary/;
 export const FLEET_NICE = 10;
 
 /**
- * Node flags of the fleet processes: a young generation four times node's default. In a storm a
- * fleet process allocates fast (MQTT.js's packets and stream state for thousands of links), and
- * with 16 MiB semi-spaces it scavenged often: 6-7 % of its work in a 10,000-device crash.
- */
-export const FLEET_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=64'];
-
-/**
  * Node flags that CPU-profile a part of the drill into FLEET_PROFILE_DIR. FLEET_PROFILE_PARTS
  * (`brokers`, `fleet`, or both comma-separated; both by default) narrows it: profiling the
  * fleet processes slows them enough that 10,000 links no longer start within the deadline.
@@ -170,7 +163,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
           readyTimeoutMs: 60_000 + (1000 * o.devices) / o.connectRate + 10 * o.devices,
           logFile: join(o.logDir, `fleet-${w + 1}.log`),
           tailChars: 200_000,
-          nodeFlags: [...FLEET_NODE_FLAGS, ...(profileFlags('fleet').nodeFlags ?? [])],
+          ...profileFlags('fleet'),
           niceness: o.niceness,
           // Two sockets a device with spares, and the failback connections besides.
           openFiles: 3 * n + 1000,
