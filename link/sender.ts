@@ -88,15 +88,9 @@ export class Sender {
   }
 
   private send(conn: Connection, entry: OutboxEntry): void {
-    if (entry.sends > 0) this.counts.resent += 1;
-    this.outbox.markSent(entry, conn.id);
-    conn.acks?.sent(entry.id, Date.now());
     // QoS 1: written directly, acknowledged through `direct` (direct.ts), unless the stream is gone.
-    const messageId = writeDirect(conn.client, entry);
-    if (messageId !== undefined) {
-      conn.direct.set(messageId, entry);
-      return;
-    }
+    if (this.writeDirect(conn, entry)) return;
+    this.markSent(conn, entry);
     conn.client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (error) => {
       if (!error) {
         this.acked(entry, conn);
@@ -113,12 +107,24 @@ export class Sender {
       if (conn.direct.size >= EARLY_MAX) break;
       if (entry.sentOn !== undefined) continue;
       if (entry.qos !== 1) break; // keep the order: a QoS 2 publish waits for the CONNACK, and so does what follows it
-      const messageId = writeDirect(conn.client, entry);
-      if (messageId === undefined) break;
-      if (entry.sends > 0) this.counts.resent += 1;
-      this.outbox.markSent(entry, conn.id);
-      conn.direct.set(messageId, entry);
+      if (!this.writeDirect(conn, entry)) break;
     }
+  }
+
+  /** Writes a QoS 1 `entry` on `conn` itself (direct.ts) and records it there; false when it cannot. */
+  private writeDirect(conn: Connection, entry: OutboxEntry): boolean {
+    const messageId = writeDirect(conn.client, entry);
+    if (messageId === undefined) return false;
+    this.markSent(conn, entry);
+    conn.direct.set(messageId, entry);
+    return true;
+  }
+
+  /** `entry` is on its way on `conn`: a resend counted, its acknowledgement watched (once `conn` serves: before, adopt does it). */
+  private markSent(conn: Connection, entry: OutboxEntry): void {
+    if (entry.sends > 0) this.counts.resent += 1;
+    this.outbox.markSent(entry, conn.id);
+    conn.acks?.sent(entry.id, Date.now());
   }
 
   /**
