@@ -18,9 +18,3 @@ export async function mainWith(argv: string[], commands: readonly Register[]): P
   await Promise.all([flush(process.stdout), flush(process.stderr)]);
   process.exit(code);
 }
-
-/** The `parking` command: every command. */
-export async function main(argv: string[]): Promise<void> {
-  const { COMMANDS } = await import('./commands/index.ts');
-  await mainWith(argv, COMMANDS);
-}

@@ -1,4 +1,4 @@
-import { redactUrls } from '../log/index.ts';
+import { redactUrls } from '../log/redact.ts';
 /** Where a setting's value came from. */
 export type SettingSource = 'flag' | 'env' | 'file' | 'default';
 

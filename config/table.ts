@@ -2,7 +2,7 @@
 // variable(s) (first set one wins), the default, the parser/validator and a description for --help.
 // The config-file key is the entry's key. Adding a setting is adding one entry here.
 import { LayoutError, loadLayout, type LotLayout } from '../layout/index.ts';
-import { LOG_FORMATS, LOG_LEVELS } from '../log/index.ts';
+import { LOG_FORMATS, LOG_LEVELS } from '../log/levels.ts';
 import * as p from './parsers.ts';
 import { invalid } from './errors.ts';
 

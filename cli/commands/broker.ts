@@ -1,7 +1,8 @@
 import { Option, type Command } from 'commander';
 import { DEFAULT_MQTT_PORTS, DEFAULT_WS_PORTS, SettingError, type SettingKey } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { examples } from '../command.ts';
+import { commandLogger } from '../logger.ts';
 import { UsageError } from '../errors.ts';
 import { tlsFiles, useSettings, writtenAs } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';

@@ -3,7 +3,7 @@ import { invalid, parsers } from '../../config/index.ts';
 import type { SensorSpec } from '../../devices/index.ts';
 import { encodeSlotState } from '../../contract/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples, sayRefusals } from '../command.ts';
+import { examples, sayRefusals } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { requiredOption, useSettings, validatedOption } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
@@ -53,6 +53,7 @@ export function registerDevice(program: Command, ctx: CliContext): void {
     const flags = cmd.opts<DeviceFlags>();
     // Loaded here, not with the command: `--help` and `--version` need no MQTT (a Pi starts faster).
     const { DeviceIdError, createSensor, slotDeviceId, startSlotDevice } = await import('../../devices/index.ts');
+    const { commandLogger } = await import('../logger.ts');
     let id: string;
     try {
       id = flags.device ?? slotDeviceId(flags.lot, flags.level, flags.slot);

@@ -2,7 +2,8 @@ import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { parsers } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { examples } from '../command.ts';
+import { commandLogger } from '../logger.ts';
 import { useSettings, validatedOption } from '../settings.ts';
 
 interface FleetFlags {

@@ -3,7 +3,8 @@ import type { Logger } from 'pino';
 import type { RunningFlows } from '../../flows/index.ts';
 import { SettingError } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { examples } from '../command.ts';
+import { commandLogger } from '../logger.ts';
 import { retentionOf, tlsFiles, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 

@@ -1,10 +1,9 @@
-import { createInterface } from 'node:readline';
 import type { Command } from 'commander';
 import { parsers } from '../../config/index.ts';
 import { encodeGateEvent } from '../../contract/index.ts';
 import type { DisplayMessage } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples, sayRefusals } from '../command.ts';
+import { examples, sayRefusals } from '../command.ts';
 import { UsageError } from '../errors.ts';
 import { requiredOption, useSettings, validatedOption } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
@@ -86,6 +85,7 @@ export function registerGate(program: Command, ctx: CliContext): void {
     const flags = cmd.opts<GateFlags>();
     // Loaded here, not with the command: `--help` and `--version` need no MQTT (a Pi starts faster).
     const { DeviceIdError, parseGateLine, simulateGate, startGateDevice } = await import('../../devices/index.ts');
+    const { commandLogger } = await import('../logger.ts');
     const logger = commandLogger(ctx, 'gate', s);
     const shutdown = createShutdown({ signals: ctx.signals, logger });
     const awaited = new AwaitedDisplays();
@@ -114,6 +114,7 @@ export function registerGate(program: Command, ctx: CliContext): void {
     const printEvent = (text: string) => ctx.stdout.write(`event ${text}\n`);
 
     if (flags.stdin) {
+      const { createInterface } = await import('node:readline');
       const lines = createInterface({ input: process.stdin, crlfDelay: Infinity });
       shutdown.onShutdown(() => lines.close());
       lines.on('line', (line) => {

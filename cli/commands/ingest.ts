@@ -1,7 +1,8 @@
 import path from 'node:path';
 import type { Command } from 'commander';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { examples } from '../command.ts';
+import { commandLogger } from '../logger.ts';
 import { UsageError } from '../errors.ts';
 import { useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';

@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { parsers } from '../../config/index.ts';
 import { startSignage, type SignageOutput } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples, sayRefusals } from '../command.ts';
+import { examples, sayRefusals } from '../command.ts';
+import { commandLogger } from '../logger.ts';
 import { requiredOption, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 

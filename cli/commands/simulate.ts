@@ -2,7 +2,8 @@ import type { Command } from 'commander';
 import { invalid, parsers } from '../../config/index.ts';
 import { capacityOf, startSimulation } from '../../devices/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples, sayRefusals } from '../command.ts';
+import { examples, sayRefusals } from '../command.ts';
+import { commandLogger } from '../logger.ts';
 import { useSettings, validatedOption } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 

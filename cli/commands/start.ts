@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { DEFAULT_WS_PORTS } from '../../config/index.ts';
 import type { CliContext } from '../context.ts';
-import { commandLogger, examples } from '../command.ts';
+import { examples } from '../command.ts';
+import { commandLogger } from '../logger.ts';
 import { retentionOf, tlsFiles, useSettings } from '../settings.ts';
 import { createShutdown } from '../shutdown.ts';
 

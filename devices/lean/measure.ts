@@ -63,7 +63,7 @@ try {
   process.stdout.write(
     [
       `lean device build: ${file}`,
-      `  size                 ${Math.round(bytes / 1024)} KiB (with package.json and the unit: ${Math.round((bytes + statSync(file.replace('parking-device.mjs', 'package.json')).size) / 1024)} KiB)`,
+      `  size                 ${Math.round(bytes / 1024)} KiB, the entry ${Math.round(statSync(file).size / 1024)} KiB (with package.json and the unit: ${Math.round((bytes + statSync(file.replace('parking-device.mjs', 'package.json')).size + statSync(file.replace('parking-device.mjs', 'parking-device.service')).size) / 1024)} KiB)`,
       `  --version            median ${median(versions).toFixed(0)} ms of 5 (${versions.map((v) => v.toFixed(0)).join(', ')}); node -e 0, spawned the same way: ${median(bare).toFixed(0)} ms`,
       `  device, first publish ${firstPublishMs.toFixed(0)} ms after spawn`,
       `  device RSS after 5 s ${(rssKb / 1024).toFixed(1)} MiB, after 60 s ${(later.rssKb / 1024).toFixed(1)} MiB (peak ${(later.hwmKb / 1024).toFixed(1)} MiB)`,
