@@ -42,8 +42,8 @@ export const FLEET_NICE = 10;
 export function profileFlags(part: 'brokers' | 'fleet', env: NodeJS.ProcessEnv = process.env): { nodeFlags?: string[] } {
   const dir = env.FLEET_PROFILE_DIR;
   const parts = (env.FLEET_PROFILE_PARTS ?? 'brokers,fleet').split(',').map((p) => p.trim());
-  // FLEET_BROKER_NODE_FLAGS: more node flags for the brokers (`--trace-gc`: their pauses, in their logs).
-  const extra = part === 'brokers' ? (env.FLEET_BROKER_NODE_FLAGS ?? '').split(' ').filter(Boolean) : [];
+  // FLEET_NODE_FLAGS_BROKERS, FLEET_NODE_FLAGS_FLEET: more node flags for that part (`--trace-gc`: its pauses, in its logs).
+  const extra = (env[`FLEET_NODE_FLAGS_${part.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
   const profile = dir && parts.includes(part) ? ['--cpu-prof', `--cpu-prof-dir=${part === 'fleet' ? join(dir, 'fleet') : dir}`] : [];
   return profile.length + extra.length ? { nodeFlags: [...profile, ...extra] } : {};
 }

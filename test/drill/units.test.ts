@@ -280,7 +280,8 @@ describe('drill: the fleet drill parts', () => {
     expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p/fleet']);
     expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' })).to.deep.equal({});
     expect(profileFlags('brokers', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' }).nodeFlags).to.have.length(2);
-    expect(profileFlags('brokers', { FLEET_BROKER_NODE_FLAGS: ' --trace-gc  --trace-gc-nvp ' }).nodeFlags).to.deep.equal(['--trace-gc', '--trace-gc-nvp']);
-    expect(profileFlags('fleet', { FLEET_BROKER_NODE_FLAGS: '--trace-gc' })).to.deep.equal({});
+    expect(profileFlags('brokers', { FLEET_NODE_FLAGS_BROKERS: ' --trace-gc  --trace-gc-nvp ' }).nodeFlags).to.deep.equal(['--trace-gc', '--trace-gc-nvp']);
+    expect(profileFlags('fleet', { FLEET_NODE_FLAGS_BROKERS: '--trace-gc' })).to.deep.equal({});
+    expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p', FLEET_NODE_FLAGS_FLEET: '--trace-gc' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p/fleet', '--trace-gc']);
   });
 });
