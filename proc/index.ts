@@ -49,8 +49,7 @@
 //   otherwise (PARKING_LOG_FORMAT, PARKING_LOG_LEVEL); runParking adds nothing.
 // - `script` runs that file instead of bin/parking.js (TypeScript through tsx,
 //   JavaScript with plain node);
-//   `nodeFlags` go to node first (e.g. --cpu-prof, --cpu-prof-dir=DIR), after
-//   those `parking broker` runs with at a site (broker/flags.ts);
+//   `nodeFlags` go to node first (e.g. --cpu-prof, --cpu-prof-dir=DIR);
 //   `openFiles` raises the child's open-files limit (withOpenFiles: through
 //   sh, which execs node, so `pid` is node's).
 // - The ready pattern is matched against the complete stdout lines of the

@@ -5,7 +5,6 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { setPriority } from 'node:os';
 import { redactUrls } from '../log/index.ts';
 import { BIN, ROOT, cleanEnv, track, withOpenFiles } from './env.ts';
-import { BROKER_NODE_FLAGS } from '../broker/flags.ts';
 
 export interface Exit {
   code: number | null;
@@ -33,7 +32,7 @@ export interface PartOptions {
   stdin?: boolean;
   /** Raise the child's open-files limit to this (up to the hard limit when not root). */
   openFiles?: number;
-  /** Flags for node before the script, e.g. `--cpu-prof` (after a broker's own, broker/flags.ts). */
+  /** Flags for node before the script, e.g. `--cpu-prof`. */
   nodeFlags?: readonly string[];
   /** CPU priority of the child (nice, -20 to 19; default: ours), set as it is spawned. */
   niceness?: number;
@@ -177,9 +176,7 @@ class ChildPart implements Part {
     const ready = o.ready ?? /^/;
     const readyTimeoutMs = o.readyTimeoutMs ?? 30_000;
     const program = !o.script ? [BIN] : /\.[cm]?ts$/.test(o.script) ? ['--import', 'tsx', o.script] : [o.script];
-    // A broker runs with the node flags the unit gives it (broker/flags.ts).
-    const nodeFlags = [...(!o.script && o.args[0] === 'broker' ? BROKER_NODE_FLAGS : []), ...(o.nodeFlags ?? [])];
-    const [file, argv] = withOpenFiles(o.openFiles, process.execPath, [...nodeFlags, ...program, ...o.args]);
+    const [file, argv] = withOpenFiles(o.openFiles, process.execPath, [...(o.nodeFlags ?? []), ...program, ...o.args]);
     const env = cleanEnv({ PARKING_LOG_FORMAT: 'json', PARKING_LOG_LEVEL: 'info', ...o.env });
     const child = spawn(file, argv, { cwd: ROOT, env, stdio: [o.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     this.child = child;

@@ -4,7 +4,6 @@
 import { expect } from 'chai';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BROKER_NODE_FLAGS } from '../../broker/flags.ts';
 import { ROOT, runParking } from '../../proc/index.ts';
 
 const DEPLOY = join(ROOT, 'deploy');
@@ -27,7 +26,7 @@ describe('deploy: the platform unit and its example settings', function () {
 
   it('runs the instance command of its environment file', () => {
     expect(unit).to.match(/^EnvironmentFile=\/etc\/parking\/%i\.env$/m);
-    expect(unit).to.match(/^ExecStart=\/usr\/bin\/node \$PARKING_NODE_FLAGS \/opt\/parking\/bin\/parking\.js \$PARKING_ARGS$/m);
+    expect(unit).to.match(/^ExecStart=\/usr\/bin\/node \/opt\/parking\/bin\/parking\.js \$PARKING_ARGS$/m);
     expect(examples.sort()).to.deep.equal(['broker-primary.env', 'broker-standby.env', 'flows.env', 'ingest.env']);
   });
 
@@ -40,9 +39,7 @@ describe('deploy: the platform unit and its example settings', function () {
       expect(help.code, help.stderr).to.equal(0);
       expect(help.stdout).to.include(`Usage: parking ${command}`);
       for (const flag of args.filter((arg) => arg.startsWith('--'))) expect(help.stdout, `${command} takes ${flag}`).to.include(`${flag} `);
-      // Node's own flags: the brokers' are those every broker process of the drills and tests runs with.
-      expect(env.PARKING_NODE_FLAGS?.split(/\s+/) ?? [], 'PARKING_NODE_FLAGS').to.deep.equal(command === 'broker' ? [...BROKER_NODE_FLAGS] : []);
-      for (const key of Object.keys(env).filter((key) => key !== 'PARKING_ARGS' && key !== 'PARKING_NODE_FLAGS')) expect(configuration, `${key} in docs/configuration.md`).to.include(`\`${key}\``);
+      for (const key of Object.keys(env).filter((key) => key !== 'PARKING_ARGS')) expect(configuration, `${key} in docs/configuration.md`).to.include(`\`${key}\``);
     });
   }
 });

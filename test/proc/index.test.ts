@@ -3,8 +3,6 @@ import { readFileSync } from 'node:fs';
 import { getPriority } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { BROKER_NODE_FLAGS } from '../../broker/flags.ts';
-import { freePort } from '../../testbed/services/port.ts';
 import { ProcessError, killAllParts, runParking, startPart, withOpenFiles, type Part, type PartOptions, type UnexpectedExit } from '../../proc/index.ts';
 
 const CHILD = fileURLToPath(new URL('./child.ts', import.meta.url));
@@ -135,16 +133,6 @@ describe('proc: child processes', function () {
     const part = await start({ ready: undefined });
     part.endInput('echo last\n');
     await part.waitForOutput(/echo: last/);
-  });
-
-  it('runs `parking broker` with the node flags a site\'s unit gives it, then those asked for; nothing added to other commands', async () => {
-    const cmdline = (part: Part) => readFileSync(`/proc/${part.pid}/cmdline`, 'utf8').split('\0');
-    const [port, wsPort] = [await freePort(), await freePort()];
-    const broker = await startPart({ name: 'broker', args: ['broker', '--role', 'primary', '--port', String(port), '--ws-port', String(wsPort), '--bind', '127.0.0.1', '--allow-anonymous'], ready: /listening/, nodeFlags: ['--stack-size=2000'] });
-    parts.push(broker);
-    expect(cmdline(broker).slice(1, 3)).to.deep.equal([...BROKER_NODE_FLAGS, '--stack-size=2000']);
-    const child = await start({ nodeFlags: ['--stack-size=2000'] });
-    expect(cmdline(child)[1]).to.equal('--stack-size=2000');
   });
 
   it('raises the open-files limit of the child itself (sh execs node)', async () => {
