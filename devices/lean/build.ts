@@ -3,7 +3,7 @@
 // what a Pi needs, in dist/device/ with a package.json and the systemd unit. No TypeScript
 // compiler at run time, no Node-RED, no MongoDB driver, no broker. docs/deploy.md.
 import { copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Metafile, type Plugin } from 'esbuild';
 import { bundledPackages, writeNotices } from '../../build/index.ts';
@@ -71,6 +71,8 @@ export async function buildDevice(): Promise<{ file: string; bytes: number; pack
   const file = `${DEVICE_DIST}parking-device.mjs`;
   const result = await build({
     entryPoints: { 'parking-device': `${ROOT}devices/lean/main.ts` },
+    // The metafile's paths are relative to this, whatever the current directory.
+    absWorkingDir: ROOT,
     outdir: DEVICE_DIST,
     outExtension: { '.js': '.mjs' },
     // What an action imports with import() goes in chunks of its own, read only when it runs:
@@ -96,8 +98,8 @@ export async function buildDevice(): Promise<{ file: string; bytes: number; pack
     `${JSON.stringify({ name: 'smart-parking-device', version: pkg.version, description: 'Smart-parking Pi publisher and gate reader: parking device and parking gate, no dependencies', type: 'module', bin: { 'parking-device': 'parking-device.mjs' }, engines: { node: '>=20' }, license: pkg.license ?? 'UNLICENSED' }, null, 2)}\n`,
   );
   copyFileSync(`${ROOT}deploy/parking-device.service`, `${DEVICE_DIST}parking-device.service`);
-  const bytes = Object.keys(result.metafile.outputs).reduce((sum, out) => sum + statSync(out).size, 0);
-  return { file, bytes, packages, eager: eagerPackages(result.metafile, relative(process.cwd(), file)) };
+  const bytes = Object.keys(result.metafile.outputs).reduce((sum, out) => sum + statSync(join(ROOT, out)).size, 0);
+  return { file, bytes, packages, eager: eagerPackages(result.metafile, relative(ROOT, file)) };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
