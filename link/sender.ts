@@ -89,7 +89,7 @@ export class Sender {
 
   private send(conn: Connection, entry: OutboxEntry): void {
     // QoS 1: written directly, acknowledged through `direct` (direct.ts), unless the stream is gone.
-    if (this.writeDirect(conn, entry)) return;
+    if (this.sendDirect(conn, entry)) return;
     this.markSent(conn, entry);
     conn.client.publish(entry.topic, entry.payload, { qos: entry.qos, retain: entry.retain }, (error) => {
       if (!error) {
@@ -107,12 +107,12 @@ export class Sender {
       if (conn.direct.size >= EARLY_MAX) break;
       if (entry.sentOn !== undefined) continue;
       if (entry.qos !== 1) break; // keep the order: a QoS 2 publish waits for the CONNACK, and so does what follows it
-      if (!this.writeDirect(conn, entry)) break;
+      if (!this.sendDirect(conn, entry)) break;
     }
   }
 
   /** Writes a QoS 1 `entry` on `conn` itself (direct.ts) and records it there; false when it cannot. */
-  private writeDirect(conn: Connection, entry: OutboxEntry): boolean {
+  private sendDirect(conn: Connection, entry: OutboxEntry): boolean {
     const messageId = writeDirect(conn.client, entry);
     if (messageId === undefined) return false;
     this.markSent(conn, entry);

@@ -35,14 +35,15 @@ const RESYNCED = /bridge: resynchronised with the primary/;
 export const FLEET_NICE = 10;
 
 /**
- * Node flags that CPU-profile a part of the drill into FLEET_PROFILE_DIR. FLEET_PROFILE_PARTS
- * (`brokers`, `fleet`, or both comma-separated; both by default) narrows it: profiling the
- * fleet processes slows them enough that 10,000 links no longer start within the deadline.
+ * The node flags of a part of the drill (docs/drill.md), for probes:
+ * - with FLEET_PROFILE_DIR, a CPU profile into it. FLEET_PROFILE_PARTS (`brokers`, `fleet`, or
+ *   both comma-separated; both by default) narrows it: profiling the fleet processes slows them
+ *   enough that 10,000 links no longer start within the deadline;
+ * - then FLEET_NODE_FLAGS_BROKERS or FLEET_NODE_FLAGS_FLEET, as they are (`--trace-gc`).
  */
-export function profileFlags(part: 'brokers' | 'fleet', env: NodeJS.ProcessEnv = process.env): { nodeFlags?: string[] } {
+export function partNodeFlags(part: 'brokers' | 'fleet', env: NodeJS.ProcessEnv = process.env): { nodeFlags?: string[] } {
   const dir = env.FLEET_PROFILE_DIR;
   const parts = (env.FLEET_PROFILE_PARTS ?? 'brokers,fleet').split(',').map((p) => p.trim());
-  // FLEET_NODE_FLAGS_BROKERS, FLEET_NODE_FLAGS_FLEET: more node flags for that part (`--trace-gc`: its pauses, in its logs).
   const extra = (env[`FLEET_NODE_FLAGS_${part.toUpperCase()}`] ?? '').split(' ').filter(Boolean);
   const profile = dir && parts.includes(part) ? ['--cpu-prof', `--cpu-prof-dir=${part === 'fleet' ? join(dir, 'fleet') : dir}`] : [];
   return profile.length + extra.length ? { nodeFlags: [...profile, ...extra] } : {};
@@ -130,7 +131,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
     const openFiles = o.devices * 2 + 2000;
     status('starting the brokers');
     const broker = (role: string, port: number, ws: number, extra: string[]) =>
-      startPart({ name: `broker-${role}`, args: ['broker', '--role', role, '--port', String(port), '--ws-port', String(ws), '--bind', '127.0.0.1', ...authArgs, ...extra], ready: /^broker \w+ listening /m, logFile: join(o.logDir, `broker-${role}.log`), openFiles, ...profileFlags('brokers') });
+      startPart({ name: `broker-${role}`, args: ['broker', '--role', role, '--port', String(port), '--ws-port', String(ws), '--bind', '127.0.0.1', ...authArgs, ...extra], ready: /^broker \w+ listening /m, logFile: join(o.logDir, `broker-${role}.log`), openFiles, ...partNodeFlags('brokers') });
     const primary = await broker('primary', pPort, pWs, []);
     parts.push(primary);
     const standby = await broker('standby', sPort, sWs, ['--primary', bridgeUrl]);
@@ -165,7 +166,7 @@ export async function startFleetStack(o: FleetStackOptions): Promise<FleetStack>
           readyTimeoutMs: 60_000 + (1000 * o.devices) / o.connectRate + 10 * o.devices,
           logFile: join(o.logDir, `fleet-${w + 1}.log`),
           tailChars: 200_000,
-          ...profileFlags('fleet'),
+          ...partNodeFlags('fleet'),
           niceness: o.niceness,
           // Two sockets a device with spares, and the failback connections besides.
           openFiles: 3 * n + 1000,

@@ -19,7 +19,7 @@ import {
   relativeChange,
   summarize,
 } from '../../drill/index.ts';
-import { fleetProcesses, profileFlags } from '../../drill/fleet/index.ts';
+import { fleetProcesses, partNodeFlags } from '../../drill/fleet/index.ts';
 
 describe('drill: statistics', () => {
   it('min, median, nearest-rank p95, max and mean, leaving out runs without a value', () => {
@@ -275,13 +275,13 @@ describe('drill: the fleet drill parts', () => {
   });
 
   it('profiles the parts FLEET_PROFILE_PARTS names, none without FLEET_PROFILE_DIR', () => {
-    expect(profileFlags('brokers', {})).to.deep.equal({});
-    expect(profileFlags('brokers', { FLEET_PROFILE_DIR: '/p' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p']);
-    expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p/fleet']);
-    expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' })).to.deep.equal({});
-    expect(profileFlags('brokers', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' }).nodeFlags).to.have.length(2);
-    expect(profileFlags('brokers', { FLEET_NODE_FLAGS_BROKERS: ' --trace-gc  --trace-gc-nvp ' }).nodeFlags).to.deep.equal(['--trace-gc', '--trace-gc-nvp']);
-    expect(profileFlags('fleet', { FLEET_NODE_FLAGS_BROKERS: '--trace-gc' })).to.deep.equal({});
-    expect(profileFlags('fleet', { FLEET_PROFILE_DIR: '/p', FLEET_NODE_FLAGS_FLEET: '--trace-gc' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p/fleet', '--trace-gc']);
+    expect(partNodeFlags('brokers', {})).to.deep.equal({});
+    expect(partNodeFlags('brokers', { FLEET_PROFILE_DIR: '/p' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p']);
+    expect(partNodeFlags('fleet', { FLEET_PROFILE_DIR: '/p' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p/fleet']);
+    expect(partNodeFlags('fleet', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' })).to.deep.equal({});
+    expect(partNodeFlags('brokers', { FLEET_PROFILE_DIR: '/p', FLEET_PROFILE_PARTS: 'brokers' }).nodeFlags).to.have.length(2);
+    expect(partNodeFlags('brokers', { FLEET_NODE_FLAGS_BROKERS: ' --trace-gc  --trace-gc-nvp ' }).nodeFlags).to.deep.equal(['--trace-gc', '--trace-gc-nvp']);
+    expect(partNodeFlags('fleet', { FLEET_NODE_FLAGS_BROKERS: '--trace-gc' })).to.deep.equal({});
+    expect(partNodeFlags('fleet', { FLEET_PROFILE_DIR: '/p', FLEET_NODE_FLAGS_FLEET: '--trace-gc' }).nodeFlags).to.deep.equal(['--cpu-prof', '--cpu-prof-dir=/p/fleet', '--trace-gc']);
   });
 });
