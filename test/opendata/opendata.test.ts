@@ -216,6 +216,10 @@ describe('open data over HTTP', function () {
     const paged = (await (await fetch(`${base}/api/datex2/parking-sites?offset=1&limit=1`)).json()) as typeof pub;
     expect(paged.parkingPublicationLight.parkingSite.map((s) => s._id)).to.deep.equal(['mall-2']);
     expect((await fetch(`${base}/api/datex2/parking-sites?limit=0`)).status).to.equal(400);
+    const xml = await fetch(`${base}/api/datex2/parking-sites`, { headers: { accept: 'application/xml' } });
+    expect(xml.status, 'XML alone is not served').to.equal(406);
+    expect(((await xml.json()) as { error: string }).error).to.match(/application\/json only/);
+    expect((await fetch(`${base}/api/datex2/parking-sites`, { headers: { accept: 'application/xml, application/json;q=0.5' } })).status).to.equal(200);
     expect((await fetch(`${base}/api/datex2/parking-sites?lot=a%20b`)).status).to.equal(400);
     expect(await statusOf(`${base}/api/datex2/parking-sites`, { 'if-none-match': res.headers.get('etag')! })).to.equal(304);
     expect(await statusOf(`${base}/api/datex2/parking-sites`, { 'if-modified-since': res.headers.get('last-modified')! }), 'Last-Modified').to.equal(304);
