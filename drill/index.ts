@@ -20,7 +20,7 @@ export {
   type FaultTarget,
 } from './scenarios.ts';
 export type { DrillResult, DrillRun, SummaryRow, AvailabilityRow, TargetResult, DrillOptionsRecord } from './result.ts';
-export { coveredMs, summarize, percentile, relativeChange, type Stats } from './stats.ts';
+export { clearWindow, coveredMs, summarize, percentile, relativeChange, type Stats } from './stats.ts';
 export {
   SECONDS_PER_YEAR,
   DEFAULT_FAILURE_RATES,

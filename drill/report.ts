@@ -162,6 +162,8 @@ export function renderReport(result: DrillResult): string {
         [
           r.spuriousFailovers ? `${r.spuriousFailovers} spurious failover${r.spuriousFailovers === 1 ? '' : 's'} before the fault` : '',
           r.linkStallMs ? `the link stalled for ${fmtMs(r.linkStallMs)} ms of the failover` : '',
+          r.windowShiftMs?.before ? `throughput window before moved ${fmtMs(r.windowShiftMs.before)} ms earlier, out of a link stall` : '',
+          r.windowShiftMs?.after ? `throughput window after moved ${fmtMs(r.windowShiftMs.after)} ms later, out of a link stall` : '',
           r.error ?? '',
         ].filter(Boolean).join('; '),
       ]),

@@ -59,6 +59,8 @@ export interface DrillRun {
   spuriousFailovers: number;
   /** Broker faults: how much of the failover fell in a stall of the link profile (either proxy; after a partition, the standby's), ms; absent when none did. */
   linkStallMs?: number;
+  /** How far the throughput windows were moved to keep their edges out of link stalls (earlier before the fault, later after it). */
+  windowShiftMs?: { before: number; after: number };
   /** The first lost messages (up to 20): when each was sent and acknowledged, ms after the fault, and by which broker. */
   lostMessages?: Array<{ device: string; seq: number; sentMs: number; ackedMs?: number; ackedBy?: 'primary' | 'standby' }>;
   /** 99th percentile of the drill process's event-loop delay during the run, ms: how late the drill may have noticed an event. */

@@ -10,7 +10,8 @@ import type { DrillOptions, DrillProgress } from './runner.ts';
 import { SCENARIO_INFO, type PlannedRun } from './scenarios.ts';
 import type { Stack } from './stack.ts';
 import type { GateStats, GateTraffic } from './gates.ts';
-import { coveredMs, percentile } from './stats.ts';
+import { LINK_PROFILES } from '../testbed/linkproxy/index.ts';
+import { clearWindow, coveredMs, percentile } from './stats.ts';
 import type { Traffic } from './traffic.ts';
 import { AbortedError, measureFor, waitFor, within } from './wait.ts';
 
@@ -40,6 +41,9 @@ export interface Env {
   incidents: DrillResult['incidents'];
   limits: typeof LIMITS;
 }
+
+/** The most a throughput window moves out of a link stall: the longest stall (300 ms) and its margins, with room to spare. */
+const WINDOW_SLACK_MS = 500;
 
 const round = (ms: number | null) => (ms === null ? null : Math.round(ms * 10) / 10);
 const rate = (v: number) => Math.round(v * 100) / 100;
@@ -165,6 +169,7 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
   let devices: DrillRun['devices'];
   let spurious = 0;
   let linkStallMs: number | null = null;
+  const windowShiftMs = { before: 0, after: 0 };
   let before = ledger.throughput(runStart, runStart);
   let after = before;
   try {
@@ -172,13 +177,20 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
     if (info.target === 'db') await electable(env);
     const failoversAtStart = traffic.failoverCount;
     env.progress.status(`${label}: measuring before the fault`);
-    await measureFor(o.windowMs, env.signal);
+    await measureFor(o.windowMs + WINDOW_SLACK_MS, env.signal);
     spurious = traffic.failoverCount - failoversAtStart;
 
     const blocked = info.target === 'db' ? new Set<string>() : traffic.onPrimary();
     faultAt = env.now();
     faultDate = new Date();
-    before = ledger.throughput(faultAt - o.windowMs, faultAt);
+    // The throughput windows keep their edges out of the wireless profile's stalls (stats.ts clearWindow):
+    // before the fault, on the primary's link, ending at most WINDOW_SLACK_MS earlier; after it, below.
+    const toDate = (t: number) => faultDate.getTime() + (t - faultAt);
+    const fromDate = (ms: number) => faultAt + (ms - faultDate.getTime());
+    const margin = LINK_PROFILES[p.link].latencyMs + LINK_PROFILES[p.link].jitterMs;
+    const beforeStart = fromDate(clearWindow(stack.proxies.primary.stalls(toDate(faultAt - 3 * o.windowMs), faultDate.getTime() + 1000), toDate(faultAt - o.windowMs), o.windowMs, margin, -1, WINDOW_SLACK_MS));
+    before = ledger.throughput(beforeStart, beforeStart + o.windowMs);
+    windowShiftMs.before = faultAt - o.windowMs - beforeStart;
     const watch = traffic.watchRecovery(faultAt, blocked);
     // The wireless profile's stalls (testbed/linkproxy) do not depend on the traffic: those that fall in the failover are known.
     // A cut link's stalls change nothing: after a partition only the standby's count.
@@ -245,7 +257,11 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
       if (error instanceof AbortedError) throw error;
       return env.now();
     });
-    const afterStart = Math.max(recoveryPoint, backlogDone);
+    // After the fault, on the link the devices are on now (the standby's, but for database faults).
+    const carrier = info.target === 'db' ? stack.proxies.primary : stack.proxies.standby;
+    const earliest = Math.max(recoveryPoint, backlogDone);
+    const afterStart = fromDate(clearWindow(carrier.stalls(toDate(earliest - 1000), toDate(earliest + 2 * o.windowMs)), toDate(earliest), o.windowMs, margin, 1, WINDOW_SLACK_MS));
+    windowShiftMs.after = afterStart - earliest;
     await measureFor(Math.max(0, afterStart + o.windowMs - env.now()), env.signal);
     after = ledger.throughput(afterStart, afterStart + o.windowMs);
 
@@ -321,6 +337,7 @@ export async function runOne(p: PlannedRun, env: Env): Promise<{ run: DrillRun; 
       : {}),
     spuriousFailovers: spurious,
     ...(linkStallMs ? { linkStallMs: Math.round(linkStallMs * 10) / 10 } : {}),
+    ...(windowShiftMs.before || windowShiftMs.after ? { windowShiftMs: { before: round(windowShiftMs.before)!, after: round(windowShiftMs.after)! } } : {}),
     loopDelayP99Ms: round(loop.count ? loop.percentile(99) / 1e6 : null),
     loopDelayMaxMs: round(loop.count ? loop.max / 1e6 : null),
     windowMs: o.windowMs,

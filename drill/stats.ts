@@ -56,3 +56,26 @@ export function coveredMs(windows: ReadonlyArray<{ start: number; end: number }>
   }
   return covered;
 }
+
+/**
+ * Where a throughput window of `length` ms starts so that neither of its edges falls in a link
+ * stall, nor within `marginMs` of one (what a stall holds arrives together at its end, and what
+ * is in flight when it starts is held: an edge there counts, or misses, a burst of messages at
+ * once, up to a tenth of a 3 s window on the wireless profile). From `start` it moves the window
+ * later (`direction` 1) or earlier (-1), by at most `limitMs`; `start` itself if no clear place
+ * is that close. Stalls inside a window change nothing: their messages arrive in it.
+ */
+export function clearWindow(stalls: ReadonlyArray<{ start: number; end: number }>, start: number, length: number, marginMs: number, direction: 1 | -1, limitMs: number): number {
+  const blocking = (t: number) => stalls.find((s) => t >= s.start - marginMs && t < s.end + marginMs);
+  let at = start;
+  // Each move clears one stall past an edge; stalls do not overlap, so this ends.
+  for (let moves = 0; moves <= stalls.length * 2; moves += 1) {
+    const head = blocking(at);
+    const tail = blocking(at + length);
+    if (!head && !tail) return at;
+    if (direction === 1) at = Math.max(head ? head.end + marginMs : at, tail ? tail.end + marginMs - length : at);
+    else at = Math.min(head ? head.start - marginMs - 1 : at, tail ? tail.start - marginMs - 1 - length : at);
+    if (Math.abs(at - start) > limitMs) return start;
+  }
+  return start;
+}

@@ -6,6 +6,7 @@ import {
   RecoveryWatch,
   SECONDS_PER_YEAR,
   availabilityOf,
+  clearWindow,
   coveredMs,
   defaultScenarios,
   downtimePerYear,
@@ -43,6 +44,24 @@ describe('drill: statistics', () => {
     expect(coveredMs([{ start: 50, end: 300 }], 0, 100)).to.equal(50);
     expect(coveredMs([{ start: -20, end: 10 }, { start: 5, end: 30 }, { start: 90, end: 95 }], 0, 100)).to.equal(35);
     expect(coveredMs([{ start: 100, end: 200 }], 0, 100)).to.equal(0);
+  });
+
+  it('a throughput window is moved until neither edge is in a link stall or within the margin of one', () => {
+    // Nothing in the way: where it was asked for.
+    expect(clearWindow([], 1000, 3000, 35, 1, 2000)).to.equal(1000);
+    expect(clearWindow([{ start: 2000, end: 2300 }], 1000, 3000, 35, 1, 2000), 'a stall inside changes nothing').to.equal(1000);
+    // The end in a stall: later, to end past it and its margin.
+    expect(clearWindow([{ start: 3900, end: 4100 }], 1000, 3000, 35, 1, 2000)).to.equal(1135);
+    // Within the margin before a stall (its messages in flight would be held): moved past it too.
+    expect(clearWindow([{ start: 4020, end: 4200 }], 1000, 3000, 35, 1, 2000)).to.equal(1235);
+    // The start in a stall: after it.
+    expect(clearWindow([{ start: 950, end: 1100 }], 1000, 3000, 35, 1, 2000)).to.equal(1135);
+    // Past one stall into the next: past both.
+    expect(clearWindow([{ start: 3900, end: 4100 }, { start: 1100, end: 1200 }], 1000, 3000, 35, 1, 2000)).to.equal(1235);
+    // Earlier (the window before a fault): ends before the stall and its margin.
+    expect(clearWindow([{ start: -100, end: 150 }], -3000, 3000, 35, -1, 3000)).to.equal(-3136);
+    // No clear place within the limit: where it was asked for.
+    expect(clearWindow([{ start: 3900, end: 4100 }], 1000, 3000, 35, 1, 100)).to.equal(1000);
   });
 
   it('relative change, none from zero', () => {

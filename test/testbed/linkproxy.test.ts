@@ -285,6 +285,16 @@ describe('testbed/linkproxy', function () {
       expect(shaper.afterStalls(s.start - 1, 0)).to.equal(s.start - 1);
     });
 
+    it('a stall that ended stays known for a minute: a window already measured can be checked against it', () => {
+      const shaper = new LinkShaper(resolveProfile('wireless'), 5, 0);
+      const first = shaper.stallsBetween(0, 10_000)[0];
+      // Traffic goes on past it.
+      shaper.releaseAt(0, first.end + 30_000);
+      expect(shaper.stallsBetween(first.start - 1, first.end)).to.deep.equal([first]);
+      shaper.releaseAt(0, first.end + 61_000);
+      expect(shaper.stallsBetween(first.start - 1, first.end), 'forgotten after a minute').to.deep.equal([]);
+    });
+
     it('a profile set again gets a new stall schedule, not the same one from the new start', async () => {
       proxy = await startLinkProxy({ target: { host: '127.0.0.1', port: echo.port }, profile: 'wireless', seed: 11 });
       const offsets = (): number[] => {

@@ -2,6 +2,9 @@
 import { mulberry32 } from './prng.ts';
 import type { LinkProfileSpec } from './profile.ts';
 
+/** How long an ended stall stays known to `stallsBetween`. */
+const STALL_HISTORY_MS = 60_000;
+
 interface Window {
   start: number;
   end: number;
@@ -44,7 +47,8 @@ export class LinkShaper {
     const every = this.spec.stallEveryMs ?? 0;
     const length = this.spec.stallMs ?? 0;
     if (every <= 0 || length <= 0) return t;
-    while (this.windows.length && this.windows[0].end <= now) this.windows.shift();
+    // Past stalls are kept a minute: a report asks which fell in a window already measured.
+    while (this.windows.length && this.windows[0].end <= now - STALL_HISTORY_MS) this.windows.shift();
     while (this.horizon <= t) {
       const start = this.horizon + every * (0.5 + this.stallRandom());
       const end = start + length * (0.5 + this.stallRandom());
