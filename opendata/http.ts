@@ -166,9 +166,9 @@ export function openDataRouter(o: OpenDataOptions): Router {
   });
 
   router.get(DATEX2_PATH, (req: Request, res: Response) => {
-    const bad = (parameter: string, error: string) => void res.status(400).type('application/json').set('cache-control', 'no-store').send(JSON.stringify({ error: `${parameter}: ${error}`, parameter }));
+    const bad = (parameter: string, error: string, status = 400) => void res.status(status).type('application/json').set('cache-control', 'no-store').send(JSON.stringify({ error: `${parameter}: ${error}`, parameter }));
     // JSON only: a client asking for XML alone is told so, not handed JSON it cannot read.
-    if (!req.accepts(['application/json'])) return void res.status(406).type('application/json').set('cache-control', 'no-store').send(JSON.stringify({ error: `accept: the DATEX II publication is served as application/json only, not ${req.get('accept')}` }));
+    if (!req.accepts(['application/json'])) return bad('accept', `the DATEX II publication is served as application/json only, not ${req.get('accept')}`, 406);
     const lot = req.query.lot;
     if (lot !== undefined && (typeof lot !== 'string' || !/^[A-Za-z0-9_-]{1,32}$/.test(lot))) return bad('lot', 'a lot id');
     const int = (key: string, fallback: number, max: number): number | undefined => {
